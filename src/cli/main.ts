@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// The livecdn binary: one subcommand per service, and `all` for the embedded single-process default.
+import { Command } from 'commander';
+import { registerOrigin } from './commands/origin.js';
+import { registerEdge } from './commands/edge.js';
+import { registerSignal } from './commands/signal.js';
+import { registerAll } from './commands/all.js';
+import { OptionsError } from './options.js';
+
+const program = new Command('livecdn').description('live streaming CDN: origin, edge, signal').showHelpAfterError();
+registerOrigin(program);
+registerEdge(program);
+registerSignal(program);
+registerAll(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof OptionsError) {
+    console.error(`livecdn: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+// JSON exchanged between nodes (origins, edges) and the signal service. Both sides import these types.
+
+export type NodeKind = 'origin' | 'edge';
+
+export interface NodeRegistration {
+  /** Stable id chosen by the node (e.g. kind-region-host-port). */
+  readonly id: string;
+  readonly kind: NodeKind;
+  readonly region: string;
+  /** Base HTTP URL viewers use, e.g. http://edge1.example:8080 */
+  readonly publicUrl: string;
+  /** rtmp://host:port, origins only: where encoders push. */
+  readonly rtmpUrl?: string;
+  /** Viewers (edge) or publishers (origin) the node accepts before it counts as full. */
+  readonly capacity: number;
+}
+
+export interface NodeLoad {
+  readonly viewers: number;
+  readonly publishers: number;
+  /** Egress bit rate, bits per second, averaged over the last heartbeat interval. */
+  readonly egressBps: number;
+  /** Process CPU use, 0..1 of one core per worker summed. */
+  readonly cpu: number;
+  /** Streams currently live or cached on the node, as "app/stream". */
+  readonly streams: readonly string[];
+}
+
+export interface Heartbeat {
+  readonly id: string;
+  readonly load: NodeLoad;
+}
+
+export interface NodeRecord extends NodeRegistration {
+  readonly load: NodeLoad;
+  /** ms since epoch of the last heartbeat. */
+  readonly lastSeen: number;
+}
