@@ -1,0 +1,234 @@
+// RTMP chunk stream de-multiplexer: fed arbitrary byte slices, emits complete messages.
+// It applies the peer's Set Chunk Size and Abort itself, because the chunks that follow in the same
+// slice already depend on them.
+import { RtmpProtocolError } from './errors.js';
+
+export interface RtmpMessage {
+  readonly csid: number;
+  /** Absolute timestamp in ms, 32-bit (wraps). */
+  readonly timestamp: number;
+  readonly typeId: number;
+  readonly streamId: number;
+  readonly payload: Buffer;
+}
+
+export interface ChunkReaderOptions {
+  /** Largest message accepted (default 16 MiB). Larger ones are a protocol error: drop the connection. */
+  maxMessageSize?: number;
+  /** Most chunk streams a peer may use (default 64; real clients use fewer than 10). */
+  maxChunkStreams?: number;
+  /** Most bytes of incomplete messages held across all chunk streams (default 2 x maxMessageSize). */
+  maxBufferedBytes?: number;
+}
+
+export const DEFAULT_CHUNK_SIZE = 128;
+export const MAX_PEER_CHUNK_SIZE = 65536;
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+const MSG_SET_CHUNK_SIZE = 1;
+const MSG_ABORT = 2;
+
+interface ChunkStream {
+  readonly csid: number;
+  timestamp: number;
+  /** Last timestamp field (delta, or absolute for fmt 0): what a fmt 3 new message adds. */
+  delta: number;
+  /** Whether the last header carried an extended timestamp, and its value. */
+  extended: boolean;
+  extendedValue: number;
+  length: number;
+  typeId: number;
+  streamId: number;
+  hasHeader: boolean;
+  // message being assembled
+  parts: Buffer[];
+  received: number;
+}
+
+export class ChunkReader {
+  private readonly maxMessageSize: number;
+  private readonly maxChunkStreams: number;
+  private readonly maxBufferedBytes: number;
+  private chunkSize = DEFAULT_CHUNK_SIZE;
+  private readonly streams = new Map<number, ChunkStream>();
+  /** Incomplete header bytes carried to the next feed. */
+  private leftover: Buffer | undefined;
+  /** Chunk stream whose chunk body is being read, and how many body bytes remain in that chunk. */
+  private current: ChunkStream | undefined;
+  private bodyRemaining = 0;
+  private buffered = 0;
+
+  constructor(opts: ChunkReaderOptions = {}) {
+    this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.maxChunkStreams = opts.maxChunkStreams ?? 64;
+    this.maxBufferedBytes = opts.maxBufferedBytes ?? 2 * this.maxMessageSize;
+  }
+
+  /** The peer's current chunk size. */
+  get peerChunkSize(): number {
+    return this.chunkSize;
+  }
+
+  /**
+   * Parses `data`; returns the messages it completed. Payloads may share memory with `data`, so the
+   * caller must not modify it afterwards (socket buffers are never reused by Node).
+   */
+  feed(data: Buffer): RtmpMessage[] {
+    const out: RtmpMessage[] = [];
+    let buf = data;
+    if (this.leftover) {
+      buf = Buffer.concat([this.leftover, data]);
+      this.leftover = undefined;
+    }
+    let off = 0;
+    while (true) {
+      if (!this.current) {
+        if (off >= buf.length) break;
+        const n = this.parseHeader(buf, off);
+        if (n === 0) {
+          this.leftover = Buffer.from(buf.subarray(off)); // copy: never pin a large socket buffer
+          break;
+        }
+        off += n;
+      }
+      const cs = this.current!;
+      if (this.bodyRemaining > 0) {
+        if (off >= buf.length) break;
+        const take = Math.min(this.bodyRemaining, buf.length - off);
+        cs.parts.push(buf.subarray(off, off + take));
+        cs.received += take;
+        this.buffered += take;
+        off += take;
+        this.bodyRemaining -= take;
+        if (this.bodyRemaining > 0) break; // the slice ended inside this chunk
+      }
+      this.current = undefined;
+      if (cs.received === cs.length) {
+        const msg = this.complete(cs);
+        out.push(msg);
+        this.control(msg);
+      }
+    }
+    return out;
+  }
+
+  /** Parses one chunk header at `off`; returns bytes consumed, or 0 if more bytes are needed. */
+  private parseHeader(buf: Buffer, off: number): number {
+    const avail = buf.length - off;
+    const b0 = buf[off]!;
+    const fmt = b0 >> 6;
+    let csid = b0 & 0x3f;
+    let p = off + 1;
+    if (csid === 0) {
+      if (avail < 2) return 0;
+      csid = 64 + buf[p]!;
+      p += 1;
+    } else if (csid === 1) {
+      if (avail < 3) return 0;
+      csid = 64 + buf[p]! + buf[p + 1]! * 256;
+      p += 2;
+    }
+    const headerLen = fmt === 0 ? 11 : fmt === 1 ? 7 : fmt === 2 ? 3 : 0;
+    if (buf.length - p < headerLen) return 0;
+
+    let cs = this.streams.get(csid);
+    if (!cs) {
+      // The first chunk of a chunk stream needs a full header (fmt 1 is tolerated, as SRS does).
+      if (fmt >= 2) throw new RtmpProtocolError('bad-chunk-header', `chunk stream ${csid} starts with fmt ${fmt}`);
+      if (this.streams.size >= this.maxChunkStreams)
+        throw new RtmpProtocolError('too-many-chunk-streams', `more than ${this.maxChunkStreams} chunk streams`);
+      cs = {
+        csid,
+        timestamp: 0,
+        delta: 0,
+        extended: false,
+        extendedValue: 0,
+        length: 0,
+        typeId: 0,
+        streamId: 0,
+        hasHeader: false,
+        parts: [],
+        received: 0,
+      };
+    }
+    const inProgress = cs.received > 0;
+    if (inProgress && fmt !== 3)
+      throw new RtmpProtocolError('bad-chunk-header', `fmt ${fmt} chunk on stream ${csid} in the middle of a message`);
+
+    let tsField = 0;
+    let length = cs.length;
+    let typeId = cs.typeId;
+    let streamId = cs.streamId;
+    if (fmt <= 2) {
+      tsField = buf.readUIntBE(p, 3);
+      if (fmt <= 1) {
+        length = buf.readUIntBE(p + 3, 3);
+        typeId = buf[p + 6]!;
+        if (fmt === 0) streamId = buf.readUInt32LE(p + 7);
+      }
+      p += headerLen;
+      let extended = false;
+      if (tsField === 0xffffff) {
+        if (buf.length - p < 4) return 0;
+        tsField = buf.readUInt32BE(p);
+        p += 4;
+        extended = true;
+      }
+      if (length > this.maxMessageSize)
+        throw new RtmpProtocolError('message-too-large', `message of ${length} bytes exceeds ${this.maxMessageSize}`);
+      cs.extended = extended;
+      cs.extendedValue = tsField;
+      cs.delta = tsField;
+      cs.timestamp = fmt === 0 ? tsField : (cs.timestamp + tsField) >>> 0;
+      cs.length = length;
+      cs.typeId = typeId;
+      cs.streamId = streamId;
+      cs.hasHeader = true;
+    } else {
+      if (!cs.hasHeader) throw new RtmpProtocolError('bad-chunk-header', `chunk stream ${csid} has no header yet`);
+      if (cs.extended) {
+        // Type-3 chunks after an extended timestamp should repeat it (FFmpeg, librtmp, Flash); some
+        // encoders do not. Consume the 4 bytes only if they equal the value we have: a payload that
+        // starts with exactly those bytes is unlikely and the same heuristic SRS and nginx-rtmp rely on.
+        if (buf.length - p < 4) return 0; // cannot decide yet
+        if (buf.readUInt32BE(p) === cs.extendedValue) {
+          p += 4;
+        }
+      }
+      if (!inProgress) cs.timestamp = (cs.timestamp + cs.delta) >>> 0;
+    }
+    if (!this.streams.has(csid)) this.streams.set(csid, cs);
+
+    this.current = cs;
+    this.bodyRemaining = Math.min(this.chunkSize, cs.length - cs.received);
+    if (this.buffered + this.bodyRemaining > this.maxBufferedBytes)
+      throw new RtmpProtocolError('buffered-too-much', `more than ${this.maxBufferedBytes} bytes of incomplete messages`);
+    return p - off;
+  }
+
+  private complete(cs: ChunkStream): RtmpMessage {
+    const payload = cs.parts.length === 1 ? cs.parts[0]! : Buffer.concat(cs.parts, cs.received);
+    this.buffered -= cs.received;
+    cs.parts = [];
+    cs.received = 0;
+    return { csid: cs.csid, timestamp: cs.timestamp, typeId: cs.typeId, streamId: cs.streamId, payload };
+  }
+
+  private control(msg: RtmpMessage): void {
+    // Types 1 and 2 are protocol control whatever chunk stream or message stream they arrive on.
+    if (msg.typeId === MSG_SET_CHUNK_SIZE) {
+      if (msg.payload.length < 4) throw new RtmpProtocolError('bad-message', 'short Set Chunk Size');
+      const size = msg.payload.readUInt32BE(0);
+      if (size < 1 || size > MAX_PEER_CHUNK_SIZE)
+        throw new RtmpProtocolError('chunk-size', `peer chunk size ${size} outside 1..${MAX_PEER_CHUNK_SIZE}`);
+      this.chunkSize = size;
+    } else if (msg.typeId === MSG_ABORT) {
+      if (msg.payload.length < 4) throw new RtmpProtocolError('bad-message', 'short Abort');
+      const cs = this.streams.get(msg.payload.readUInt32BE(0));
+      if (cs && cs.received > 0) {
+        this.buffered -= cs.received;
+        cs.parts = [];
+        cs.received = 0;
+      }
+    }
+  }
+}
