@@ -1,0 +1,4 @@
+/** Malformed AAC configuration, or one that cannot be carried as asked. The only error the AAC code throws on bad input. */
+export class AacError extends Error {
+  override name = 'AacError';
+}

@@ -1,0 +1,4 @@
+/** Malformed or truncated H.264 data (NALU framing, AVC config, SPS). The only error the H.264 parsers throw on bad input. */
+export class H264Error extends Error {
+  override name = 'H264Error';
+}
