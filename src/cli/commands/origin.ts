@@ -1,8 +1,119 @@
+// `livecdn origin`: RTMP ingest and play, HTTP-FLV, HLS, /metrics and /api.
 import type { Command } from 'commander';
+import { z } from 'zod';
+import { createLogger } from '../../shared/log.js';
+import type { Logger } from '../../shared/log.js';
+import { Origin } from '../../origin/origin.js';
+import type { OriginConfig } from '../../origin/origin.js';
+import { hostSchema, httpUrl, nonNegativeNumber, parseOptions, portSchema, positiveInt } from '../options.js';
 
-// Placeholder until the origin service lands; replaced by its owner.
+/** A boolean flag, or its environment variable as true/false/1/0. */
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .optional()
+  .transform((v) => v === true || v === 'true' || v === '1');
+
+export const originSchema = z.object({
+  rtmpPort: portSchema,
+  httpPort: portSchema,
+  host: hostSchema,
+  hlsSegment: z.coerce.number().positive().max(60),
+  hlsWindow: positiveInt.max(100),
+  hlsGrace: nonNegativeNumber,
+  hlsRemoveAfter: nonNegativeNumber,
+  secret: z.string().min(8, 'must be at least 8 characters').optional(),
+  onPublish: httpUrl.optional(),
+  onPlay: httpUrl.optional(),
+  onDone: httpUrl.optional(),
+  maxConnections: positiveInt,
+  maxMessageSize: positiveInt.min(1024).max(64 * 1024 * 1024),
+  writeBatchMs: nonNegativeNumber.max(1000),
+  maxViewerQueue: positiveInt,
+  maxViewerLag: nonNegativeNumber,
+  publishTakeover: flag,
+});
+
+export type OriginOptions = z.infer<typeof originSchema>;
+
+/** Declares the origin's flags on a command (shared with `all`). */
+export function addOriginOptions(cmd: Command): Command {
+  return cmd
+    .option('--rtmp-port <port>', 'RTMP port (publish and play)', '1935')
+    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api)', '8080')
+    .option('--host <addr>', 'address to bind', '0.0.0.0')
+    .option('--hls-segment <sec>', 'HLS target segment duration', '2')
+    .option('--hls-window <n>', 'segments in the live playlist', '6')
+    .option('--hls-grace <sec>', 'a republish within this continues the playlist', '10')
+    .option('--hls-remove-after <sec>', 'an ended playlist answers 404 after this', '60')
+    .option('--secret <key>', 'publish token key (HMAC-SHA256), and the bearer secret of DELETE /api/streams/...')
+    .option('--on-publish <url>', 'POST hook that must answer 2xx for a publish to go ahead')
+    .option('--on-play <url>', 'POST hook that must answer 2xx for a play to go ahead')
+    .option('--on-done <url>', 'POST hook told when a publisher or player ends')
+    .option('--max-connections <n>', 'RTMP connection limit', '1000')
+    .option('--max-message-size <bytes>', 'largest RTMP message accepted', String(16 * 1024 * 1024))
+    .option('--write-batch-ms <ms>', 'viewer write window (0: unbatched)', '20')
+    .option('--max-viewer-queue <bytes>', 'a viewer with more queued skips to the next keyframe', String(4 * 1024 * 1024))
+    .option('--max-viewer-lag <sec>', 'a viewer skipping for longer is disconnected', '10')
+    .option('--publish-takeover', 'a new publisher replaces a live one instead of being refused');
+}
+
+/** Parses the command's flags over LIVECDN_* variables; throws OptionsError with one line per bad value. */
+export function readOriginOptions(cmd: Command, flags: Record<string, unknown>): OriginOptions {
+  // Every option present (undefined when unset), so LIVECDN_* variables can fill those without defaults.
+  const all = Object.fromEntries(cmd.options.map((opt) => [opt.attributeName(), flags[opt.attributeName()]]));
+  const explicit = new Set(Object.keys(all).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+  return parseOptions(originSchema, all, process.env, explicit);
+}
+
+export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
+  return {
+    host: o.host,
+    rtmpPort: o.rtmpPort,
+    httpPort: o.httpPort,
+    hlsSegment: o.hlsSegment,
+    hlsWindow: o.hlsWindow,
+    hlsGrace: o.hlsGrace,
+    hlsRemoveAfter: o.hlsRemoveAfter,
+    secret: o.secret,
+    onPublish: o.onPublish,
+    onPlay: o.onPlay,
+    onDone: o.onDone,
+    maxConnections: o.maxConnections,
+    maxMessageSize: o.maxMessageSize,
+    writeBatchMs: o.writeBatchMs,
+    slowViewer: { maxQueueBytes: o.maxViewerQueue, resumeQueueBytes: Math.floor(o.maxViewerQueue / 4), maxLagMs: o.maxViewerLag * 1000 },
+    publishTakeover: o.publishTakeover,
+    logger,
+  };
+}
+
+/** SIGTERM/SIGINT stop gracefully (playlists end, viewers close cleanly), then the process exits. */
+export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'shutting down');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
 export function registerOrigin(program: Command): void {
-  program.command('origin').description('origin (not built yet)').action(() => {
-    throw new Error('origin is not built yet');
-  });
+  addOriginOptions(program.command('origin').description('RTMP ingest remuxed to HTTP-FLV, RTMP play and HLS')).action(
+    async (flags: Record<string, unknown>, cmd: Command) => {
+      const o = readOriginOptions(cmd, flags);
+      const log = createLogger('origin');
+      const origin = new Origin(originConfig(o, log));
+      await origin.start();
+      stopOnSignals(log, () => origin.stop());
+    },
+  );
 }

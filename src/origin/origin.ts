@@ -1,0 +1,144 @@
+// The origin service: RTMP ingest and play, HTTP-FLV, HLS, /metrics and /api on one hub.
+import { RtmpServer } from '../rtmp/server.js';
+import { createLogger } from '../shared/log.js';
+import type { Logger } from '../shared/log.js';
+import { Hub } from './hub.js';
+import { Hooks } from './hooks.js';
+import { HlsService } from './hls-service.js';
+import { HttpServer, reply } from './http-server.js';
+import { flvHandler } from './flv-handler.js';
+import { OriginRtmpApp } from './rtmp-app.js';
+import { createMetrics } from './metrics.js';
+import type { OriginMetrics } from './metrics.js';
+import { API_STREAMS_PATH, API_STREAM_PATH, kickHandler, streamsHandler } from './api.js';
+import { FLV_PATH, PLAYLIST_PATH, SEGMENT_PATH } from './names.js';
+import { DEFAULT_SLOW_VIEWER_LIMITS } from './viewer-policy.js';
+import type { SlowViewerLimits } from './viewer-policy.js';
+import type { GopCacheLimits } from './gop-cache.js';
+
+export interface OriginConfig {
+  /** Default '0.0.0.0'. */
+  readonly host?: string;
+  /** Default 1935; 0 picks a free port. */
+  readonly rtmpPort?: number;
+  /** Default 8080; 0 picks a free port. */
+  readonly httpPort?: number;
+  /** HLS target segment duration, seconds (default 2). */
+  readonly hlsSegment?: number;
+  /** Segments in the live playlist (default 6). */
+  readonly hlsWindow?: number;
+  /** Seconds a playlist waits for a republish before it ends (default 10). */
+  readonly hlsGrace?: number;
+  /** Seconds an ended playlist stays before 404 (default 60). */
+  readonly hlsRemoveAfter?: number;
+  /** Publish token key; also the bearer secret of DELETE /api/streams/... */
+  readonly secret?: string | undefined;
+  readonly onPublish?: string | undefined;
+  readonly onPlay?: string | undefined;
+  readonly onDone?: string | undefined;
+  /** Hook timeout, ms (default 2000). */
+  readonly hookTimeoutMs?: number;
+  readonly maxConnections?: number;
+  readonly maxMessageSize?: number;
+  readonly chunkSize?: number;
+  readonly handshakeTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** Viewer write window, ms (default 20; 0 writes every packet at once). */
+  readonly writeBatchMs?: number;
+  readonly publishTakeover?: boolean;
+  readonly slowViewer?: Partial<SlowViewerLimits>;
+  readonly gop?: GopCacheLimits;
+  readonly logger?: Logger;
+}
+
+export class Origin {
+  readonly hub: Hub;
+  readonly http: HttpServer;
+  readonly hls: HlsService;
+  readonly rtmp: RtmpServer;
+  readonly metrics: OriginMetrics;
+  private readonly log: Logger;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly config: OriginConfig = {}) {
+    this.log = config.logger ?? createLogger('origin');
+    const graceMs = (config.hlsGrace ?? 10) * 1000;
+    this.hub = new Hub({
+      writeBatchMs: config.writeBatchMs ?? 20,
+      slowViewer: { ...DEFAULT_SLOW_VIEWER_LIMITS, ...config.slowViewer },
+      ...(config.gop ? { gop: config.gop } : {}),
+      publishTakeover: config.publishTakeover ?? false,
+      // The timeline must outlive the HLS grace so that a republish continues it.
+      idleRetainMs: Math.max(60_000, graceMs * 2),
+      logger: this.log.child({ part: 'hub' }),
+    });
+    let onSegmentListed: (ms: number) => void = () => undefined;
+    this.hls = new HlsService(
+      {
+        segmentMs: (config.hlsSegment ?? 2) * 1000,
+        window: config.hlsWindow ?? 6,
+        graceMs,
+        removeAfterMs: (config.hlsRemoveAfter ?? 60) * 1000,
+        onSegmentListed: (ms) => onSegmentListed(ms),
+      },
+      this.log.child({ part: 'hls' }),
+    );
+    this.hub.observe(this.hls);
+    const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? 2000);
+    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.secret), {
+      ...(config.chunkSize !== undefined ? { chunkSize: config.chunkSize } : {}),
+      ...(config.maxMessageSize !== undefined ? { maxMessageSize: config.maxMessageSize } : {}),
+      ...(config.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.handshakeTimeoutMs } : {}),
+      ...(config.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.idleTimeoutMs } : {}),
+      ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
+      logger: this.log.child({ part: 'rtmp' }),
+    });
+    this.metrics = createMetrics(this.hub, this.hls, () => this.rtmp.stats());
+    const latency = this.metrics.hlsSegmentLatency;
+    onSegmentListed = (ms) => latency.observe(ms);
+
+    this.http = new HttpServer(this.log.child({ part: 'http' }));
+    this.http
+      .route(['GET', 'HEAD'], FLV_PATH, flvHandler(this.hub, hooks))
+      .route(['GET', 'HEAD'], PLAYLIST_PATH, this.hls.playlistHandler())
+      .route(['GET', 'HEAD'], SEGMENT_PATH, this.hls.segmentHandler())
+      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls))
+      .route('DELETE', API_STREAM_PATH, kickHandler(this.hub, config.secret))
+      .route('GET', /^\/metrics$/, async (_req, res) => {
+        const body = await this.metrics.registry.metrics();
+        reply(res, 200, body.trimEnd(), { 'Content-Type': this.metrics.registry.contentType });
+      })
+      .route('GET', /^\/healthz$/, (_req, res) => reply(res, 200, 'ok'));
+    // Live responses are ended by the hub on shutdown before the HTTP server cuts what is left.
+    this.http.onClose(() => this.hub.closeAll('origin shutting down'));
+  }
+
+  /** Binds both servers; with port 0, the chosen ports are returned. */
+  async start(): Promise<{ rtmpPort: number; httpPort: number }> {
+    if (this.started) throw new Error('origin already started');
+    this.started = true;
+    const host = this.config.host ?? '0.0.0.0';
+    const rtmpPort = await this.rtmp.listen(this.config.rtmpPort ?? 1935, host);
+    try {
+      const httpPort = await this.http.listen(this.config.httpPort ?? 8080, host);
+      this.log.info({ rtmpPort, httpPort, host }, 'origin started');
+      return { rtmpPort, httpPort };
+    } catch (err) {
+      await this.rtmp.close();
+      throw err;
+    }
+  }
+
+  /** Graceful: publishers end, playlists get ENDLIST, viewers are ended cleanly, then sockets close. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.hub.closeAll('origin shutting down');
+      this.hls.endAll();
+      await Promise.all([this.rtmp.close(), this.http.close()]);
+      this.hls.close();
+      this.log.info('origin stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,197 @@
+// One live stream (app/name): its publisher session, timeline, codec headers, metadata, GOP cache and
+// viewers. Packets are normalized on arrival, offered to observers (HLS) at once, and written to viewers
+// in batches: one timer per stream, not per viewer.
+import { performance } from 'node:perf_hooks';
+import { TagType } from '../media/packet.js';
+import type { MediaPacket } from '../media/packet.js';
+import { Timeline } from '../media/timeline.js';
+import type { TimelineOptions } from '../media/timeline.js';
+import type { Logger } from '../shared/log.js';
+import { Fanout } from './fanout.js';
+import type { FanoutCounters, JoinState } from './fanout.js';
+import type { ViewerProtocol, WireFormat } from './formats.js';
+import { GopCache } from './gop-cache.js';
+import type { GopCacheLimits } from './gop-cache.js';
+import { OutPacket, classify } from './out-packet.js';
+import { StreamInfo } from './stream-info.js';
+import { Viewer } from './viewer.js';
+import type { ViewerInfo, ViewerSink } from './viewer.js';
+import type { SlowViewerLimits } from './viewer-policy.js';
+
+export interface PublisherInfo {
+  readonly id: string;
+  readonly remoteAddress: string;
+  readonly query: Readonly<Record<string, string>>;
+  /** Ends the publisher's connection (take-over, kick, shutdown). */
+  close(reason: string): void;
+}
+
+/** In-process subscribers that see every normalized packet synchronously (the HLS service). */
+export interface StreamObserver {
+  onPublish?(stream: Stream, republish: boolean): void;
+  onPacket?(stream: Stream, packet: OutPacket): void;
+  onUnpublish?(stream: Stream): void;
+}
+
+export interface StreamOptions {
+  /** Write window: packets are gathered this long and written to viewers in one go. 0 writes each packet at once. */
+  readonly writeBatchMs: number;
+  readonly slowViewer: SlowViewerLimits;
+  readonly gop?: GopCacheLimits;
+  readonly timeline?: TimelineOptions;
+}
+
+export class Stream {
+  publisher: PublisherInfo | undefined;
+  /** Publish sessions so far; a later one is a republish. */
+  sessions = 0;
+  info = new StreamInfo();
+  private readonly timeline: Timeline;
+  private readonly gop: GopCache;
+  private seq = 0;
+  private metadata: OutPacket | undefined;
+  private videoHeader: OutPacket | undefined;
+  private audioHeader: OutPacket | undefined;
+  private readonly fanouts = new Map<WireFormat, Fanout>();
+  private pending: OutPacket[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly flushBound = (): void => this.flush();
+
+  constructor(
+    readonly app: string,
+    readonly name: string,
+    private readonly opts: StreamOptions,
+    private readonly counters: FanoutCounters,
+    private readonly observers: readonly StreamObserver[],
+    private readonly log: Logger,
+  ) {
+    this.timeline = new Timeline(opts.timeline);
+    this.gop = new GopCache(opts.gop);
+  }
+
+  get key(): string {
+    return `${this.app}/${this.name}`;
+  }
+
+  get live(): boolean {
+    return this.publisher !== undefined;
+  }
+
+  /** Starts a publish session. A republish continues the same timeline after the last output. */
+  attach(publisher: PublisherInfo): void {
+    const republish = this.sessions > 0;
+    this.publisher = publisher;
+    this.sessions++;
+    this.info = new StreamInfo();
+    if (republish) this.timeline.discontinuity();
+    for (const o of this.observers) o.onPublish?.(this, republish);
+  }
+
+  /** Ends the session: pending packets are written, viewers are ended cleanly, observers told. */
+  detach(): void {
+    if (!this.publisher) return;
+    this.flush();
+    this.publisher = undefined;
+    for (const f of this.fanouts.values()) {
+      for (const v of f.viewers) this.closeViewer(v, 'stream ended', false);
+    }
+    this.fanouts.clear();
+    this.metadata = this.videoHeader = this.audioHeader = undefined;
+    this.gop.clear();
+    for (const o of this.observers) o.onUnpublish?.(this);
+  }
+
+  /** A packet from the publisher, with its raw 32-bit timestamp. */
+  push(raw: MediaPacket): void {
+    if (!this.publisher) return;
+    const now = performance.now();
+    const kind = classify(raw);
+    const timestamp =
+      raw.type === TagType.Script ? this.timeline.script() : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
+    const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);
+    const p = new OutPacket(this.seq++, { type: raw.type, timestamp, payload: raw.payload }, kind, randomAccess, now);
+    this.info.observe(p, Date.now());
+    if (kind === 'metadata') this.metadata = p;
+    else if (kind === 'video-header') this.videoHeader = p;
+    else if (kind === 'audio-header') this.audioHeader = p;
+    else this.gop.push(p);
+    for (const o of this.observers) o.onPacket?.(this, p);
+    if (this.fanouts.size === 0) return; // nobody to write to: nothing to batch
+    this.pending.push(p);
+    if (this.opts.writeBatchMs <= 0) this.flush();
+    else this.timer ??= setTimeout(this.flushBound, this.opts.writeBatchMs);
+  }
+
+  /** Adds a viewer; it gets metadata, headers and the GOP cache at once (or as soon as tracks are known). */
+  addViewer(format: WireFormat, sink: ViewerSink, info: ViewerInfo): Viewer {
+    let fanout = this.fanouts.get(format);
+    if (!fanout) {
+      fanout = new Fanout(format, this, this.opts.slowViewer, this.counters, (v) => this.closeViewer(v, 'too slow', true));
+      this.fanouts.set(format, fanout);
+    }
+    const v = new Viewer(format.protocol, info, sink);
+    fanout.add(v);
+    return v;
+  }
+
+  /** The viewer went away (socket closed, player stopped). */
+  removeViewer(v: Viewer): void {
+    v.closed = true;
+    for (const [key, f] of this.fanouts) {
+      f.remove(v);
+      if (f.viewers.size === 0) this.fanouts.delete(key);
+    }
+  }
+
+  viewers(): Viewer[] {
+    return [...this.fanouts.values()].flatMap((f) => [...f.viewers]);
+  }
+
+  viewerCount(protocol: ViewerProtocol): number {
+    let n = 0;
+    for (const f of this.fanouts.values()) if (f.format.protocol === protocol) n += f.viewers.size;
+    return n;
+  }
+
+  // FanoutSource
+  joinState(): JoinState | undefined {
+    const tracks = this.info.tracks();
+    if (!tracks) return undefined;
+    const packets: OutPacket[] = [];
+    if (this.metadata) packets.push(this.metadata);
+    packets.push(...this.headers(), ...this.gop.packets());
+    return { tracks, packets, nextSeq: this.seq, waitKey: this.gop.needsKeyframe };
+  }
+
+  headers(): OutPacket[] {
+    const h: OutPacket[] = [];
+    if (this.videoHeader) h.push(this.videoHeader);
+    if (this.audioHeader) h.push(this.audioHeader);
+    return h;
+  }
+
+  get gopBytes(): number {
+    return this.gop.bytes;
+  }
+
+  /** Writes the pending window to every viewer. */
+  flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const now = Date.now();
+    for (const f of this.fanouts.values()) f.deliver(batch, now);
+  }
+
+  private closeViewer(v: Viewer, reason: string, hard: boolean): void {
+    if (v.closed) return;
+    this.removeViewer(v);
+    this.log.info({ stream: this.key, viewer: v.info.id, protocol: v.protocol, reason, dropped: v.droppedFrames }, 'viewer closed');
+    if (hard) v.sink.abort(reason);
+    else v.sink.end(reason);
+  }
+}

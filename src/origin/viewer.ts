@@ -1,0 +1,53 @@
+// One subscriber of a stream in one wire format, and the byte pipe it writes to.
+import type { ViewerProtocol } from './formats.js';
+import type { ViewerLag } from './viewer-policy.js';
+
+/** The transport of one viewer: an HTTP response's socket or an RTMP PlayOutput. */
+export interface ViewerSink {
+  /** Bytes accepted but not yet handed to the kernel (net.Socket.writableLength). */
+  readonly writableLength: number;
+  write(bytes: Buffer): void;
+  /** Several buffers in one syscall where possible. */
+  writev(parts: readonly Buffer[]): void;
+  /** Ends the viewer's connection cleanly (a final chunk for HTTP, a close for RTMP). */
+  end(reason: string): void;
+  /** Drops the connection now, queued bytes and all (a stalled reader would never take a clean end). */
+  abort(reason: string): void;
+}
+
+export interface ViewerInfo {
+  readonly id: string;
+  readonly remoteAddress: string;
+}
+
+export class Viewer {
+  /** The next packet seq this viewer needs; packets before it were sent or deliberately skipped. */
+  nextSeq = 0;
+  started = false;
+  closed = false;
+  readonly lag: ViewerLag = { skipping: false, behindSince: undefined };
+  /** A codec header was skipped while lagging: resend the current ones on resume. */
+  headersDropped = false;
+  droppedFrames = 0;
+  bytesSent = 0;
+  readonly since = Date.now();
+
+  constructor(
+    readonly protocol: ViewerProtocol,
+    readonly info: ViewerInfo,
+    readonly sink: ViewerSink,
+  ) {}
+
+  write(bytes: Buffer): void {
+    this.bytesSent += bytes.length;
+    this.sink.write(bytes);
+  }
+
+  writev(parts: readonly Buffer[]): number {
+    let n = 0;
+    for (const p of parts) n += p.length;
+    this.bytesSent += n;
+    this.sink.writev(parts);
+    return n;
+  }
+}

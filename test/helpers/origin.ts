@@ -1,0 +1,35 @@
+// Test helper: an Origin on free ports (127.0.0.1, port 0), with its URLs. Stop it in after()/finally,
+// or pass the test context to have it stopped for you.
+import type { TestContext } from 'node:test';
+import { Origin } from '../../src/origin/origin.js';
+import type { OriginConfig } from '../../src/origin/origin.js';
+
+export interface TestOrigin {
+  readonly origin: Origin;
+  readonly rtmpPort: number;
+  readonly httpPort: number;
+  /** http://127.0.0.1:PORT */
+  readonly httpBase: string;
+  rtmpUrl(app: string, stream: string, query?: string): string;
+  flvUrl(app: string, stream: string): string;
+  hlsUrl(app: string, stream: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startOrigin(overrides: OriginConfig = {}, t?: TestContext): Promise<TestOrigin> {
+  const origin = new Origin({ host: '127.0.0.1', rtmpPort: 0, httpPort: 0, ...overrides });
+  const { rtmpPort, httpPort } = await origin.start();
+  const httpBase = `http://127.0.0.1:${httpPort}`;
+  const o: TestOrigin = {
+    origin,
+    rtmpPort,
+    httpPort,
+    httpBase,
+    rtmpUrl: (app, stream, query) => `rtmp://127.0.0.1:${rtmpPort}/${app}/${stream}${query ? `?${query}` : ''}`,
+    flvUrl: (app, stream) => `${httpBase}/${app}/${stream}.flv`,
+    hlsUrl: (app, stream) => `${httpBase}/${app}/${stream}.m3u8`,
+    stop: () => origin.stop(),
+  };
+  t?.after(() => o.stop());
+  return o;
+}
