@@ -1,0 +1,214 @@
+// The operator dashboard (/player/dashboard.html): streams from `GET /api/streams` and nodes from
+// `GET /api/nodes`, refreshed every 2 s. `?api=URL` points it at a control plane elsewhere; `&origin=URL`
+// adds an origin's own `/api/streams` (codecs, bit rate in) when the control plane does not carry them.
+import { apiBase, byId, fetchJson, fmtBps, fmtPct, get, h, query, withApi } from './common.js';
+import { nodeRows, streamRows, toNodeRow } from './streams.js';
+import type { NodeRow, StreamRow } from './streams.js';
+
+const INTERVAL_MS = 2000;
+
+interface DashboardState {
+  streams: StreamRow[];
+  nodes: NodeRow[];
+  updatedAt: number;
+  errors: string[];
+}
+
+const state: DashboardState = { streams: [], nodes: [], updatedAt: 0, errors: [] };
+
+declare global {
+  interface Window {
+    __livecdnDashboard?: { state(): DashboardState };
+  }
+}
+window.__livecdnDashboard = { state: () => state };
+
+function td(text: string, col?: string): HTMLTableCellElement {
+  const c = h('td', undefined, text);
+  if (col) c.dataset.col = col;
+  return c;
+}
+
+/**
+ * Merge rows describing the same stream from several sources (the control plane, origins). The sources
+ * overlap rather than add up, so counts take the largest report and descriptions the first one known.
+ */
+export function mergeStreams(lists: StreamRow[][]): StreamRow[] {
+  const byKey = new Map<string, StreamRow>();
+  const max = (a: number | undefined, b: number | undefined): number | undefined => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+  for (const rows of lists) {
+    for (const r of rows) {
+      const k = r.key ?? r.id;
+      const prev = byKey.get(k);
+      if (!prev) {
+        byKey.set(k, r);
+        continue;
+      }
+      const viewers: Record<string, number> = { ...prev.viewers };
+      for (const [p, n] of Object.entries(r.viewers)) viewers[p] = Math.max(viewers[p] ?? 0, n);
+      const perProtoSum = Object.values(viewers).reduce((a, b) => a + b, 0);
+      byKey.set(k, {
+        id: prev.id.includes('.') || !r.id.includes('.') ? prev.id : r.id,
+        key: prev.key ?? r.key,
+        live: prev.live === true || r.live === true ? true : (prev.live ?? r.live),
+        videoCodec: prev.videoCodec ?? r.videoCodec,
+        audioCodec: prev.audioCodec ?? r.audioCodec,
+        width: prev.width ?? r.width,
+        height: prev.height ?? r.height,
+        fps: prev.fps ?? r.fps,
+        bitrateIn: prev.bitrateIn ?? r.bitrateIn,
+        viewers,
+        totalViewers: max(max(prev.totalViewers, r.totalViewers), Object.keys(viewers).length ? perProtoSum : undefined),
+      });
+    }
+  }
+  return [...byKey.values()].sort((a, b) => (a.key ?? a.id).localeCompare(b.key ?? b.id));
+}
+
+function renderStreams(rows: StreamRow[]): void {
+  const body = byId('streams-body');
+  body.replaceChildren();
+  if (!rows.length) {
+    const tr = h('tr');
+    const c = td('No streams.');
+    c.colSpan = 8;
+    c.className = 'muted';
+    tr.append(c);
+    body.append(tr);
+    return;
+  }
+  for (const r of rows) {
+    const tr = h('tr');
+    tr.dataset.stream = r.key ?? r.id;
+    const name = h('td');
+    name.dataset.col = 'stream';
+    if (r.key) {
+      const a = h('a', undefined, r.key);
+      a.href = withApi(`./?stream=${encodeURIComponent(r.key)}`);
+      name.append(a);
+    } else name.textContent = r.id;
+    const perProto = Object.entries(r.viewers)
+      .map(([k, v]) => `${k.toUpperCase()} ${v}`)
+      .join(' · ');
+    tr.append(
+      name,
+      td(r.live === undefined ? '–' : r.live ? 'live' : 'idle', 'state'),
+      td([r.videoCodec, r.audioCodec].filter(Boolean).join(' + ') || '–', 'codecs'),
+      td(r.width && r.height ? `${r.width}x${r.height}${r.fps ? ` @${Math.round(r.fps)}` : ''}` : '–', 'resolution'),
+      td(fmtBps(r.bitrateIn), 'bitrate'),
+      td(perProto || '–', 'per-proto'),
+      td(r.totalViewers === undefined ? '–' : String(r.totalViewers), 'viewers'),
+    );
+    if (r.live) tr.classList.add('live');
+    body.append(tr);
+  }
+}
+
+function renderNodes(rows: NodeRow[]): void {
+  const body = byId('nodes-body');
+  body.replaceChildren();
+  if (!rows.length) {
+    const tr = h('tr');
+    const c = td('No nodes registered.');
+    c.colSpan = 9;
+    c.className = 'muted';
+    tr.append(c);
+    body.append(tr);
+    return;
+  }
+  const sorted = [...rows].sort((a, b) => a.kind.localeCompare(b.kind) || a.region.localeCompare(b.region) || a.id.localeCompare(b.id));
+  for (const n of sorted) {
+    const tr = h('tr');
+    tr.dataset.node = n.id;
+    const bar = h('div', 'bar');
+    const fill = h('div', 'fill');
+    const loadPct = n.load === undefined ? 0 : Math.max(0, Math.min(1, n.load));
+    fill.style.width = `${(loadPct * 100).toFixed(0)}%`;
+    if (loadPct > 0.8) fill.classList.add('hot');
+    bar.append(fill);
+    const loadCell = td('', 'load');
+    loadCell.append(bar, h('span', undefined, ` ${fmtPct(n.load)}`));
+    const age = n.lastSeen ? `${Math.max(0, Math.round((Date.now() - n.lastSeen) / 1000))} s ago` : '–';
+    tr.append(
+      td(n.id, 'id'),
+      td(n.kind, 'kind'),
+      td(n.region, 'region'),
+      td(`${n.viewers ?? '–'} / ${n.capacity ?? '–'}`, 'viewers'),
+      loadCell,
+      td(fmtBps(n.egressBps), 'egress'),
+      td(n.cpu === undefined ? '–' : fmtPct(n.cpu), 'cpu'),
+      td(fmtPct(n.hitRatio), 'hit-ratio'),
+      td(age, 'seen'),
+    );
+    body.append(tr);
+  }
+}
+
+/** Sources that failed recently are skipped for a while (a node without CORS or down). */
+const failedUntil = new Map<string, number>();
+
+async function optional(url: string): Promise<unknown> {
+  const until = failedUntil.get(url);
+  if (until !== undefined && until > Date.now()) return undefined;
+  try {
+    const body = await fetchJson(url, {}, 1500);
+    failedUntil.delete(url);
+    return body;
+  } catch {
+    failedUntil.set(url, Date.now() + 30_000);
+    return undefined;
+  }
+}
+
+const errText = (what: string, e: unknown): string => `${what}: ${e instanceof Error ? e.message : String(e)}`;
+
+async function refresh(): Promise<void> {
+  const api = apiBase();
+  const errors: string[] = [];
+  const [streamsBody, nodesBody] = await Promise.all([
+    fetchJson(`${api}/api/streams`).catch((e: unknown) => void errors.push(errText('streams', e))),
+    fetchJson(`${api}/api/nodes`).catch((e: unknown) => void errors.push(errText('nodes', e))),
+  ]);
+  const streamLists: StreamRow[][] = [];
+  if (streamsBody !== undefined) streamLists.push(streamRows(streamsBody));
+  if (nodesBody !== undefined) state.nodes = nodeRows(nodesBody);
+
+  // Origins know resolution and viewers per protocol; edges know their cache hit ratio.
+  const origins = new Set<string>();
+  const fromQuery = query().get('origin');
+  if (fromQuery && /^https?:\/\//.test(fromQuery)) origins.add(fromQuery.replace(/\/+$/, ''));
+  for (const n of state.nodes) if (n.kind === 'origin' && n.url) origins.add(n.url.replace(/\/+$/, ''));
+  const edgeLookups = state.nodes.filter((n) => n.kind === 'edge' && n.url && n.hitRatio === undefined);
+  const [originBodies, edgeBodies] = await Promise.all([
+    Promise.all([...origins].map((o) => optional(`${o}/api/streams`))),
+    Promise.all(edgeLookups.map((n) => optional(`${(n.url ?? '').replace(/\/+$/, '')}/api/edge`))),
+  ]);
+  for (const b of originBodies) if (b !== undefined) streamLists.push(streamRows(b));
+  edgeLookups.forEach((n, i) => {
+    const ratio = edgeBodies[i] === undefined ? undefined : toNodeRow({ id: n.id, cache: get(edgeBodies[i], 'cache') }).hitRatio;
+    if (ratio !== undefined) state.nodes = state.nodes.map((x) => (x.id === n.id ? { ...x, hitRatio: ratio } : x));
+  });
+  if (!origins.size && streamsBody === undefined) errors.push('no stream source answered');
+  if (streamLists.length) state.streams = mergeStreams(streamLists);
+  state.errors = errors;
+  state.updatedAt = Date.now();
+  renderStreams(state.streams);
+  renderNodes(state.nodes);
+  byId('dash-error').textContent = errors.join(' · ');
+  byId('updated').textContent = `updated ${new Date(state.updatedAt).toLocaleTimeString()}`;
+  const totalViewers = state.streams.reduce((a, s) => a + (s.totalViewers ?? 0), 0);
+  const live = state.streams.filter((s) => s.live !== false).length;
+  const edges = state.nodes.filter((n) => n.kind === 'edge').length;
+  byId('summary').textContent = `${live} live stream${live === 1 ? '' : 's'} · ${totalViewers} viewer${totalViewers === 1 ? '' : 's'} · ${edges} edge${edges === 1 ? '' : 's'}`;
+}
+
+async function loop(): Promise<void> {
+  try {
+    await refresh();
+  } finally {
+    setTimeout(() => void loop(), INTERVAL_MS);
+  }
+}
+
+for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>('a[data-keep-api]'))) a.href = withApi(a.getAttribute('href') ?? './');
+void loop();

@@ -1,0 +1,389 @@
+// The player page (/player/): pick a stream, or play `?stream=APP/NAME` through the control plane's
+// chosen edge, or `?src=URL` directly; `&proto=hls|flv` picks the protocol. video.js draws the UI and
+// shows errors; hls.js, mpegts.js or the native player feed the <video>. A stats panel samples latency,
+// bit rate, buffer and dropped frames every second; a chat panel talks to the stream's WebSocket.
+import videojsModule from 'video.js';
+import { apiBase, byId, fetchJson, fmtBps, fmtSec, get, h, parseStreamKey, query, str, withApi } from './common.js';
+import { ChatPanel } from './chat.js';
+import { drawChart, RingSeries } from './chart.js';
+import { bufferAhead, startEngine } from './engines.js';
+import type { Engine, EngineError, Proto } from './engines.js';
+import { cjsDefault } from './interop.js';
+import { playSources, streamRows } from './streams.js';
+import type { PlaySource } from './streams.js';
+
+const videojs = cjsDefault(videojsModule);
+type VjsPlayer = ReturnType<typeof videojs>;
+
+export interface PlayerStats {
+  readonly engine: string | undefined;
+  readonly proto: Proto;
+  readonly url: string | undefined;
+  readonly via: string | undefined;
+  readonly currentTime: number;
+  readonly paused: boolean;
+  readonly readyState: number;
+  /** Seconds behind the live edge (hls.js latency / distance to the live edge; FLV: buffered end - currentTime). */
+  readonly latency: number | undefined;
+  readonly buffer: number | undefined;
+  readonly bitrate: number | undefined;
+  readonly droppedFrames: number | undefined;
+  readonly totalFrames: number | undefined;
+  readonly width: number;
+  readonly height: number;
+  /** Latency sampled once a second, last 60 s. */
+  readonly latencyHistory: readonly (number | undefined)[];
+  readonly restarts: number;
+}
+
+export interface RecordedError extends EngineError {
+  readonly at: number;
+  readonly url: string | undefined;
+}
+
+declare global {
+  interface Window {
+    __livecdn?: { stats(): PlayerStats; errors: RecordedError[]; page: string };
+  }
+}
+
+const errors: RecordedError[] = [];
+function record(e: EngineError, url: string | undefined): void {
+  errors.push({ ...e, at: Date.now(), url });
+  if (errors.length > 200) errors.splice(0, errors.length - 200);
+}
+const q = query();
+
+function protoOf(url: string, fallback: Proto): Proto {
+  if (/\.flv(\?|#|$)/i.test(url)) return 'flv';
+  if (/\.m3u8(\?|#|$)/i.test(url)) return 'hls';
+  return fallback;
+}
+
+function requestedProto(): Proto | undefined {
+  const p = q.get('proto');
+  return p === 'hls' || p === 'flv' ? p : undefined;
+}
+
+// ---------------------------------------------------------------- picker
+
+function showPicker(): void {
+  byId('picker').hidden = false;
+  const form = byId<HTMLFormElement>('pick-form');
+  const input = byId<HTMLInputElement>('pick-input');
+  const protoSel = byId<HTMLSelectElement>('pick-proto');
+  const err = byId('pick-error');
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const v = input.value.trim();
+    const params = new URLSearchParams();
+    const api = q.get('api');
+    if (api) params.set('api', api);
+    if (protoSel.value) params.set('proto', protoSel.value);
+    if (/^https?:\/\//.test(v)) params.set('src', v);
+    else if (parseStreamKey(v)) params.set('stream', v);
+    else {
+      err.textContent = 'Type app/name (letters, digits, _ and -) or an http(s) URL of a .m3u8 or .flv';
+      return;
+    }
+    location.search = params.toString();
+  });
+  const ul = byId('live-list');
+  const refresh = async (): Promise<void> => {
+    try {
+      const rows = streamRows(await fetchJson(`${apiBase()}/api/streams`));
+      ul.replaceChildren();
+      for (const r of rows) {
+        if (!r.key || r.live === false) continue;
+        const li = h('li');
+        const a = h('a', undefined, r.key);
+        a.href = withApi(`./?stream=${encodeURIComponent(r.key)}`);
+        li.append(a, h('span', 'muted', ` ${r.videoCodec ?? ''} ${r.width && r.height ? `${r.width}x${r.height}` : ''}`));
+        ul.append(li);
+      }
+      if (!ul.childElementCount) ul.append(h('li', 'muted', 'No live streams yet.'));
+    } catch (e) {
+      ul.replaceChildren(h('li', 'muted', `Stream list unavailable: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  };
+  void refresh();
+  setInterval(() => void refresh(), 5000);
+}
+
+// ---------------------------------------------------------------- sources
+
+interface Resolved {
+  readonly sources: PlaySource[];
+  readonly title: string;
+  readonly chatUrl: string | undefined;
+  readonly note: string | undefined;
+}
+
+/** ws(s):// URL of a chat path or URL, relative to the control plane. */
+function wsUrl(pathOrUrl: string): string {
+  const u = new URL(pathOrUrl, apiBase() + '/');
+  u.protocol = u.protocol === 'https:' || u.protocol === 'wss:' ? 'wss:' : 'ws:';
+  return u.toString();
+}
+
+function chatUrlFor(id: string): string {
+  return wsUrl(`/api/streams/${encodeURIComponent(id)}/chat`);
+}
+
+async function resolveSources(): Promise<Resolved> {
+  const src = q.get('src');
+  if (src) {
+    const proto = requestedProto() ?? protoOf(src, 'hls');
+    const m = /\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})\.(m3u8|flv)(\?|$)/.exec(src);
+    return {
+      sources: [{ hls: proto === 'hls' ? src : undefined, flv: proto === 'flv' ? src : undefined, via: 'src' }],
+      title: src,
+      chatUrl: q.get('chat') ?? (m ? chatUrlFor(`${m[1]}.${m[2]}`) : undefined),
+      note: undefined,
+    };
+  }
+  const key = parseStreamKey(q.get('stream') ?? '');
+  if (!key) throw new Error(`"${q.get('stream') ?? ''}" is not a stream name: use ?stream=app/name`);
+  const { app, name } = key;
+  const region = q.get('region');
+  const playUrl = `${apiBase()}/api/play/${app}/${name}${region ? `?region=${encodeURIComponent(region)}` : ''}`;
+  try {
+    const body = await fetchJson(playUrl);
+    const sources = playSources(body, app, name, apiBase());
+    if (!sources.length) throw new Error('the control plane answered without play URLs');
+    // The control plane names a stream `app.stream` (src/signal/types.ts); it may also hand a chat path.
+    const id = str(get(body, 'id')) ?? `${app}.${name}`;
+    const chat = str(get(body, 'chat'));
+    return { sources, title: `${app}/${name}`, chatUrl: chat ? wsUrl(chat) : chatUrlFor(id), note: undefined };
+  } catch (e) {
+    // No control plane behind this page (served by an origin or an edge): play from this host.
+    const here = location.origin;
+    return {
+      sources: [{ hls: `${here}/${app}/${name}.m3u8`, flv: `${here}/${app}/${name}.flv`, via: here }],
+      title: `${app}/${name}`,
+      chatUrl: chatUrlFor(`${app}.${name}`),
+      note: `control plane unavailable (${e instanceof Error ? e.message : String(e)}); playing from this host`,
+    };
+  }
+}
+
+// ---------------------------------------------------------------- playback supervisor
+
+class Playback {
+  private engine: Engine | undefined;
+  private index = 0;
+  private failuresInRow = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  restarts = 0;
+  source: PlaySource | undefined;
+
+  constructor(
+    private readonly player: VjsPlayer,
+    private readonly video: HTMLVideoElement,
+    private readonly sources: readonly PlaySource[],
+    readonly proto: Proto,
+    private readonly onStatus: (s: string) => void,
+  ) {
+    video.addEventListener('playing', () => {
+      this.failuresInRow = 0;
+      if (this.player.error()) this.player.error(null);
+      this.onStatus(`playing ${this.engine?.kind ?? ''} from ${this.source?.via ?? ''}`);
+    });
+  }
+
+  get current(): Engine | undefined {
+    return this.engine;
+  }
+
+  start(): void {
+    const source = this.sources[this.index % this.sources.length];
+    this.source = source;
+    const url = source ? (this.proto === 'hls' ? source.hls : source.flv) : undefined;
+    if (!url) {
+      this.fail({ fatal: true, type: 'config', message: `no ${this.proto.toUpperCase()} URL for this stream` });
+      return;
+    }
+    this.onStatus(`loading ${url}`);
+    try {
+      this.engine = startEngine(this.video, this.proto, url, (e) => this.onEngineError(e), q.get('native'));
+    } catch (e) {
+      this.fail({ fatal: true, type: 'unsupported', message: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    void this.video.play().catch(() => {
+      /* autoplay refused: the viewer presses play */
+    });
+  }
+
+  private onEngineError(e: EngineError): void {
+    if (e.fatal) this.fail(e);
+    else record(e, this.engine?.url);
+  }
+
+  /** The engine gave up (or could not start): show it, then try the next source after a pause. */
+  private fail(e: EngineError): void {
+    record(e, this.engine?.url ?? (this.source ? (this.proto === 'hls' ? this.source.hls : this.source.flv) : undefined));
+    this.stopEngine();
+    this.failuresInRow++;
+    this.index++;
+    const wrapped = this.index % this.sources.length === 0;
+    const delay = wrapped ? Math.min(1000 * 2 ** Math.min(this.failuresInRow, 4), 15_000) : 300;
+    this.player.error(`${e.message}. Retrying in ${Math.round(delay / 1000)} s…`);
+    this.onStatus(`error: ${e.message}`);
+    this.retryTimer = setTimeout(() => {
+      this.restarts++;
+      this.player.error(null);
+      this.start();
+    }, delay);
+  }
+
+  private stopEngine(): void {
+    const eng = this.engine;
+    this.engine = undefined;
+    try {
+      eng?.destroy();
+    } catch {
+      /* already torn down */
+    }
+  }
+
+  stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.stopEngine();
+  }
+}
+
+// ---------------------------------------------------------------- watch
+
+async function watch(): Promise<void> {
+  byId('watch').hidden = false;
+  const status = byId('status');
+  const setStatus = (s: string): void => {
+    status.textContent = s;
+  };
+  const videoEl = byId<HTMLVideoElement>('video');
+  const player = videojs(videoEl, {
+    controls: true,
+    autoplay: false,
+    muted: true,
+    preload: 'auto',
+    fluid: true,
+    liveui: true,
+    playsinline: true,
+    controlBar: { pictureInPictureToggle: false },
+  });
+  // video.js keeps the original element as its HTML5 tech; look it up again in case it wrapped it.
+  const video = (player.el().querySelector('video') as HTMLVideoElement | null) ?? videoEl;
+  video.muted = true;
+
+  let resolved: Resolved;
+  try {
+    resolved = await resolveSources();
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    record({ fatal: true, type: 'config', message }, undefined);
+    player.error(message);
+    setStatus(message);
+    return;
+  }
+  byId('title').textContent = resolved.title;
+  if (resolved.note) byId('note').textContent = resolved.note;
+
+  const first = resolved.sources[0];
+  const available: Proto[] = (['hls', 'flv'] as const).filter((p) => resolved.sources.some((s) => (p === 'hls' ? s.hls : s.flv)));
+  const proto: Proto = requestedProto() ?? (first?.hls ? 'hls' : 'flv');
+  for (const p of ['hls', 'flv'] as const) {
+    const a = byId<HTMLAnchorElement>(`proto-${p}`);
+    const params = new URLSearchParams(location.search);
+    params.set('proto', p);
+    a.href = `?${params.toString()}`;
+    a.classList.toggle('active', p === proto);
+    if (!available.includes(p) && !q.get('src')) a.classList.add('disabled');
+  }
+
+  const playback = new Playback(player, video, resolved.sources, proto, setStatus);
+  playback.start();
+
+  // stats
+  const latency = new RingSeries(60);
+  const buffer = new RingSeries(60);
+  const canvas = byId<HTMLCanvasElement>('chart');
+  const snapshot = (): PlayerStats => {
+    const eng = playback.current;
+    const quality = typeof video.getVideoPlaybackQuality === 'function' ? video.getVideoPlaybackQuality() : undefined;
+    return {
+      engine: eng?.kind,
+      proto,
+      url: eng?.url,
+      via: playback.source?.via,
+      currentTime: video.currentTime,
+      paused: video.paused,
+      readyState: video.readyState,
+      latency: eng?.latency(),
+      buffer: bufferAhead(video),
+      bitrate: eng?.bitrate(),
+      droppedFrames: quality?.droppedVideoFrames,
+      totalFrames: quality?.totalVideoFrames,
+      width: video.videoWidth,
+      height: video.videoHeight,
+      latencyHistory: [...latency.values],
+      restarts: playback.restarts,
+    };
+  };
+  const fields = {
+    engine: byId('st-engine'),
+    latency: byId('st-latency'),
+    buffer: byId('st-buffer'),
+    bitrate: byId('st-bitrate'),
+    dropped: byId('st-dropped'),
+    resolution: byId('st-resolution'),
+    time: byId('st-time'),
+  };
+  const tick = (): void => {
+    const s = snapshot();
+    latency.push(s.latency);
+    buffer.push(s.buffer);
+    fields.engine.textContent = s.engine ? `${s.engine} (${s.proto.toUpperCase()})` : '–';
+    fields.latency.textContent = fmtSec(s.latency);
+    fields.buffer.textContent = fmtSec(s.buffer);
+    fields.bitrate.textContent = fmtBps(s.bitrate);
+    fields.dropped.textContent = s.totalFrames !== undefined ? `${s.droppedFrames ?? 0} / ${s.totalFrames}` : '–';
+    fields.resolution.textContent = s.width ? `${s.width}x${s.height}` : '–';
+    fields.time.textContent = fmtSec(s.currentTime, 1);
+    drawChart(canvas, [
+      { label: 'latency', color: '#d9534f', values: latency.values },
+      { label: 'buffer', color: '#337ab7', values: buffer.values },
+    ]);
+  };
+  setInterval(tick, 1000);
+  tick();
+  window.__livecdn = { stats: () => ({ ...snapshot(), latencyHistory: [...latency.values] }), errors, page: 'player' };
+  window.addEventListener('pagehide', () => playback.stop());
+
+  // chat
+  if (resolved.chatUrl) {
+    new ChatPanel(byId('chat-log'), byId<HTMLFormElement>('chat-form'), byId<HTMLInputElement>('chat-input'), byId('chat-status'), resolved.chatUrl);
+  } else {
+    byId('chat-status').textContent = 'no chat for this source';
+  }
+}
+
+// ---------------------------------------------------------------- main
+
+window.__livecdn = {
+  stats: () => {
+    throw new Error('not playing');
+  },
+  errors,
+  page: 'player',
+};
+for (const a of Array.from(document.querySelectorAll<HTMLAnchorElement>('a[data-keep-api]'))) a.href = withApi(a.getAttribute('href') ?? './');
+if (q.get('src') || q.get('stream')) {
+  watch().catch((e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    record({ fatal: true, type: 'page', message }, undefined);
+    byId('status').textContent = message;
+  });
+} else {
+  showPicker();
+}

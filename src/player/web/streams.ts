@@ -1,0 +1,177 @@
+// Reading the control plane's and the origin's JSON without depending on every field's exact name:
+// the signal and origin engineers own those shapes, these pages only need a few facts from them.
+import { first, get, isObj, list, num, str } from './common.js';
+
+export interface StreamRow {
+  readonly id: string;
+  /** "app/name" when known. */
+  readonly key: string | undefined;
+  readonly live: boolean | undefined;
+  readonly videoCodec: string | undefined;
+  readonly audioCodec: string | undefined;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  readonly fps: number | undefined;
+  readonly bitrateIn: number | undefined;
+  /** Viewers per protocol (hls, flv, rtmp, ...), as reported. */
+  readonly viewers: Readonly<Record<string, number>>;
+  readonly totalViewers: number | undefined;
+}
+
+export interface NodeRow {
+  readonly id: string;
+  readonly kind: string;
+  readonly region: string;
+  readonly url: string | undefined;
+  readonly viewers: number | undefined;
+  readonly capacity: number | undefined;
+  readonly load: number | undefined;
+  readonly egressBps: number | undefined;
+  readonly cpu: number | undefined;
+  readonly hitRatio: number | undefined;
+  readonly streams: readonly string[];
+  readonly lastSeen: number | undefined;
+}
+
+function truthy(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string') return v === 'live' || v === 'publishing' || v === 'true' ? true : v === 'idle' || v === 'offline' || v === 'false' ? false : undefined;
+  return undefined;
+}
+
+/** Kilobits in, when the field name says kbps; bits per second otherwise. */
+function bitrateOf(s: unknown): number | undefined {
+  const bps = num(first(s, 'bitrateIn', 'bitrate', 'bps', 'ingressBps', 'inBps', 'bitrateBps', 'stats.bitrateIn', 'stats.bps', 'ingest.bps', 'publisher.bitrate', 'publisher.bps'));
+  if (bps !== undefined) return bps;
+  const kbps = num(first(s, 'kbps', 'bitrateKbps', 'inKbps', 'publisher.kbps', 'stats.kbps'));
+  return kbps === undefined ? undefined : kbps * 1000;
+}
+
+function codecName(v: unknown): string | undefined {
+  if (isObj(v)) {
+    const name = str(first(v, 'codec', 'name', 'codecName', 'type'));
+    const p = first(v, 'profile');
+    const profile = typeof p === 'string' ? p : undefined;
+    return name ? (profile ? `${name} ${profile}` : name) : undefined;
+  }
+  return str(v);
+}
+
+export function toStreamRow(s: unknown): StreamRow {
+  const app = str(first(s, 'app'));
+  const name = str(first(s, 'name', 'stream', 'streamName'));
+  const keyField = str(first(s, 'key', 'path', 'streamKey'));
+  const key = keyField && /^[\w-]+\/[\w-]+$/.test(keyField) ? keyField : app && name ? `${app}/${name}` : undefined;
+  const id = str(first(s, 'id', 'streamId')) ?? key ?? '?';
+
+  const video = first(s, 'video', 'codecs.video', 'media.video', 'tracks.video');
+  const audio = first(s, 'audio', 'codecs.audio', 'media.audio', 'tracks.audio');
+  const viewersField = first(s, 'viewers', 'clients', 'players');
+  const viewers: Record<string, number> = {};
+  let total: number | undefined;
+  if (isObj(viewersField)) {
+    for (const [k, v] of Object.entries(viewersField)) {
+      const n = num(v);
+      if (n === undefined) continue;
+      if (k === 'total') total = n;
+      else viewers[k] = n;
+    }
+    if (total === undefined && Object.keys(viewers).length) total = Object.values(viewers).reduce((a, b) => a + b, 0);
+  } else {
+    total = num(viewersField);
+  }
+  for (const p of ['hls', 'flv', 'rtmp']) {
+    const n = num(first(s, `${p}Viewers`, `viewers_${p}`));
+    if (n !== undefined && viewers[p] === undefined) viewers[p] = n;
+  }
+  if (total === undefined && Object.keys(viewers).length) total = Object.values(viewers).reduce((a, b) => a + b, 0);
+
+  let live = truthy(first(s, 'live', 'isLive', 'active', 'publishing', 'state', 'status'));
+  // The origin lists only streams it holds; `publisher: null` means it waits for a republish.
+  if (live === undefined && isObj(s) && 'publisher' in s) live = s.publisher !== null;
+  return {
+    id,
+    key,
+    live,
+    videoCodec: codecName(first(video, 'codec', 'name') ?? first(s, 'videoCodec', 'codecs.videoCodec')) ?? codecName(video),
+    audioCodec: codecName(first(audio, 'codec', 'name') ?? first(s, 'audioCodec', 'codecs.audioCodec')) ?? codecName(audio),
+    width: num(first(video, 'width') ?? first(s, 'width', 'resolution.width')),
+    height: num(first(video, 'height') ?? first(s, 'height', 'resolution.height')),
+    fps: num(first(video, 'fps', 'frameRate', 'framerate') ?? first(s, 'fps', 'frameRate')),
+    bitrateIn: bitrateOf(s),
+    viewers,
+    totalViewers: total,
+  };
+}
+
+export function toNodeRow(n: unknown): NodeRow {
+  const viewers = num(first(n, 'load.viewers', 'viewers'));
+  const capacity = num(first(n, 'capacity', 'load.capacity'));
+  const loadField = num(first(n, 'load.ratio', 'loadRatio', 'utilization'));
+  const hits = num(first(n, 'cache.hits', 'load.cacheHits', 'stats.cacheHits', 'cacheHits'));
+  const misses = num(first(n, 'cache.misses', 'load.cacheMisses', 'stats.cacheMisses', 'cacheMisses'));
+  const ratioField = num(first(n, 'load.cacheHitRatio', 'cacheHitRatio', 'cache.hitRatio', 'stats.cacheHitRatio', 'hitRatio'));
+  const hitRatio = ratioField ?? (hits !== undefined && misses !== undefined && hits + misses > 0 ? hits / (hits + misses) : undefined);
+  const streamsField = first(n, 'load.streams', 'streams');
+  return {
+    id: str(first(n, 'id')) ?? '?',
+    kind: str(first(n, 'kind', 'type', 'role')) ?? '?',
+    region: str(first(n, 'region')) ?? '–',
+    url: str(first(n, 'publicUrl', 'url', 'httpUrl')),
+    viewers,
+    capacity,
+    load: loadField ?? (viewers !== undefined && capacity ? viewers / capacity : undefined),
+    egressBps: num(first(n, 'load.egressBps', 'egressBps')),
+    cpu: num(first(n, 'load.cpu', 'cpu')),
+    hitRatio,
+    streams: Array.isArray(streamsField) ? streamsField.filter((x): x is string => typeof x === 'string') : [],
+    lastSeen: num(first(n, 'lastSeen', 'updatedAt')),
+  };
+}
+
+export const streamRows = (body: unknown): StreamRow[] => list(body, 'streams', 'items', 'data').map(toStreamRow);
+export const nodeRows = (body: unknown): NodeRow[] => list(body, 'nodes', 'items', 'data', 'edges').map(toNodeRow);
+
+export interface PlaySource {
+  readonly hls: string | undefined;
+  readonly flv: string | undefined;
+  readonly via: string;
+}
+
+/** Absolute URL of a possibly relative one. */
+function abs(u: string, base: string): string {
+  try {
+    return new URL(u, base).toString();
+  } catch {
+    return u;
+  }
+}
+
+function sourceOf(v: unknown, app: string, name: string, base: string, via: string): PlaySource | undefined {
+  if (typeof v === 'string') {
+    const u = abs(v, base);
+    if (/\.m3u8(\?|$)/.test(u)) return { hls: u, flv: undefined, via };
+    if (/\.flv(\?|$)/.test(u)) return { hls: undefined, flv: u, via };
+    const root = u.replace(/\/+$/, '');
+    return { hls: `${root}/${app}/${name}.m3u8`, flv: `${root}/${app}/${name}.flv`, via: root };
+  }
+  const hls = str(first(v, 'hls', 'urls.hls', 'play.hls', 'hlsUrl'));
+  const flv = str(first(v, 'flv', 'urls.flv', 'play.flv', 'flvUrl', 'httpFlv'));
+  if (hls || flv) {
+    return { hls: hls ? abs(hls, base) : undefined, flv: flv ? abs(flv, base) : undefined, via: str(first(v, 'node.id', 'edge.id', 'edgeId', 'id')) ?? via };
+  }
+  const root = str(first(v, 'publicUrl', 'url', 'baseUrl', 'base', 'edge.publicUrl'));
+  return root ? sourceOf(root, app, name, base, via) : undefined;
+}
+
+/** The play answer of `GET /api/play/:app/:stream`: the chosen URLs first, then the fallbacks in order. */
+export function playSources(body: unknown, app: string, name: string, base: string): PlaySource[] {
+  const out: PlaySource[] = [];
+  const main = sourceOf(get(body, 'edge') !== undefined && !first(body, 'hls', 'flv') ? get(body, 'edge') : body, app, name, base, 'chosen edge');
+  if (main) out.push(main);
+  for (const f of list(get(body, 'fallbacks') ?? get(body, 'fallback'), 'urls')) {
+    const s = sourceOf(f, app, name, base, 'fallback');
+    if (s && !out.some((o) => o.hls === s.hls && o.flv === s.flv)) out.push(s);
+  }
+  return out;
+}

@@ -1,0 +1,265 @@
+// docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is JSON under
+// its leading YAML comments (YAML 1.2 is a superset of JSON), so JSON.parse reads exactly what compose
+// reads. Every livecdn service's command is checked against the real CLI: `livecdn <cmd> --help` must
+// list each flag used, LIVECDN_* variables must name real flags, and ports and URLs must line up.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+
+interface Service {
+  build?: string | { context: string };
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+}
+
+interface Compose {
+  services: Record<string, Service>;
+}
+
+/** The compose file: YAML comment lines first, then JSON. Anything else is an error on purpose. */
+function readCompose(): Compose {
+  const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+  const lines = text.split('\n');
+  const firstBody = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+  assert.ok(firstBody >= 0, 'docker-compose.yml has a body');
+  const body = lines.slice(firstBody);
+  assert.ok(!body.some((l) => l.trimStart().startsWith('#')), 'comments only at the top, so that the body stays JSON');
+  return JSON.parse(body.join('\n')) as Compose;
+}
+
+const LIVECDN_COMMANDS = ['origin', 'edge', 'signal', 'all'] as const;
+
+const helpCache = new Map<string, Promise<string>>();
+function help(cmd: string): Promise<string> {
+  let p = helpCache.get(cmd);
+  if (!p) {
+    p = run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), cmd, '--help'], { cwd: root, timeout: 30_000 }).then((r) => r.stdout);
+    helpCache.set(cmd, p);
+  }
+  return p;
+}
+
+/** Long flags listed by commander's help: "  --http-port <port>  ..." and "--no-prefetch". */
+function flagsOf(helpText: string): Set<string> {
+  const flags = new Set<string>();
+  for (const m of helpText.matchAll(/(?:^|[\s,])(--[a-z][a-z0-9-]*)/gm)) flags.add(m[1] as string);
+  return flags;
+}
+
+/** --flag value pairs (and bare --flag) of a command line. */
+function parseArgs(args: readonly string[]): Map<string, string | true> {
+  const out = new Map<string, string | true>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (!a.startsWith('--')) continue;
+    const eq = a.indexOf('=');
+    if (eq > 0) out.set(a.slice(0, eq), a.slice(eq + 1));
+    else if (i + 1 < args.length && !(args[i + 1] as string).startsWith('--')) out.set(a, args[++i] as string);
+    else out.set(a, true);
+  }
+  return out;
+}
+
+/** The CLI's environment variable for a flag (src/cli/options.ts envName): --rtmp-port -> LIVECDN_RTMP_PORT. */
+const envName = (flag: string): string => 'LIVECDN_' + flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase();
+
+const compose = readCompose();
+const services = compose.services;
+const livecdnServices = Object.entries(services).filter(([, s]) => s.image?.startsWith('livecdn') || s.build !== undefined);
+
+/** A placeholder subcommand (its owner has not landed it yet) has no flags to check against. */
+async function isPlaceholder(cmd: string): Promise<boolean> {
+  return /not built yet/.test(await help(cmd));
+}
+
+describe('docker-compose.yml', () => {
+  it('has the origin, the signal, Redis, two edges in two regions and an nginx edge', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['edge-eu', 'edge-us', 'nginx-edge', 'origin', 'redis', 'signal']);
+    const regions = ['edge-eu', 'edge-us'].map((n) => parseArgs(services[n]?.command ?? []).get('--region'));
+    assert.deepEqual(regions, ['eu', 'us']);
+    assert.match(services.redis?.image ?? '', /^redis:/);
+    assert.match(services['nginx-edge']?.image ?? '', /^nginx:/);
+  });
+
+  it('runs every livecdn service from this repository image with a real subcommand', () => {
+    assert.equal(livecdnServices.length, 4);
+    for (const [name, s] of livecdnServices) {
+      assert.equal(s.build, '.', `${name} builds the Dockerfile`);
+      assert.equal(s.image, 'livecdn:latest', `${name} shares one image`);
+      const cmd = s.command?.[0];
+      assert.ok(cmd && (LIVECDN_COMMANDS as readonly string[]).includes(cmd), `${name}: subcommand ${String(cmd)}`);
+    }
+  });
+
+  for (const [name, s] of livecdnServices) {
+    it(`${name}: every flag and LIVECDN_* variable exists in \`livecdn ${s.command?.[0] ?? '?'} --help\``, async (t) => {
+      const cmd = s.command?.[0] as string;
+      if (await isPlaceholder(cmd)) {
+        t.skip(`livecdn ${cmd} is still a placeholder in src/cli/commands/${cmd}.ts: no flags to check yet`);
+        return;
+      }
+      const known = flagsOf(await help(cmd));
+      assert.ok(known.size > 1, `help lists flags: ${[...known].join(' ')}`);
+      const used = parseArgs(s.command?.slice(1) ?? []);
+      assert.ok(used.size > 0);
+      for (const flag of used.keys()) assert.ok(known.has(flag), `${name}: livecdn ${cmd} has no ${flag} (it has ${[...known].join(' ')})`);
+      for (const v of Object.keys(s.environment ?? {})) {
+        if (!v.startsWith('LIVECDN_')) continue;
+        const flag = [...known].find((f) => envName(f) === v);
+        assert.ok(flag, `${name}: ${v} matches no flag of livecdn ${cmd}`);
+        assert.ok(!used.has(flag), `${name}: ${flag} given both as a flag and as ${v}`);
+      }
+    });
+  }
+
+  it('wires the services together: upstreams, signal URL, Redis URL and ports line up', () => {
+    const args = (n: string): Map<string, string | true> => parseArgs(services[n]?.command ?? []);
+    const origin = args('origin');
+    const signal = args('signal');
+    const originHttp = origin.get('--http-port');
+    const signalPort = signal.get('--api-port');
+    assert.equal(typeof originHttp, 'string');
+    assert.equal(typeof signalPort, 'string');
+    for (const e of ['edge-eu', 'edge-us']) {
+      const a = args(e);
+      assert.equal(a.get('--upstream'), `http://origin:${String(originHttp)}`, `${e} pulls from the origin service`);
+      assert.equal(a.get('--signal'), `http://signal:${String(signalPort)}`, `${e} registers with the signal service`);
+      assert.ok(services[e]?.depends_on?.origin, `${e} starts after the origin`);
+    }
+    // the origin does not register itself (yet): the signal hands out the origin it is told about
+    assert.equal(signal.get('--origin-rtmp'), `rtmp://localhost:${String(origin.get('--rtmp-port'))}`);
+    assert.equal(signal.get('--origin-http'), `http://localhost:${String(originHttp)}`);
+    const redisUrl = signal.get('--redis');
+    assert.equal(redisUrl, 'redis://redis:6379');
+    assert.equal(services.signal?.depends_on?.redis?.condition, 'service_healthy');
+    // secrets come from the environment (not visible in `ps`), and origin and signal share one
+    assert.equal(services.origin?.environment?.LIVECDN_SECRET, services.signal?.environment?.LIVECDN_SECRET);
+    assert.match(services.signal?.environment?.LIVECDN_SECRET ?? '', /^\$\{LIVECDN_SECRET:-.{8,}\}$/);
+  });
+
+  it('publishes each container port the service listens on, with no host port used twice', () => {
+    const hostPorts = new Set<string>();
+    for (const [name, s] of Object.entries(services)) {
+      const a = parseArgs(s.command ?? []);
+      const listening = new Set([a.get('--http-port'), a.get('--rtmp-port'), a.get('--api-port')].filter((x): x is string => typeof x === 'string'));
+      if (name === 'nginx-edge') listening.add('80');
+      for (const p of s.ports ?? []) {
+        const m = /^(\d+):(\d+)$/.exec(p);
+        assert.ok(m, `${name}: port mapping ${p} is HOST:CONTAINER`);
+        const [, host, container] = m;
+        assert.ok(!hostPorts.has(host as string), `host port ${host} published twice`);
+        hostPorts.add(host as string);
+        assert.ok(listening.has(container as string), `${name} publishes ${container} but listens on ${[...listening].join(', ')}`);
+      }
+    }
+    for (const want of ['1935', '8080', '8090', '8081', '8082', '8083']) assert.ok(hostPorts.has(want), `host port ${want}`);
+    // each edge's public URL is the host port that reaches it
+    for (const e of ['edge-eu', 'edge-us']) {
+      const pub = parseArgs(services[e]?.command ?? []).get('--public-url');
+      const host = services[e]?.ports?.[0]?.split(':')[0];
+      assert.equal(pub, `http://localhost:${String(host)}`);
+    }
+  });
+
+  it('runs the nginx edge from nginx/edge.conf.template with every placeholder set', (t) => {
+    const nginx = services['nginx-edge'];
+    const vol = nginx?.volumes?.[0] ?? '';
+    const [src, dst] = vol.split(':');
+    assert.equal(src, './nginx/edge.conf.template');
+    const script = nginx?.command?.join(' ') ?? '';
+    assert.ok(dst && script.includes(`< ${dst} >`), 'the command renders the mounted template');
+    assert.match(script, /exec nginx -p (\S+) -c nginx\.conf -g 'daemon off;'/);
+    assert.equal(nginx?.environment?.LIVECDN_UPSTREAM, `origin:${String(parseArgs(services.origin?.command ?? []).get('--http-port'))}`);
+    assert.equal(nginx?.environment?.LIVECDN_LISTEN, nginx?.ports?.[0]?.split(':')[1], 'nginx listens on the published container port');
+    if (!existsSync(join(root, 'nginx/edge.conf.template'))) {
+      t.skip('nginx/edge.conf.template is not written yet (nginx/ belongs to the edge engineer)');
+      return;
+    }
+    const tpl = readFileSync(join(root, 'nginx/edge.conf.template'), 'utf8');
+    const vars = new Set([...tpl.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1] as string));
+    assert.ok(vars.size > 0, 'the template has placeholders');
+    for (const v of vars) {
+      assert.ok(nginx?.environment?.[v] !== undefined, `the template uses \${${v}}: set it in the compose file`);
+      // $$ is compose's escape for a literal $: envsubst must see ${VAR}, not the host's value.
+      assert.ok(script.includes(`$\${${v}}`), `envsubst substitutes only the listed variables, and ${v} is one`);
+    }
+  });
+
+  it('the nginx command renders a configuration that `nginx -t` accepts (Debian nginx, when installed)', async (t) => {
+    const nginx = services['nginx-edge'];
+    if (!existsSync(join(root, 'nginx/edge.conf.template'))) return t.skip('nginx/edge.conf.template is not written yet');
+    const haveNginx = await run('nginx', ['-v']).then(
+      () => true,
+      () => false,
+    );
+    const haveEnvsubst = await run('envsubst', ['--version']).then(
+      () => true,
+      () => false,
+    );
+    if (!haveNginx || !haveEnvsubst) return t.skip('nginx or envsubst is not installed here');
+    // The compose command itself, with the container paths moved into a temp dir, compose's $$ unescaped,
+    // and the upstream pointed at an address that resolves outside the compose network.
+    const dir = await mkdtemp(join(tmpdir(), 'livecdn-compose-nginx-'));
+    try {
+      const script = (nginx?.command?.[2] ?? '')
+        .replaceAll('$$', '$')
+        .replaceAll('/tmp/edge', dir)
+        .replaceAll('/etc/livecdn/edge.conf.template', join(root, 'nginx/edge.conf.template'))
+        .replace("exec nginx -p", 'nginx -t -p')
+        .replace(" -g 'daemon off;'", '');
+      assert.ok(script.includes('nginx -t -p'), script);
+      const env = { ...process.env, ...nginx?.environment, LIVECDN_UPSTREAM: '127.0.0.1:8080' };
+      const r = await run('sh', ['-c', script], { env, timeout: 20_000 }).catch((err: { stderr?: string; message: string }) => {
+        throw new Error(`nginx -t refused the rendered configuration: ${err.stderr ?? err.message}`);
+      });
+      assert.match(r.stderr, /test is successful/);
+      const conf = await readFile(join(dir, 'nginx.conf'), 'utf8');
+      assert.doesNotMatch(conf, /\$\{LIVECDN_/, 'every placeholder substituted');
+      assert.match(conf, /\$uri|\$upstream_cache_status|\$proxy_host/, "nginx's own $variables left alone");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has no tabs (YAML forbids them in indentation)', () => {
+    assert.ok(!readFileSync(join(root, 'docker-compose.yml'), 'utf8').includes('\t'));
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const lines = text.split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('#'));
+
+  it('builds on node:20-bookworm-slim with npm ci and runs dist/cli/main.js', () => {
+    const froms = lines.filter((l) => /^FROM\s/i.test(l));
+    assert.ok(froms.length >= 1);
+    for (const f of froms) assert.match(f, /^FROM node:20-bookworm-slim(\s+AS\s+\w+)?$/i);
+    assert.ok(lines.some((l) => /^RUN npm ci\b/.test(l)), 'npm ci');
+    assert.ok(lines.some((l) => /^RUN npm run build\b/.test(l)), 'npm run build');
+    assert.ok(lines.some((l) => /build-player/.test(l) || /dist\/player/.test(l)), 'the player pages are built into the image');
+    assert.equal(lines.filter((l) => /^ENTRYPOINT/.test(l)).at(-1), 'ENTRYPOINT ["node","dist/cli/main.js"]');
+    assert.ok(!/apt-get install[^\n]*ffmpeg/.test(text), 'the server needs no ffmpeg');
+    assert.ok(lines.some((l) => /^USER node$/.test(l)), 'runs as the unprivileged node user');
+  });
+
+  it('copies what the entrypoint needs and keeps build junk out of the context', () => {
+    const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    for (const p of ['node_modules', 'dist', '.git', 'artifacts']) assert.ok(ignore.includes(p), `.dockerignore lists ${p}`);
+    assert.ok(lines.some((l) => /^COPY .*package-lock\.json/.test(l)), 'the lock file is copied before npm ci');
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+    assert.equal(pkg.bin?.livecdn, 'dist/cli/main.js', 'the ENTRYPOINT is the package binary');
+  });
+});
