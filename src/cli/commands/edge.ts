@@ -1,8 +1,101 @@
+// `livecdn edge`: an HLS pull-through cache and HTTP-FLV relay in front of origins or parent edges.
 import type { Command } from 'commander';
+import { z } from 'zod';
+import type { EdgeConfig } from '../../edge/config.js';
+import { runEdge } from '../../edge/workers.js';
+import { createLogger } from '../../shared/log.js';
+import { hostSchema, httpUrl, parseOptions, portSchema, positiveInt } from '../options.js';
+import { stopOnSignals } from './origin.js';
 
-// Placeholder until the edge service lands; replaced by its owner.
+/** A boolean flag, or its environment variable as true/false/1/0. */
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((v) => v === true || v === 'true' || v === '1');
+
+const urlList = z
+  .string({ required_error: 'required: one or more upstream URLs, comma-separated' })
+  .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== ''))
+  .pipe(z.array(httpUrl).min(1, 'required: one or more upstream URLs, comma-separated'));
+
+export const edgeSchema = z.object({
+  upstream: urlList,
+  httpPort: portSchema,
+  host: hostSchema,
+  region: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}'),
+  nodeId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match [A-Za-z0-9_.:-]{1,128}').optional(),
+  publicUrl: httpUrl.optional(),
+  signal: httpUrl.optional(),
+  signalToken: z.string().min(1).optional(),
+  cacheMb: z.coerce.number().positive().max(1024 * 1024),
+  prefetch: bool,
+  maxHops: positiveInt.max(64),
+  workers: positiveInt.max(256),
+  flvLinger: z.coerce.number().nonnegative().max(3600),
+  flvGrace: z.coerce.number().nonnegative().max(3600),
+  upstreamTimeout: z.coerce.number().positive().max(600),
+  upstreamDown: z.coerce.number().nonnegative().max(3600),
+  capacity: positiveInt,
+  heartbeat: z.coerce.number().positive().max(300),
+});
+
+export type EdgeOptions = z.infer<typeof edgeSchema>;
+
+export function addEdgeOptions(cmd: Command): Command {
+  return cmd
+    .option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference')
+    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api/edge)', '8080')
+    .option('--host <addr>', 'address to bind', '0.0.0.0')
+    .option('--region <name>', 'region reported to the control plane', 'default')
+    .option('--node-id <id>', 'node id for registration and loop detection (default edge-REGION-HOST-PORT)')
+    .option('--public-url <url>', 'URL viewers use to reach this edge (registration)')
+    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
+    .option('--signal-token <token>', 'bearer token for the control plane')
+    .option('--cache-mb <mb>', 'HLS cache budget', '512')
+    .option('--no-prefetch', 'do not fetch new segments before viewers ask')
+    .option('--max-hops <n>', 'refuse requests that crossed this many edges (508)', '8')
+    .option('--workers <n>', 'processes sharing the port (node:cluster)', '1')
+    .option('--flv-linger <sec>', 'keep an HTTP-FLV upstream this long after its last viewer', '10')
+    .option('--flv-grace <sec>', 'keep HTTP-FLV viewers connected this long while the upstream reconnects', '10')
+    .option('--upstream-timeout <sec>', 'connect + response head timeout, and body idle timeout', '5')
+    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', '10')
+    .option('--capacity <n>', 'viewers before this edge counts as full', '5000')
+    .option('--heartbeat <sec>', 'heartbeat period to the control plane', '5');
+}
+
+export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): EdgeOptions {
+  const all = Object.fromEntries(cmd.options.map((opt) => [opt.attributeName(), flags[opt.attributeName()]]));
+  const explicit = new Set(Object.keys(all).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+  return parseOptions(edgeSchema, all, process.env, explicit);
+}
+
+export function edgeConfig(o: EdgeOptions): EdgeConfig {
+  return {
+    upstreams: o.upstream,
+    httpPort: o.httpPort,
+    host: o.host,
+    region: o.region,
+    ...(o.nodeId ? { nodeId: o.nodeId } : {}),
+    ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+    ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.signalToken ? { signalToken: o.signalToken } : {}),
+    cacheBytes: Math.floor(o.cacheMb * 1024 * 1024),
+    prefetch: o.prefetch,
+    maxHops: o.maxHops,
+    flvLingerMs: o.flvLinger * 1000,
+    flvGraceMs: o.flvGrace * 1000,
+    upstream: { headersTimeoutMs: o.upstreamTimeout * 1000, idleTimeoutMs: Math.max(o.upstreamTimeout * 1000, 10_000), downMs: o.upstreamDown * 1000 },
+    capacity: o.capacity,
+    heartbeatMs: o.heartbeat * 1000,
+  };
+}
+
 export function registerEdge(program: Command): void {
-  program.command('edge').description('edge (not built yet)').action(() => {
-    throw new Error('edge is not built yet');
-  });
+  addEdgeOptions(program.command('edge').description('edge cache: pulls HLS and HTTP-FLV from origins or parent edges')).action(
+    async (flags: Record<string, unknown>, cmd: Command) => {
+      const o = readEdgeOptions(cmd, flags);
+      const log = createLogger('edge');
+      const running = await runEdge(edgeConfig(o), o.workers, log);
+      stopOnSignals(log, () => running.stop());
+    },
+  );
 }

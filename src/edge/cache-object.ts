@@ -1,0 +1,178 @@
+// One HTTP object as the edge holds it: filled once from the upstream, read by any number of viewers.
+// Viewers that arrive while it is still arriving get the bytes received so far at once and the rest as
+// they come, so a coalesced wait costs no extra latency beyond the upstream's own.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { Sized } from './lru.js';
+
+// Response headers worth keeping from the upstream; everything hop-by-hop or per-connection is dropped.
+const KEPT_HEADERS = ['content-type', 'cache-control', 'etag', 'last-modified', 'expires'] as const;
+// Map + header bookkeeping, charged on top of the body so a flood of tiny 404s still hits the budget.
+const OVERHEAD_BYTES = 512;
+
+interface Reader {
+  onHeaders(): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+  onFail(): void;
+}
+
+export type ObjectState = 'pending' | 'streaming' | 'complete' | 'failed';
+
+export class CacheObject implements Sized {
+  state: ObjectState = 'pending';
+  status = 0;
+  headers: Record<string, string> = {};
+  /** Upstream Content-Length, when it sent one. */
+  contentLength: number | undefined;
+  /** Date.now() when the response headers arrived. */
+  receivedAt = 0;
+  /** Age the response already had upstream, ms. */
+  upstreamAgeMs = 0;
+  /** Fresh until (Date.now() scale); <= receivedAt means "not storable". */
+  expiresAt = 0;
+  /** Status and message when the fetch failed before a response (502/504). */
+  failure: { status: number; message: string } | undefined;
+  size = 0;
+  private chunks: Buffer[] = [];
+  private received = 0;
+  private readers = new Set<Reader>();
+
+  constructor(readonly key: string) {}
+
+  get bodyLength(): number {
+    return this.received;
+  }
+
+  /** The whole body, once complete. */
+  get body(): Buffer {
+    return this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+  }
+
+  isFresh(now: number): boolean {
+    return this.state === 'complete' && now < this.expiresAt;
+  }
+
+  setHeaders(status: number, headers: IncomingHttpHeaders, upstreamAgeMs: number, ttlMs: number): void {
+    this.status = status;
+    for (const name of KEPT_HEADERS) {
+      const v = headers[name];
+      if (typeof v === 'string') this.headers[name] = v;
+    }
+    const len = Number(headers['content-length']);
+    this.contentLength = Number.isFinite(len) && len >= 0 ? len : undefined;
+    this.receivedAt = Date.now();
+    this.upstreamAgeMs = upstreamAgeMs;
+    this.expiresAt = this.receivedAt + ttlMs;
+    this.state = 'streaming';
+    for (const r of this.readers) r.onHeaders();
+  }
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    for (const r of this.readers) r.onData(chunk);
+  }
+
+  finish(): void {
+    // One contiguous buffer: a cache hit is then a single write of shared memory.
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.received)];
+    this.size = this.received + OVERHEAD_BYTES + this.key.length;
+    this.state = 'complete';
+    const readers = [...this.readers];
+    this.readers.clear();
+    for (const r of readers) r.onEnd();
+  }
+
+  fail(status: number, message: string): void {
+    if (this.state === 'complete' || this.state === 'failed') return;
+    if (this.state === 'pending') this.failure = { status, message };
+    this.state = 'failed';
+    this.chunks = [];
+    const readers = [...this.readers];
+    this.readers.clear();
+    for (const r of readers) r.onFail();
+  }
+
+  ageMs(now: number): number {
+    return this.upstreamAgeMs + Math.max(0, now - this.receivedAt);
+  }
+
+  private responseHeaders(cache: 'HIT' | 'MISS', now: number): Record<string, string | number> {
+    const age = this.ageMs(now);
+    const h: Record<string, string | number> = {
+      ...this.headers,
+      'access-control-allow-origin': '*',
+      'x-cache': cache,
+      age: Math.floor(age / 1000),
+      // Age is whole seconds; a child edge needs better to keep a 1 s playlist within its TTL.
+      'x-livecdn-age-ms': Math.round(age),
+    };
+    const length = this.state === 'complete' ? this.received : this.contentLength;
+    if (length !== undefined) h['content-length'] = length;
+    return h;
+  }
+
+  /**
+   * Sends the object to a viewer, now or as it arrives. `onBytes` counts egress. Writes never wait for
+   * a slow viewer: the chunks are shared buffers already held by the object, so queueing them costs
+   * references, not copies, and the object is bounded by its own size.
+   */
+  serve(res: ServerResponse, cache: 'HIT' | 'MISS', head: boolean, onBytes: (n: number) => void): void {
+    const now = Date.now();
+    if (this.state === 'complete') {
+      res.writeHead(this.status, this.responseHeaders(cache, now));
+      if (head) {
+        res.end();
+        return;
+      }
+      const body = this.body;
+      onBytes(body.length);
+      res.end(body);
+      return;
+    }
+    if (this.state === 'failed') {
+      sendError(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
+      return;
+    }
+    const reader: Reader = {
+      onHeaders: () => {
+        res.writeHead(this.status, this.responseHeaders(cache, Date.now()));
+        if (head) {
+          res.end();
+          this.readers.delete(reader);
+        }
+      },
+      onData: (chunk) => {
+        onBytes(chunk.length);
+        res.write(chunk);
+      },
+      onEnd: () => res.end(),
+      onFail: () => {
+        if (res.headersSent) res.destroy();
+        else sendError(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
+      },
+    };
+    if (this.state === 'streaming') {
+      reader.onHeaders();
+      if (head) return;
+      for (const c of this.chunks) reader.onData(c);
+    }
+    this.readers.add(reader);
+    res.once('close', () => this.readers.delete(reader));
+  }
+}
+
+export function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = message + '\n';
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'access-control-allow-origin': '*',
+  });
+  res.end(body);
+}

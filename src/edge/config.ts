@@ -1,0 +1,99 @@
+// Edge configuration: what the CLI (or a test, or `livecdn all`) passes to `new Edge(...)`.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { Logger } from '../shared/log.js';
+import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
+import { defaultUpstreamOptions, type UpstreamOptions } from './upstream.js';
+
+/** Extra routes mounted behind the edge's own (e.g. the player pages under /player/). Return true when handled. */
+export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+
+export interface EdgeConfig {
+  /** Origins or parent edges, in order of preference. */
+  readonly upstreams: readonly string[];
+  /** Default 8080; 0 picks a free port. */
+  readonly httpPort?: number;
+  /** Default 0.0.0.0. */
+  readonly host?: string;
+  readonly region?: string;
+  /** Default edge-{region}-{hostname}-{port}. Must be unique among the tiers (loop detection uses it). */
+  readonly nodeId?: string;
+  /** URL viewers use, for registration; default http://{hostname}:{port}. */
+  readonly publicUrl?: string;
+  /** Control plane base URL: register, heartbeat, deregister. */
+  readonly signal?: string;
+  /** Bearer token for the control plane's write routes. */
+  readonly signalToken?: string;
+  /** HLS cache budget in bytes (default 512 MiB). */
+  readonly cacheBytes?: number;
+  /** Prefetch new segments listed by refreshed playlists (default true). */
+  readonly prefetch?: boolean;
+  /** Requests that already crossed this many tiers are refused with 508 (default 8). */
+  readonly maxHops?: number;
+  readonly upstream?: Partial<UpstreamOptions>;
+  readonly freshness?: Partial<FreshnessPolicy>;
+  /** Keep an FLV upstream this long after its last viewer left (default 10 s). */
+  readonly flvLingerMs?: number;
+  /** Keep FLV viewers connected this long while the upstream reconnects (default 10 s). */
+  readonly flvGraceMs?: number;
+  /** Viewers before the edge counts as full (registration). */
+  readonly capacity?: number;
+  readonly heartbeatMs?: number;
+  readonly fallback?: FallbackHandler;
+  readonly logger?: Logger;
+  /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
+  readonly defaultMetrics?: boolean;
+}
+
+export interface ResolvedEdgeConfig {
+  readonly upstreams: readonly string[];
+  readonly httpPort: number;
+  readonly host: string;
+  readonly region: string;
+  readonly nodeId: string | undefined;
+  readonly publicUrl: string | undefined;
+  readonly signal: string | undefined;
+  readonly signalToken: string | undefined;
+  readonly cacheBytes: number;
+  readonly prefetch: boolean;
+  readonly maxHops: number;
+  readonly upstream: UpstreamOptions;
+  readonly freshness: FreshnessPolicy;
+  readonly flvLingerMs: number;
+  readonly flvGraceMs: number;
+  readonly capacity: number;
+  readonly heartbeatMs: number;
+  readonly fallback: FallbackHandler | undefined;
+  readonly defaultMetrics: boolean;
+}
+
+export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
+  if (c.upstreams.length === 0) throw new Error('edge: at least one upstream URL is required');
+  for (const u of c.upstreams) {
+    if (!/^https?:\/\//.test(u)) throw new Error(`edge: upstream must be an http(s) URL: ${u}`);
+  }
+  return {
+    upstreams: c.upstreams,
+    httpPort: c.httpPort ?? 8080,
+    host: c.host ?? '0.0.0.0',
+    region: c.region ?? 'default',
+    nodeId: c.nodeId,
+    publicUrl: c.publicUrl,
+    signal: c.signal?.replace(/\/+$/, ''),
+    signalToken: c.signalToken,
+    cacheBytes: c.cacheBytes ?? 512 * 1024 * 1024,
+    prefetch: c.prefetch ?? true,
+    maxHops: c.maxHops ?? 8,
+    upstream: { ...defaultUpstreamOptions, ...c.upstream },
+    freshness: { ...defaultFreshness, ...c.freshness },
+    flvLingerMs: c.flvLingerMs ?? 10_000,
+    flvGraceMs: c.flvGraceMs ?? 10_000,
+    capacity: c.capacity ?? 5000,
+    heartbeatMs: c.heartbeatMs ?? 5000,
+    fallback: c.fallback,
+    defaultMetrics: c.defaultMetrics ?? true,
+  };
+}
+
+export const defaultNodeId = (region: string, port: number): string =>
+  `edge-${region}-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${port}`;

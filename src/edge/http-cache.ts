@@ -1,0 +1,112 @@
+// The HLS pull-through cache: fresh hits from the LRU, misses coalesced into one upstream fetch per
+// object, freshness from the upstream's Cache-Control, 404s cached briefly, statuses passed through.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../shared/log.js';
+import { CacheObject } from './cache-object.js';
+import { Coalescer } from './coalescer.js';
+import { freshnessMs, upstreamAgeMs, type FreshnessPolicy } from './freshness.js';
+import { ByteLru } from './lru.js';
+import type { CacheKind, EdgeMetrics } from './metrics.js';
+import { Prefetcher } from './prefetcher.js';
+import { UpstreamError, type UpstreamPool } from './upstream.js';
+import { appendVia } from './via.js';
+
+export interface HttpCacheOptions {
+  readonly nodeId: string;
+  readonly cacheBytes: number;
+  readonly freshness: FreshnessPolicy;
+  readonly prefetch: boolean;
+}
+
+export class HttpCache {
+  private readonly lru: ByteLru<CacheObject>;
+  private readonly inflight = new Coalescer<CacheObject>();
+  private readonly prefetcher: Prefetcher | undefined;
+
+  constructor(
+    private readonly pool: UpstreamPool,
+    private readonly metrics: EdgeMetrics,
+    private readonly log: Logger,
+    private readonly opts: HttpCacheOptions,
+  ) {
+    this.lru = new ByteLru<CacheObject>(opts.cacheBytes);
+    this.prefetcher = opts.prefetch ? new Prefetcher({ prefetch: (p) => this.prefetch(p) }) : undefined;
+    metrics.cacheStats = () => ({ bytes: this.lru.bytes, objects: this.lru.count });
+  }
+
+  stats(): { bytes: number; objects: number; budget: number; inflight: number } {
+    return { bytes: this.lru.bytes, objects: this.lru.count, budget: this.lru.capacity, inflight: this.inflight.size };
+  }
+
+  /**
+   * Serves a playlist or segment. `hops` are the Via entries of the request, already checked for loops
+   * by the caller; they are forwarded with this node appended.
+   */
+  handle(req: IncomingMessage, res: ServerResponse, path: string, kind: CacheKind, hops: readonly string[]): void {
+    const head = req.method === 'HEAD';
+    const onBytes = (n: number): void => this.metrics.egress('hls', n);
+    const cached = this.lru.get(path);
+    const now = Date.now();
+    if (cached?.isFresh(now)) {
+      this.metrics.cacheRequests.inc({ kind, result: 'hit' });
+      cached.serve(res, 'HIT', head, onBytes);
+      return;
+    }
+    this.metrics.cacheRequests.inc({ kind, result: 'miss' });
+    const { value, joined } = this.inflight.join(path, () => this.startFetch(path, kind, hops));
+    if (joined) this.metrics.coalescedWaits.inc({ kind });
+    value.serve(res, 'MISS', head, onBytes);
+  }
+
+  /** Fetches a segment into the cache ahead of viewers (no-op when cached or already in flight). */
+  prefetch(path: string): void {
+    if (this.lru.peek(path)?.isFresh(Date.now()) || this.inflight.get(path)) return;
+    this.metrics.prefetches.inc();
+    this.inflight.join(path, () => this.startFetch(path, 'segment', []));
+  }
+
+  private startFetch(path: string, kind: CacheKind, hops: readonly string[]): CacheObject {
+    const obj = new CacheObject(path);
+    const done = (): void => this.inflight.settle(path, obj);
+    this.pool
+      .get(path, {
+        headers: { via: appendVia(hops, this.opts.nodeId) },
+        onAttempt: (upstream) => this.metrics.upstreamRequests.inc({ kind: 'hls', upstream }),
+      })
+      .then(
+        (up) => {
+          const ttl = freshnessMs(up.status, up.headers, kind, this.opts.freshness);
+          obj.setHeaders(up.status, up.headers, upstreamAgeMs(up.headers), ttl);
+          up.body.on('data', (chunk: Buffer) => {
+            this.metrics.upstreamBytes.inc({ kind: 'hls' }, chunk.length);
+            obj.push(chunk);
+          });
+          up.body.once('end', () => {
+            obj.finish();
+            done();
+            if (ttl > 0) this.lru.set(path, obj);
+            else if (this.lru.peek(path)?.isFresh(Date.now()) === false) this.lru.delete(path);
+            if (kind === 'playlist' && up.status === 200) this.prefetcher?.onPlaylist(path, obj.body);
+          });
+          // 'close' without 'end': the upstream died mid-body. Viewers with headers sent are cut (their
+          // player retries); nothing partial is ever cached.
+          up.body.once('close', () => {
+            if (obj.state === 'complete') return;
+            this.log.warn({ path, upstream: up.upstream, received: obj.bodyLength }, 'upstream body cut');
+            this.pool.markDown(up.upstream, 'body cut');
+            obj.fail(502, 'upstream body cut');
+            done();
+          });
+          up.body.on('error', () => {});
+        },
+        (err: unknown) => {
+          const e = err instanceof UpstreamError ? err : new UpstreamError(String(err), 502);
+          this.log.warn({ path, err: e.message }, 'upstream fetch failed');
+          obj.fail(e.status, e.status === 504 ? 'upstream timeout' : 'upstream unavailable');
+          done();
+        },
+      );
+    return obj;
+  }
+}
+

@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { classifyPath } from './paths.js';
+import { resolveSegment } from './prefetcher.js';
+import { segmentUris } from './playlist-uris.js';
+
+test('paths follow the URL contract', () => {
+  assert.deepEqual(classifyPath('/live/cam_1.flv'), { kind: 'flv', app: 'live', stream: 'cam_1', path: '/live/cam_1.flv' });
+  assert.equal(classifyPath('/live/cam.m3u8').kind, 'playlist');
+  assert.equal(classifyPath('/live/cam/12.ts').kind, 'segment');
+  assert.equal(classifyPath('/live/cam/v1/index.m3u8').kind, 'playlist');
+  assert.equal(classifyPath('/player/').kind, 'invalid');
+  assert.equal(classifyPath('/metrics').kind, 'other');
+  for (const bad of ['/live/../x.m3u8', '/live/cam/../../x.ts', '/live/cam/.hidden', '/li ve/x.flv', '/live/x.mp4', '/live//x.ts', '/live/cam/', `/${'a'.repeat(65)}/x.flv`]) {
+    assert.equal(classifyPath(bad).kind, 'invalid', bad);
+  }
+});
+
+test('playlist segment URIs resolve inside the stream only', () => {
+  const text = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\ncam/1.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2.0,\ncam/2.ts\n';
+  assert.deepEqual(segmentUris(text), ['cam/1.ts', 'cam/2.ts']);
+  assert.deepEqual(segmentUris('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8\n'), []);
+  assert.equal(resolveSegment('/live/cam.m3u8', 'cam/1.ts'), '/live/cam/1.ts');
+  assert.equal(resolveSegment('/live/cam.m3u8', '/live/cam/1.ts'), '/live/cam/1.ts');
+  assert.equal(resolveSegment('/live/cam.m3u8', 'http://evil.example/live/cam/1.ts'), undefined);
+  assert.equal(resolveSegment('/live/cam.m3u8', 'cam/1.ts?x=1'), undefined);
+  assert.equal(resolveSegment('/live/cam.m3u8', 'other.m3u8'), undefined);
+});

@@ -1,0 +1,62 @@
+// Prefetch: when a refreshed playlist lists segments this edge has not seen yet, fetch them before any
+// viewer asks, so that even the first viewer of each segment gets a hit. Fetches go through the cache,
+// so a viewer who asks meanwhile joins the prefetch instead of causing a second upstream request.
+import { classifyPath } from './paths.js';
+import { segmentUris } from './playlist-uris.js';
+
+const MAX_PLAYLISTS = 10_000;
+
+export interface PrefetchTarget {
+  /** Starts a fetch of `path` into the cache unless it is cached or already in flight. */
+  prefetch(path: string): void;
+}
+
+export class Prefetcher {
+  // Segment paths last seen per playlist; bounded by the number of live playlists.
+  private readonly seen = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly target: PrefetchTarget,
+    /** On a playlist's first load, how many of its newest segments to fetch (players start near the end). */
+    private readonly initialCount = 3,
+  ) {}
+
+  onPlaylist(playlistPath: string, body: Buffer): void {
+    const paths: string[] = [];
+    for (const uri of segmentUris(body.toString('utf8'))) {
+      const path = resolveSegment(playlistPath, uri);
+      if (path !== undefined) paths.push(path);
+    }
+    const before = this.seen.get(playlistPath);
+    const fresh = before ? paths.filter((p) => !before.has(p)) : paths.slice(-this.initialCount);
+    // Re-inserted so the map stays in recency order; ended streams' playlists fall off the front.
+    this.seen.delete(playlistPath);
+    this.seen.set(playlistPath, new Set(paths));
+    if (this.seen.size > MAX_PLAYLISTS) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    for (const p of fresh) this.target.prefetch(p);
+  }
+
+  forget(playlistPath: string): void {
+    this.seen.delete(playlistPath);
+  }
+
+  get playlists(): number {
+    return this.seen.size;
+  }
+}
+
+/** The edge path of a playlist entry, or undefined when it leaves this edge's URL space. */
+export function resolveSegment(playlistPath: string, uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri, 'http://edge.invalid' + playlistPath);
+  } catch {
+    return undefined;
+  }
+  if (url.host !== 'edge.invalid' || url.search !== '') return undefined;
+  const c = classifyPath(url.pathname);
+  return c.kind === 'segment' ? url.pathname : undefined;
+}

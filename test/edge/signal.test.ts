@@ -1,0 +1,139 @@
+// Registration with the control plane, in-process and from the CLI with --workers (node:cluster).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Edge } from '../../src/edge/edge.js';
+import type { Heartbeat, NodeRegistration } from '../../src/shared/cluster.js';
+import { waitFor } from '../helpers/http.js';
+import { get, startFakeUpstream, type FakeUpstream } from './util.js';
+
+interface SignalCalls {
+  registrations: NodeRegistration[];
+  heartbeats: Heartbeat[];
+  deletes: string[];
+  auth: string[];
+}
+
+/** A control plane stand-in: records calls; forgets the node once (404 on a heartbeat) when asked. */
+async function fakeSignal(forgetOnce = false): Promise<FakeUpstream & { calls: SignalCalls }> {
+  const calls: SignalCalls = { registrations: [], heartbeats: [], deletes: [], auth: [] };
+  let forget = forgetOnce;
+  const up = await startFakeUpstream((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      calls.auth.push(req.headers.authorization ?? '');
+      const url = req.url ?? '';
+      if (req.method === 'POST' && url === '/api/nodes') {
+        const reg = JSON.parse(body) as NodeRegistration;
+        calls.registrations.push(reg);
+        res.writeHead(201, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: reg.id }));
+      } else if (req.method === 'POST' && /^\/api\/nodes\/[^/]+\/heartbeat$/.test(url)) {
+        if (forget) {
+          forget = false;
+          res.writeHead(404);
+          res.end();
+          return;
+        }
+        calls.heartbeats.push(JSON.parse(body) as Heartbeat);
+        res.writeHead(204);
+        res.end();
+      } else if (req.method === 'DELETE' && url.startsWith('/api/nodes/')) {
+        calls.deletes.push(decodeURIComponent(url.slice('/api/nodes/'.length)));
+        res.writeHead(204);
+        res.end();
+      } else {
+        res.writeHead(404);
+        res.end();
+      }
+    });
+  });
+  return Object.assign(up, { calls });
+}
+
+const segmentUpstream = (): Promise<FakeUpstream> =>
+  startFakeUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=60' });
+    res.end(Buffer.alloc(1000, 7));
+  });
+
+test('an edge registers, heartbeats its load, re-registers when forgotten and deregisters on stop', async () => {
+  const signal = await fakeSignal(true);
+  const up = await segmentUpstream();
+  const edge = new Edge({
+    upstreams: [up.url],
+    httpPort: 0,
+    host: '127.0.0.1',
+    region: 'eu',
+    signal: signal.url,
+    signalToken: 'tok',
+    publicUrl: 'http://edge.example:8080',
+    heartbeatMs: 100,
+  });
+  try {
+    await edge.start();
+    const reg = signal.calls.registrations[0];
+    assert.ok(reg);
+    assert.equal(reg.kind, 'edge');
+    assert.equal(reg.region, 'eu');
+    assert.equal(reg.publicUrl, 'http://edge.example:8080');
+    assert.equal(reg.id, edge.nodeId);
+    assert.ok(reg.capacity > 0);
+    await waitFor('re-registration after a 404', () => (signal.calls.registrations.length >= 2 ? true : undefined), 3000);
+    await waitFor('a heartbeat', () => signal.calls.heartbeats[0], 3000);
+    const hb = signal.calls.heartbeats[0] as Heartbeat;
+    assert.equal(hb.id, edge.nodeId);
+    for (const k of ['viewers', 'publishers', 'egressBps', 'cpu'] as const) assert.equal(typeof hb.load[k], 'number');
+    assert.ok(Array.isArray(hb.load.streams));
+    assert.ok(signal.calls.auth.every((a) => a === 'Bearer tok'));
+  } finally {
+    await edge.stop();
+    await up.close();
+  }
+  assert.deepEqual(signal.calls.deletes, [edge.nodeId]);
+  await signal.close();
+});
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('livecdn edge --workers 2: one port, one registration, metrics summed over workers, clean SIGTERM', async () => {
+  const signal = await fakeSignal();
+  const up = await segmentUpstream();
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--upstream', up.url, '--http-port', String(port), '--host', '127.0.0.1', '--workers', '2', '--signal', signal.url, '--heartbeat', '0.2', '--node-id', 'edge-cli-test'],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
+  );
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  try {
+    await waitFor('registration', () => signal.calls.registrations[0], 20_000).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${stderr}`);
+    });
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 20; i++) assert.equal((await get(`${base}/live/s/${i}.ts`)).status, 200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /livecdn_edge_cache_requests_total\{kind="segment",result="miss"\} 20\b/, 'summed over both workers');
+    await waitFor('heartbeat', () => signal.calls.heartbeats[0], 5000);
+    assert.equal(signal.calls.registrations.length, 1, 'the primary registers once for all workers');
+    assert.equal(signal.calls.registrations[0]?.id, 'edge-cli-test');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.deepEqual(signal.calls.deletes, ['edge-cli-test']);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await up.close();
+    await signal.close();
+  }
+});

@@ -1,0 +1,78 @@
+// Small HTTP helpers for the edge tests: a counting upstream and a plain GET.
+import http from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface FakeUpstream {
+  readonly url: string;
+  readonly port: number;
+  /** Requests received per path. */
+  readonly counts: Map<string, number>;
+  /** Via headers received, in order. */
+  readonly vias: string[];
+  count(path: string): number;
+  close(): Promise<void>;
+}
+
+export async function startFakeUpstream(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<FakeUpstream> {
+  const counts = new Map<string, number>();
+  const vias: string[] = [];
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    if (typeof req.headers.via === 'string') vias.push(req.headers.via);
+    handler(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    counts,
+    vias,
+    count: (p) => counts.get(p) ?? 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+export interface Fetched {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+
+export function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { agent, headers, method }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Deterministic pseudo-random bytes, so a corrupted or reordered body cannot pass by accident. */
+export function bytes(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0xff;
+  }
+  return b;
+}
