@@ -24,6 +24,22 @@ export interface NodeLoad {
   readonly cpu: number;
   /** Streams currently live or cached on the node, as "app/stream". */
   readonly streams: readonly string[];
+  /** Optional per-stream detail; the signal service shows it in GET /api/streams[/:id]. */
+  readonly streamStats?: readonly StreamStat[];
+  /** Edges: share of HLS requests served from cache over the last heartbeat interval, 0..1; absent when idle. */
+  readonly cacheHitRatio?: number;
+}
+
+export interface StreamStat {
+  /** "app/stream" */
+  readonly stream: string;
+  readonly viewers: number;
+  /** Origins: true while a publisher is connected. */
+  readonly publishing?: boolean;
+  /** Codec names as the node sees them, e.g. "h264", "aac". */
+  readonly video?: string;
+  readonly audio?: string;
+  readonly bitrateBps?: number;
 }
 
 export interface Heartbeat {

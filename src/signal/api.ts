@@ -1,0 +1,346 @@
+// The JSON API: streams, play placement, nodes, hooks. Thin routes over the services; every input
+// validated with zod, every error `{error, message}` (errors.ts).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import express from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { z } from 'zod';
+import type { NodeRecord } from '../shared/cluster.js';
+import type { Logger } from '../shared/log.js';
+import { ApiError } from './errors.js';
+import type { SignalMetrics } from './metrics.js';
+import type { ClusterView, Placement } from './placement.js';
+import type { RegionMap } from './region-map.js';
+import {
+  createStreamSchema,
+  describeZodError,
+  heartbeatSchema,
+  hookSchema,
+  nameSchema,
+  nodeIdSchema,
+  normaliseHookBody,
+  playQuerySchema,
+  registrationSchema,
+} from './schemas.js';
+import type { RegistryStore } from './store.js';
+import type { StreamService } from './streams.js';
+import { parseStreamId, streamId } from './types.js';
+import type { StreamRecord } from './types.js';
+
+export interface ApiContext {
+  readonly store: RegistryStore;
+  readonly streams: StreamService;
+  readonly placement: Placement;
+  /** The current cluster view (cached; see Signal). */
+  view(): Promise<ClusterView>;
+  /** A node changed: the next view() reads the store again. */
+  nodesChanged(): void;
+  readonly regionMap: RegionMap | undefined;
+  /** Used when no origin is registered. */
+  readonly fallbackOrigin: { readonly rtmpUrl: string | undefined; readonly httpUrl: string | undefined };
+  /** When set, mutating stream and node routes need `Authorization: Bearer <apiToken>`. */
+  readonly apiToken: string | undefined;
+  /** Sent as `Authorization: Bearer <secret>` to the origin's kick endpoint. */
+  readonly secret: string | undefined;
+  readonly kickTimeoutMs: number;
+  readonly metrics: SignalMetrics;
+  readonly log: Logger;
+  now(): number;
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new ApiError(400, 'bad_request', `invalid ${what}: ${describeZodError(r.error)}`);
+  return r.data;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+function requireToken(token: string | undefined): RequestHandler {
+  if (token === undefined) return (_req, _res, next) => next();
+  const want = digest(token);
+  return (req, _res, next) => {
+    const m = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
+    // Compare digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
+    if (!m || !timingSafeEqual(digest(m[1] as string), want)) throw new ApiError(401, 'unauthorized', 'this route needs Authorization: Bearer <api token>');
+    next();
+  };
+}
+
+const joinUrl = (base: string, path: string): string => base.replace(/\/+$/, '') + path;
+
+function playUrls(base: string, app: string, stream: string, token: string | undefined): { flv: string; hls: string } {
+  const q = token ? `?token=${token}` : '';
+  return { flv: joinUrl(base, `/${app}/${stream}.flv${q}`), hls: joinUrl(base, `/${app}/${stream}.m3u8${q}`) };
+}
+
+interface StreamStats {
+  live: boolean;
+  viewers: number;
+  video: string | undefined;
+  audio: string | undefined;
+  bitrateBps: number | undefined;
+  nodes: string[];
+}
+
+/** What heartbeats say about one stream: where it is, its viewers (edges and origins), its codecs. */
+function statsFor(view: ClusterView, key: string): StreamStats {
+  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, nodes: [] };
+  for (const n of view.nodes) {
+    if (!n.load.streams.includes(key)) continue;
+    s.nodes.push(n.id);
+    const stat = n.load.streamStats?.find((x) => x.stream === key);
+    if (n.kind === 'origin') s.live = stat?.publishing ?? true;
+    if (stat) {
+      s.viewers += stat.viewers;
+      s.video ??= stat.video;
+      s.audio ??= stat.audio;
+      s.bitrateBps ??= stat.bitrateBps;
+    }
+  }
+  return s;
+}
+
+function streamView(rec: StreamRecord | undefined, app: string, stream: string, view: ClusterView) {
+  const st = statsFor(view, `${app}/${stream}`);
+  return {
+    id: streamId(app, stream),
+    app,
+    stream,
+    live: (rec?.live ?? false) || st.live,
+    publisher: rec?.publisher ?? null,
+    viewers: st.viewers,
+    codecs: { video: st.video ?? null, audio: st.audio ?? null },
+    bitrateBps: st.bitrateBps ?? null,
+    nodes: st.nodes,
+    createdAt: rec?.createdAt ?? null,
+    tokenExp: rec?.tokenExp ?? null,
+    chat: `/api/streams/${streamId(app, stream)}/chat`,
+  };
+}
+
+const nodeRef = (n: NodeRecord) => ({ id: n.id, kind: n.kind, region: n.region });
+
+export function createApiRouter(ctx: ApiContext): Router {
+  const r = express.Router();
+  const small = express.json({ limit: '16kb' });
+  // Heartbeats list the node's streams: allow more.
+  const large = express.json({ limit: '2mb' });
+  const hookBody = [express.json({ limit: '16kb' }), express.urlencoded({ extended: false, limit: '16kb' })];
+  const auth = requireToken(ctx.apiToken);
+
+  r.get('/api/health', (_req, res) => {
+    res.json({ ok: true, store: ctx.store.kind });
+  });
+
+  // ---- streams ----
+
+  r.post('/api/streams', auth, small, async (req, res) => {
+    const body = parse(createStreamSchema, req.body ?? {}, 'stream request');
+    const view = await ctx.view();
+    const { origin, registered } = ctx.placement.publish(view);
+    const rtmpBase = origin?.rtmpUrl ?? (registered === 0 ? ctx.fallbackOrigin.rtmpUrl : undefined);
+    if (!rtmpBase) {
+      throw registered > 0
+        ? new ApiError(503, 'no_capacity', 'every registered origin is at capacity')
+        : new ApiError(503, 'no_origin', 'no origin is registered and no --origin-rtmp is configured');
+    }
+    const now = ctx.now();
+    const { rec, token } = await ctx.streams.create(body.app, body.name, body.expiresInSec, now);
+    const key = token ? `${rec.stream}?token=${token}` : rec.stream;
+    const server = joinUrl(rtmpBase, `/${rec.app}`);
+    const pushUrl = `${server}/${key}`;
+    const httpBase = origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
+    res.status(201).json({
+      id: rec.id,
+      app: rec.app,
+      stream: rec.stream,
+      token: token ?? null,
+      expiresAt: token ? rec.tokenExp : null,
+      pushUrl,
+      obs: { server, streamKey: key },
+      ffmpeg:
+        `ffmpeg -re -i INPUT -c:v libx264 -preset veryfast -tune zerolatency -g 60 -c:a aac -b:a 128k ` +
+        `-f flv '${pushUrl}'`,
+      origin: origin ? nodeRef(origin) : null,
+      play: { api: `/api/play/${rec.app}/${rec.stream}`, ...(httpBase ? { origin: playUrls(httpBase, rec.app, rec.stream, undefined) } : {}) },
+      chat: `/api/streams/${rec.id}/chat`,
+    });
+  });
+
+  r.get('/api/streams', async (_req, res) => {
+    const [records, view] = await Promise.all([ctx.store.listStreams(), ctx.view()]);
+    const seen = new Map<string, StreamRecord | undefined>(records.map((rec) => [`${rec.app}/${rec.stream}`, rec]));
+    // Streams live on an origin that never went through the API or a hook are listed too.
+    for (const o of view.origins) {
+      for (const key of o.load.streams) {
+        const [app, stream, extra] = key.split('/');
+        if (!seen.has(key) && app && stream && extra === undefined && parseStreamId(`${app}.${stream}`)) seen.set(key, undefined);
+      }
+    }
+    const streams = [...seen.entries()].map(([key, rec]) => {
+      const [app, stream] = key.split('/') as [string, string];
+      return streamView(rec, app, stream, view);
+    });
+    res.json({ streams });
+  });
+
+  const idParam = (req: Request): { app: string; stream: string } => {
+    const parsed = parseStreamId(String(req.params.id));
+    if (!parsed) throw new ApiError(400, 'bad_request', 'stream id must be app.stream, each [A-Za-z0-9_-]{1,64}');
+    return parsed;
+  };
+
+  r.get('/api/streams/:id', async (req, res) => {
+    const { app, stream } = idParam(req);
+    const [rec, view] = await Promise.all([ctx.store.getStream(streamId(app, stream)), ctx.view()]);
+    const v = streamView(rec, app, stream, view);
+    if (!rec && v.nodes.length === 0) throw new ApiError(404, 'not_found', `no stream ${streamId(app, stream)}`);
+    res.json(v);
+  });
+
+  r.delete('/api/streams/:id', auth, async (req, res) => {
+    const { app, stream } = idParam(req);
+    const revocation = await ctx.streams.revoke(app, stream, ctx.now());
+    const kicked = await kickEverywhere(ctx, app, stream);
+    ctx.log.info({ app, stream, kicked }, 'stream revoked');
+    res.json({ id: streamId(app, stream), revoked: true, untilExp: revocation.untilExp, kicked });
+  });
+
+  // ---- play ----
+
+  r.get(PLAY_ROUTE, async (req, res) => {
+    const app = parse(nameSchema, req.params.app, 'app');
+    const stream = parse(nameSchema, req.params.stream, 'stream');
+    const q = parse(playQuerySchema, req.query, 'query');
+    res.json(await placePlay(ctx, app, stream, q.region ?? ctx.regionMap?.lookup(req.ip ?? req.socket.remoteAddress)));
+  });
+
+  // ---- nodes ----
+
+  r.post('/api/nodes', auth, small, async (req, res) => {
+    const reg = parse(registrationSchema, req.body, 'registration');
+    if (reg.kind === 'origin' && !reg.rtmpUrl) ctx.log.warn({ id: reg.id }, 'origin registered without rtmpUrl: it gets no publishers');
+    await ctx.store.registerNode(reg, ctx.now());
+    ctx.nodesChanged();
+    await ctx.store.publishEvent({ type: 'nodes' });
+    res.status(201).json({ id: reg.id });
+  });
+
+  r.post('/api/nodes/:id/heartbeat', auth, large, async (req, res) => {
+    const id = parse(nodeIdSchema, req.params.id, 'node id');
+    const hb = parse(heartbeatSchema, req.body, 'heartbeat');
+    if (hb.id !== undefined && hb.id !== id) throw new ApiError(400, 'bad_request', `heartbeat id ${hb.id} does not match the path's ${id}`);
+    const rec = await ctx.store.heartbeat({ id, load: hb.load }, ctx.now());
+    if (!rec) throw new ApiError(404, 'unknown_node', `node ${id} is not registered (or its TTL passed): POST /api/nodes again`);
+    ctx.nodesChanged();
+    res.status(204).end();
+  });
+
+  r.delete('/api/nodes/:id', auth, async (req, res) => {
+    const id = parse(nodeIdSchema, req.params.id, 'node id');
+    if (await ctx.store.removeNode(id)) {
+      ctx.nodesChanged();
+      await ctx.store.publishEvent({ type: 'nodes' });
+    }
+    res.status(204).end();
+  });
+
+  r.get('/api/nodes', async (_req, res) => {
+    const nodes = await ctx.store.listNodes(ctx.now());
+    nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    res.json({ nodes });
+  });
+
+  // ---- hooks (origin and edge call these; non-2xx refuses) ----
+
+  const hook = (name: 'on_publish' | 'on_play' | 'on_done') =>
+    async (req: Request, res: Response): Promise<void> => {
+      const h = parse(hookSchema, normaliseHookBody(req.body), 'hook body');
+      const now = ctx.now();
+      let decision: { ok: true } | { ok: false; code: string; message: string };
+      if (name === 'on_publish') decision = await ctx.streams.onPublish(h, now);
+      else if (name === 'on_play') decision = ctx.streams.onPlay(h, now);
+      else {
+        await ctx.streams.onDone(h, now);
+        decision = { ok: true };
+      }
+      ctx.metrics.hooks.inc({ hook: name, result: decision.ok ? 'allowed' : decision.code });
+      if (!decision.ok) {
+        ctx.log.info({ hook: name, app: h.app, stream: h.stream, code: decision.code, remoteAddress: h.remoteAddress }, 'hook refused');
+        res.status(403).json({ error: decision.code, message: decision.message });
+        return;
+      }
+      // nginx-rtmp and SRS read a 2xx; SRS wants the body "0" or {code: 0}.
+      res.status(200).json({ code: 0, ok: true });
+    };
+  r.post('/api/hooks/on_publish', hookBody, hook('on_publish'));
+  r.post('/api/hooks/on_play', hookBody, hook('on_play'));
+  r.post('/api/hooks/on_done', hookBody, hook('on_done'));
+
+  r.use('/api', (req: Request, _res: Response, next: NextFunction) => {
+    next(new ApiError(404, 'not_found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
+  });
+  return r;
+}
+
+export const PLAY_ROUTE = '/api/play/:app/:stream';
+
+/** The play answer for validated names (the route and Signal's direct path for plain requests share it). */
+export async function placePlay(ctx: ApiContext, app: string, stream: string, region: string | undefined) {
+  const view = await ctx.view();
+  const choice = ctx.placement.play(view, `${app}/${stream}`, region);
+  const token = ctx.streams.playToken(app, stream, ctx.now());
+  const originBase = choice.origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
+  const targets = [
+    ...choice.edges.map((e) => ({ ...nodeRef(e), ...playUrls(e.publicUrl, app, stream, token) })),
+    ...(originBase ? [{ ...(choice.origin ? nodeRef(choice.origin) : { id: 'origin', kind: 'origin' as const, region: null }), ...playUrls(originBase, app, stream, token) }] : []),
+  ];
+  const first = targets[0];
+  if (!first) {
+    ctx.metrics.placements.inc({ result: 'none' });
+    throw new ApiError(503, 'no_node', 'no live edge or origin can serve this stream');
+  }
+  const result = choice.edges.length === 0 ? 'origin' : choice.servedRegion === region || region === undefined ? 'edge' : 'fallback_region';
+  ctx.metrics.placements.inc({ result });
+  return {
+    app,
+    stream,
+    region: region ?? null,
+    servedRegion: choice.servedRegion ?? null,
+    via: choice.edges.length > 0 ? ('edge' as const) : ('origin' as const),
+    node: { id: first.id, kind: first.kind, region: first.region },
+    flv: first.flv,
+    hls: first.hls,
+    token: token ?? null,
+    fallbacks: targets.slice(1),
+  };
+}
+
+export interface KickResult {
+  readonly url: string;
+  readonly status: number | null;
+  readonly error?: string;
+}
+
+/**
+ * Asks every known origin (and the configured one) to drop the publisher. We do not know for sure which
+ * origin holds it (heartbeats lag), and a 404 from the others is harmless.
+ */
+async function kickEverywhere(ctx: ApiContext, app: string, stream: string): Promise<KickResult[]> {
+  const view = await ctx.view();
+  const bases = new Set(view.origins.map((o) => o.publicUrl));
+  if (ctx.fallbackOrigin.httpUrl) bases.add(ctx.fallbackOrigin.httpUrl);
+  const headers: Record<string, string> = ctx.secret ? { authorization: `Bearer ${ctx.secret}` } : {};
+  return Promise.all(
+    [...bases].map(async (base): Promise<KickResult> => {
+      const url = joinUrl(base, `/api/streams/${app}/${stream}`);
+      try {
+        const res = await fetch(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(ctx.kickTimeoutMs) });
+        await res.arrayBuffer();
+        return { url, status: res.status };
+      } catch (err) {
+        return { url, status: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    }),
+  );
+}

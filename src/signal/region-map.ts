@@ -1,0 +1,136 @@
+// Where a viewer is: a CIDR-to-region map for client addresses (longest prefix wins), and the region graph
+// that orders the fallback regions when a region has no usable edge.
+import { isIPv4, isIPv6 } from 'node:net';
+
+interface CidrRule {
+  readonly v6: boolean;
+  readonly base: bigint;
+  readonly prefix: number;
+  readonly region: string;
+}
+
+const REGION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+function ipv4ToBigInt(ip: string): bigint {
+  let n = 0n;
+  for (const part of ip.split('.')) n = (n << 8n) | BigInt(Number(part));
+  return n;
+}
+
+function ipv6ToBigInt(ip: string): bigint {
+  // An embedded IPv4 tail (::ffff:1.2.3.4) stands for the last two groups: rewrite it as hex groups.
+  const text = ip.replace(/(\d+\.\d+\.\d+\.\d+)$/, (v4) => {
+    const n = Number(ipv4ToBigInt(v4));
+    return `${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
+  });
+  const [head = '', rest] = text.split('::');
+  const h = head ? head.split(':') : [];
+  const r = rest ? rest.split(':') : [];
+  const zeros = rest !== undefined ? Array<string>(8 - h.length - r.length).fill('0') : [];
+  let n = 0n;
+  for (const g of [...h, ...zeros, ...r]) n = (n << 16n) | BigInt(parseInt(g, 16));
+  return n;
+}
+
+/** An address as (v6?, 128- or 32-bit value); IPv4-mapped IPv6 (::ffff:a.b.c.d) counts as IPv4. */
+function parseAddress(addr: string): { v6: boolean; value: bigint } | undefined {
+  if (isIPv4(addr)) return { v6: false, value: ipv4ToBigInt(addr) };
+  const bare = addr.replace(/%.*$/, ''); // zone index of link-local addresses
+  if (!isIPv6(bare)) return undefined;
+  const value = ipv6ToBigInt(bare);
+  if (value >> 32n === 0xffffn) return { v6: false, value: value & 0xffffffffn };
+  return { v6: true, value };
+}
+
+export class RegionMap {
+  private readonly rules: CidrRule[];
+
+  constructor(rules: readonly CidrRule[]) {
+    // Longest prefix first, so the first match is the most specific.
+    this.rules = [...rules].sort((a, b) => b.prefix - a.prefix);
+  }
+
+  /** "10.0.0.0/8=eu,2001:db8::/32=us" (commas or whitespace between entries). Throws with the bad entry. */
+  static parse(spec: string): RegionMap {
+    const rules: CidrRule[] = [];
+    for (const entry of spec.split(/[\s,]+/).filter(Boolean)) {
+      const m = /^([^/=]+)\/(\d{1,3})=(.+)$/.exec(entry);
+      const addr = m && parseAddress(m[1] as string);
+      if (!m || !addr) throw new Error(`bad region map entry "${entry}": expected CIDR=REGION, e.g. 10.0.0.0/8=eu`);
+      let prefix = Number(m[2]);
+      const region = m[3] as string;
+      // A rule written as IPv4-mapped IPv6 (::ffff:10.0.0.0/104) is an IPv4 rule.
+      if (!addr.v6 && !isIPv4(m[1] as string)) {
+        if (prefix < 96) throw new Error(`bad region map entry "${entry}": an IPv4-mapped prefix must be at least /96`);
+        prefix -= 96;
+      }
+      const bits = addr.v6 ? 128 : 32;
+      if (prefix > bits) throw new Error(`bad region map entry "${entry}": prefix longer than ${bits} bits`);
+      if (!REGION_PATTERN.test(region)) throw new Error(`bad region map entry "${entry}": region must match [A-Za-z0-9_-]{1,64}`);
+      const mask = ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
+      rules.push({ v6: addr.v6, base: addr.value & mask, prefix, region });
+    }
+    return new RegionMap(rules);
+  }
+
+  get size(): number {
+    return this.rules.length;
+  }
+
+  lookup(address: string | undefined): string | undefined {
+    if (!address || this.rules.length === 0) return undefined;
+    const a = parseAddress(address);
+    if (!a) return undefined;
+    const bits = a.v6 ? 128 : 32;
+    for (const r of this.rules) {
+      if (r.v6 !== a.v6) continue;
+      const shift = BigInt(bits - r.prefix);
+      if (a.value >> shift === r.base >> shift) return r.region;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Fallback order between regions. "eu:us,ap;us:eu" lists, for each region, its neighbours nearest first;
+ * the fallback order is breadth-first from the viewer's region, neighbours in the listed order. Edges are
+ * directed as written; write both directions for a symmetric graph.
+ */
+export class RegionGraph {
+  private readonly cache = new Map<string, readonly string[]>();
+
+  constructor(private readonly adjacency: ReadonlyMap<string, readonly string[]>) {}
+
+  static parse(spec: string): RegionGraph {
+    const adj = new Map<string, string[]>();
+    for (const entry of spec.split(/[;\s]+/).filter(Boolean)) {
+      const m = /^([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_,-]*)$/.exec(entry);
+      if (!m) throw new Error(`bad region graph entry "${entry}": expected REGION:NEIGHBOUR,NEIGHBOUR`);
+      const from = m[1] as string;
+      const to = (m[2] as string).split(',').filter(Boolean);
+      for (const t of to) if (!REGION_PATTERN.test(t)) throw new Error(`bad region graph entry "${entry}": bad region "${t}"`);
+      adj.set(from, [...(adj.get(from) ?? []), ...to.filter((t) => t !== from)]);
+    }
+    return new RegionGraph(adj);
+  }
+
+  /** Regions to try after `region`, nearest first (not including `region` itself). */
+  fallbacks(region: string): readonly string[] {
+    const hit = this.cache.get(region);
+    if (hit) return hit;
+    const seen = new Set([region]);
+    const order: string[] = [];
+    const queue = [region];
+    while (queue.length > 0) {
+      const r = queue.shift() as string;
+      for (const n of this.adjacency.get(r) ?? []) {
+        if (seen.has(n)) continue;
+        seen.add(n);
+        order.push(n);
+        queue.push(n);
+      }
+    }
+    this.cache.set(region, order);
+    return order;
+  }
+}

@@ -1,0 +1,287 @@
+// The signal service: HTTP API + chat WebSocket on one port, over a memory or Redis registry.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { Express, RequestHandler, Router } from 'express';
+import { createLogger } from '../shared/log.js';
+import type { Logger } from '../shared/log.js';
+import { PLAY_ROUTE, createApiRouter, placePlay } from './api.js';
+import type { ApiContext } from './api.js';
+import { ChatHub, defaultChatLimits } from './chat.js';
+import type { ChatLimits } from './chat.js';
+import { ApiError, errorHandler } from './errors.js';
+import { MemoryStore } from './memory-store.js';
+import { SignalMetrics } from './metrics.js';
+import { ClusterView, Placement, RingCache, defaultPlacementOptions } from './placement.js';
+import type { PlacementOptions } from './placement.js';
+import { RedisStore } from './redis-store.js';
+import { RegionGraph, RegionMap } from './region-map.js';
+import { StreamService } from './streams.js';
+import type { RegistryStore } from './store.js';
+import { streamId } from './types.js';
+
+export interface SignalConfig {
+  readonly apiPort: number;
+  /** Default 0.0.0.0 */
+  readonly host?: string;
+  /** Token key shared with origins (and edges for play tokens). Without it publishes need no token. */
+  readonly secret?: string;
+  /** Protects POST/DELETE /api/streams and the node routes with `Authorization: Bearer <apiToken>`. */
+  readonly apiToken?: string;
+  /** redis://… : share the registry with other signal instances. */
+  readonly redisUrl?: string;
+  /** Inject a store (tests); wins over redisUrl. Not closed by stop(). */
+  readonly store?: RegistryStore;
+  /** "CIDR=REGION,…" or a parsed map. */
+  readonly regionMap?: string | RegionMap;
+  /** "A:B,C;B:A" or a parsed graph. */
+  readonly regionGraph?: string | RegionGraph;
+  /** rtmp://host:1935 and http://host:8080 of an origin to use when none is registered. */
+  readonly originRtmp?: string;
+  readonly originHttp?: string;
+  /** A node that has not sent a heartbeat for this long leaves. Default 15. */
+  readonly nodeTtlSec?: number;
+  /** Default 86400 (one day); POST /api/streams may ask for less or more up to the max (7 days). */
+  readonly publishTokenTtlSec?: number;
+  readonly maxPublishTokenTtlSec?: number;
+  readonly playTokens?: boolean;
+  readonly playTokenTtlSec?: number;
+  readonly placement?: Partial<PlacementOptions>;
+  readonly chat?: Partial<ChatLimits>;
+  /** express "trust proxy": lets X-Forwarded-For set the client address used by the region map. */
+  readonly trustProxy?: boolean | string | number;
+  readonly kickTimeoutMs?: number;
+  /** Mounted after the API, e.g. the player pages: [{ path: '/player', handler }]. */
+  readonly extraHandlers?: ReadonlyArray<{ readonly path: string; readonly handler: RequestHandler | Router }>;
+  readonly logger?: Logger;
+}
+
+/** Longest the cluster view is reused without reading the store (other instances' heartbeats). */
+const VIEW_MAX_AGE_MS = 1000;
+
+/**
+ * A plain play request (valid names, at most a valid region): answered without express, whose routing
+ * costs about as much as the placement itself on this hottest route. Anything else goes through express,
+ * which validates it and answers errors the usual way.
+ */
+const PLAIN_PLAY = /^\/api\/play\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})(?:\?region=([A-Za-z0-9_-]{1,64}))?$/;
+
+export class Signal {
+  readonly log: Logger;
+  readonly metrics: SignalMetrics;
+  readonly store: RegistryStore;
+  private readonly ownsStore: boolean;
+  private readonly placement: Placement;
+  private readonly rings: RingCache;
+  private readonly streams: StreamService;
+  private readonly chat: ChatHub;
+  private readonly extra: Array<{ path: string; handler: RequestHandler | Router }> = [];
+  private readonly nodeTtlMs: number;
+  private server: Server | undefined;
+  private view: ClusterView | undefined;
+  private viewValidUntil = 0;
+  private viewDirty = true;
+  private refreshing: Promise<ClusterView> | undefined;
+  private ctx: ApiContext | undefined;
+
+  constructor(private readonly config: SignalConfig) {
+    this.log = config.logger ?? createLogger('signal');
+    this.nodeTtlMs = (config.nodeTtlSec ?? 15) * 1000;
+    if (config.store) {
+      this.store = config.store;
+      this.ownsStore = false;
+    } else {
+      this.store = config.redisUrl ? new RedisStore(config.redisUrl, this.nodeTtlMs, this.log) : new MemoryStore(this.nodeTtlMs);
+      this.ownsStore = true;
+    }
+    const graph = typeof config.regionGraph === 'string' ? RegionGraph.parse(config.regionGraph) : config.regionGraph;
+    const popts = { ...defaultPlacementOptions, ...config.placement };
+    this.placement = new Placement(popts, graph);
+    this.rings = new RingCache(popts.vnodes);
+    const publishTtl = config.publishTokenTtlSec ?? 86_400;
+    this.streams = new StreamService(this.store, {
+      secret: config.secret,
+      publishTokenTtlSec: publishTtl,
+      maxPublishTokenTtlSec: Math.max(config.maxPublishTokenTtlSec ?? 7 * 86_400, publishTtl),
+      playTokens: config.playTokens ?? false,
+      playTokenTtlSec: config.playTokenTtlSec ?? 3600,
+    });
+    this.metrics = new SignalMetrics({
+      nodes: () => {
+        const nodes = this.view?.nodes ?? [];
+        return { origin: nodes.filter((n) => n.kind === 'origin').length, edge: nodes.filter((n) => n.kind === 'edge').length };
+      },
+      chatMembers: () => this.chat.memberCount,
+    });
+    this.chat = new ChatHub(this.store, { ...defaultChatLimits, ...config.chat }, (app, stream) => this.streamExists(app, stream), this.metrics, this.log);
+    this.store.onEvent((e) => {
+      if (e.type === 'nodes') this.viewDirty = true;
+    });
+    for (const h of config.extraHandlers ?? []) this.extra.push({ ...h });
+  }
+
+  /** Mount a handler (before start()): served after the API routes, e.g. use('/player', pages). */
+  use(path: string, handler: RequestHandler | Router): this {
+    if (this.server) throw new Error('Signal.use() must be called before start()');
+    this.extra.push({ path, handler });
+    return this;
+  }
+
+  private async streamExists(app: string, stream: string): Promise<boolean> {
+    if (await this.store.getStream(streamId(app, stream))) return true;
+    const key = `${app}/${stream}`;
+    return (await this.currentView()).nodes.some((n) => n.load.streams.includes(key));
+  }
+
+  /** The cluster view, rebuilt when a node changed, the oldest heartbeat's TTL ran out, or it aged. */
+  private currentView(): Promise<ClusterView> {
+    const now = Date.now();
+    if (this.view && !this.viewDirty && now < this.viewValidUntil) return Promise.resolve(this.view);
+    this.refreshing ??= (async () => {
+      try {
+        this.viewDirty = false;
+        const at = Date.now();
+        const nodes = await this.store.listNodes(at);
+        const view = new ClusterView(nodes, this.rings);
+        this.rings.commit();
+        this.placement.prune(view);
+        let validUntil = at + VIEW_MAX_AGE_MS;
+        for (const n of nodes) validUntil = Math.min(validUntil, n.lastSeen + this.nodeTtlMs);
+        this.view = view;
+        this.viewValidUntil = validUntil;
+        return view;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  private buildApp(): Express {
+    const app = express();
+    app.disable('x-powered-by');
+    app.set('etag', false);
+    if (this.config.trustProxy !== undefined) app.set('trust proxy', this.config.trustProxy);
+    const metrics = this.metrics;
+    app.use((req, res, next) => {
+      const start = process.hrtime.bigint();
+      res.on('finish', () => {
+        const route = (req.route as { path?: string } | undefined)?.path ?? (req.path.startsWith('/api/') ? 'unmatched' : 'other');
+        metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
+        metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - start) / 1e9);
+      });
+      next();
+    });
+    app.get('/metrics', async (_req, res) => {
+      res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+    app.use(createApiRouter(this.apiContext()));
+    for (const { path, handler } of this.extra) app.use(path, handler);
+    app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`)));
+    app.use(errorHandler(this.log));
+    return app;
+  }
+
+  /** What the API routes work with; built once. */
+  private apiContext(): ApiContext {
+    this.ctx ??= {
+      store: this.store,
+      streams: this.streams,
+      placement: this.placement,
+      view: () => this.currentView(),
+      nodesChanged: () => (this.viewDirty = true),
+      regionMap: typeof this.config.regionMap === 'string' ? RegionMap.parse(this.config.regionMap) : this.config.regionMap,
+      fallbackOrigin: {
+        rtmpUrl: this.config.originRtmp?.replace(/\/+$/, ''),
+        httpUrl: this.config.originHttp?.replace(/\/+$/, ''),
+      },
+      apiToken: this.config.apiToken,
+      secret: this.config.secret,
+      kickTimeoutMs: this.config.kickTimeoutMs ?? 2000,
+      metrics: this.metrics,
+      log: this.log,
+      now: () => Date.now(),
+    };
+    return this.ctx;
+  }
+
+  /** Direct answer to a plain play request; false when the request is not one (express takes it). */
+  private playDirect(req: IncomingMessage, res: ServerResponse): boolean {
+    // Behind a proxy the client address needs express's trust-proxy logic: no shortcut then.
+    if (req.method !== 'GET' || this.config.trustProxy !== undefined) return false;
+    const m = PLAIN_PLAY.exec(req.url ?? '');
+    if (!m) return false;
+    const start = process.hrtime.bigint();
+    const ctx = this.apiContext();
+    const send = (status: number, body: unknown): void => {
+      const json = JSON.stringify(body);
+      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
+      res.end(json);
+      this.metrics.httpRequests.inc({ route: PLAY_ROUTE, method: 'GET', status: String(status) });
+      this.metrics.httpDuration.observe({ route: PLAY_ROUTE }, Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    const region = m[3] ?? ctx.regionMap?.lookup(req.socket.remoteAddress);
+    placePlay(ctx, m[1] as string, m[2] as string, region).then(
+      (body) => send(200, body),
+      (err: unknown) => {
+        if (err instanceof ApiError) send(err.status, { error: err.code, message: err.message });
+        else {
+          this.log.error({ err }, 'unhandled API error');
+          send(500, { error: 'internal', message: 'internal error' });
+        }
+      },
+    );
+    return true;
+  }
+
+  async start(): Promise<{ apiPort: number }> {
+    if (this.server) throw new Error('Signal already started');
+    // Fail at start, with a clear message, when Redis is unreachable.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.store.ready(),
+      new Promise<never>((_r, reject) => {
+        timer = setTimeout(() => reject(new Error(`the ${this.store.kind} registry is not ready after 10 s`)), 10_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    const app = this.buildApp();
+    const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, (req, res) => {
+      if (!this.playDirect(req, res)) app(req, res);
+    });
+    server.on('upgrade', (req, socket, head) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const room = ChatHub.match(url.pathname);
+      if (room === undefined) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      socket.on('error', () => socket.destroy());
+      this.chat.handleUpgrade(req, socket, head, room, url);
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.config.apiPort, this.config.host ?? '0.0.0.0', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const apiPort = (server.address() as AddressInfo).port;
+    this.log.info({ apiPort, store: this.store.kind }, 'signal listening');
+    return { apiPort };
+  }
+
+  async stop(): Promise<void> {
+    await this.chat.close();
+    const server = this.server;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    if (this.ownsStore) await this.store.close();
+    this.log.info('signal stopped');
+  }
+}
