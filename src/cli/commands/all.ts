@@ -1,33 +1,93 @@
-// `livecdn all`: the embedded single-process default (`npm start`). For now it runs the origin with
-// its defaults and prints where to push and play.
+// `livecdn all`: the embedded single-process default (`npm start`): a signal service, an origin and one
+// edge on localhost, wired to each other (both register with the signal), with the player pages on all.
 import type { Command } from 'commander';
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
+import { Edge } from '../../edge/edge.js';
+import { Signal } from '../../signal/signal.js';
+import { createPlayerHandler } from '../../player/serve.js';
+import { parseOptions, portSchema } from '../options.js';
 import { addOriginOptions, originConfig, readOriginOptions, stopOnSignals } from './origin.js';
 
+const allSchema = z.object({ edgePort: portSchema, apiPort: portSchema });
+
 export function registerAll(program: Command): void {
-  addOriginOptions(program.command('all').description('origin, edge and signal in one process on localhost')).action(
-    async (flags: Record<string, unknown>, cmd: Command) => {
-      const o = readOriginOptions(cmd, flags);
-      const log = createLogger('livecdn');
-      const origin = new Origin(originConfig(o, log));
-      const { rtmpPort, httpPort } = await origin.start();
-      stopOnSignals(log, () => origin.stop());
-      const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
-      const lines = [
+  const cmd = addOriginOptions(program.command('all').description('signal, origin and an edge in one process on localhost'))
+    .option('--edge-port <port>', 'HTTP port of the local edge', '8081')
+    .option('--api-port <port>', 'HTTP port of the control plane (API and pages)', '8090');
+  cmd.action(async (flags: Record<string, unknown>, c: Command) => {
+    const o = readOriginOptions(c, flags);
+    const explicit = new Set(['edgePort', 'apiPort'].filter((k) => c.getOptionValueSource(k) === 'cli'));
+    const { edgePort, apiPort } = parseOptions(allSchema, { edgePort: flags.edgePort, apiPort: flags.apiPort }, process.env, explicit);
+    const log = createLogger('livecdn');
+    const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
+    const pages = createPlayerHandler();
+
+    const signalUrl = `http://127.0.0.1:${apiPort}`;
+    const signal = new Signal({
+      apiPort,
+      host: o.host,
+      secret: o.secret,
+      originRtmp: `rtmp://${host}:${o.rtmpPort}`,
+      originHttp: `http://${host}:${o.httpPort}`,
+      extraHandlers: [
+        { path: '/player', handler: (req: Request, res: Response, next: NextFunction) => void (pages(req, res) || next()) },
+      ],
+      logger: log.child({ service: 'signal' }),
+    });
+    await signal.start();
+
+    const base = originConfig(o, log.child({ service: 'origin' }));
+    const origin = new Origin({
+      ...base,
+      signal: {
+        url: signalUrl,
+        region: 'local',
+        publicUrl: `http://${host}:${o.httpPort}`,
+        rtmpUrl: `rtmp://${host}:${o.rtmpPort}`,
+        capacity: 100,
+        heartbeatMs: 5000,
+      },
+    });
+    await origin.start();
+
+    const edge = new Edge({
+      upstreams: [`http://127.0.0.1:${o.httpPort}`],
+      httpPort: edgePort,
+      host: o.host,
+      region: 'local',
+      publicUrl: `http://${host}:${edgePort}`,
+      signal: signalUrl,
+      fallback: pages,
+      logger: log.child({ service: 'edge' }),
+    });
+    await edge.start();
+
+    stopOnSignals(log, async () => {
+      await edge.stop();
+      await origin.stop();
+      await signal.stop();
+    });
+
+    const key = o.secret ? `mystream?token=…  (create one: curl -XPOST http://${host}:${apiPort}/api/streams)` : 'mystream';
+    process.stderr.write(
+      [
         '',
-        'livecdn is running.',
-        `  OBS  Settings > Stream > Service: Custom`,
-        `       Server:     rtmp://${host}:${rtmpPort}/live`,
-        `       Stream Key: mystream${o.secret ? '?token=<publish token>' : ''}`,
-        `  FFmpeg  ffmpeg -re -i input.mp4 -c copy -f flv rtmp://${host}:${rtmpPort}/live/mystream`,
-        `  Play  HTTP-FLV  http://${host}:${httpPort}/live/mystream.flv`,
-        `        HLS       http://${host}:${httpPort}/live/mystream.m3u8`,
-        `        RTMP      rtmp://${host}:${rtmpPort}/live/mystream`,
-        `  Ops   http://${host}:${httpPort}/api/streams  http://${host}:${httpPort}/metrics`,
+        'livecdn is running: signal, origin and one edge.',
+        `  OBS     Settings > Stream > Service: Custom`,
+        `          Server:     rtmp://${host}:${o.rtmpPort}/live`,
+        `          Stream Key: ${key}`,
+        `  FFmpeg  ffmpeg -re -f lavfi -i testsrc2=size=1280x720:rate=30 -f lavfi -i sine -c:v libx264 -g 60 -c:a aac \\`,
+        `            -f flv rtmp://${host}:${o.rtmpPort}/live/mystream`,
+        `  Watch   http://${host}:${apiPort}/player/?stream=live/mystream     (placed on the edge by the signal)`,
+        `          http://${host}:${edgePort}/live/mystream.m3u8   http://${host}:${edgePort}/live/mystream.flv   (edge)`,
+        `          http://${host}:${o.httpPort}/live/mystream.flv   rtmp://${host}:${o.rtmpPort}/live/mystream   (origin)`,
+        `  Stream  http://${host}:${apiPort}/player/streamer.html   Dashboard  http://${host}:${apiPort}/player/dashboard.html`,
+        `  Ops     http://${host}:${apiPort}/api/nodes   http://${host}:${o.httpPort}/api/streams   /metrics on each port`,
         '',
-      ];
-      process.stderr.write(lines.join('\n') + '\n');
-    },
-  );
+      ].join('\n') + '\n',
+    );
+  });
 }
