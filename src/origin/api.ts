@@ -1,7 +1,9 @@
 // /api/streams (JSON for operators and the signal service) and DELETE /api/streams/{app}/{stream}, which
 // kicks a publisher (token revocation). The DELETE needs `Authorization: Bearer <secret>`.
+import type { NodeLoad, StreamStat } from '../shared/cluster.js';
 import type { Hub } from './hub.js';
 import type { HlsService } from './hls-service.js';
+import type { Stream } from './stream.js';
 import type { RouteHandler } from './http-server.js';
 import { reply } from './http-server.js';
 import { checkBearer } from './auth.js';
@@ -9,6 +11,39 @@ import { validNames } from './names.js';
 
 export const API_STREAMS_PATH = /^\/api\/streams\/?$/;
 export const API_STREAM_PATH = /^\/api\/streams\/([^/]+)\/([^/]+)$/;
+
+/** Viewers of one stream by protocol (hls: distinct playlist fetchers over the last 10 s). */
+export function streamViewers(s: Stream, hls: HlsService): { flv: number; rtmp: number; hls: number } {
+  return { flv: s.viewerCount('flv'), rtmp: s.viewerCount('rtmp'), hls: hls.viewers(s.app, s.name) };
+}
+
+/** The cluster contract names codecs as ffprobe does (shared/cluster.ts); the FLV layer says 'avc'. */
+const clusterCodec = (codec: string): string => (codec === 'avc' ? 'h264' : codec);
+
+/** The origin's load for a heartbeat to the signal service; egress and CPU come from the caller's sampler. */
+export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: number; cpu: number }): NodeLoad {
+  const now = Date.now();
+  const streamStats: StreamStat[] = hub.list().map((s) => {
+    const v = streamViewers(s, hls);
+    const info = s.info.toJSON(now);
+    return {
+      stream: s.key,
+      viewers: v.flv + v.rtmp + v.hls,
+      publishing: s.publisher !== undefined,
+      ...(info.video ? { video: clusterCodec(info.video.codec) } : {}),
+      ...(info.audio ? { audio: info.audio.codec } : {}),
+      bitrateBps: info.bitrateIn,
+    };
+  });
+  return {
+    viewers: streamStats.reduce((n, s) => n + s.viewers, 0),
+    publishers: streamStats.filter((s) => s.publishing).length,
+    egressBps: Math.round(sampled.egressBps),
+    cpu: Math.round(sampled.cpu * 1000) / 1000,
+    streams: streamStats.map((s) => s.stream),
+    streamStats,
+  };
+}
 
 export function listStreams(hub: Hub, hls: HlsService): object[] {
   const now = Date.now();
@@ -26,7 +61,7 @@ export function listStreams(hub: Hub, hls: HlsService): object[] {
       video: info.video,
       audio: info.audio,
       bitrateIn: info.bitrateIn,
-      viewers: { flv: s.viewerCount('flv'), rtmp: s.viewerCount('rtmp'), hls: hls.viewers(s.app, s.name) },
+      viewers: streamViewers(s, hls),
       publisher: s.publisher ? { id: s.publisher.id, remoteAddress: s.publisher.remoteAddress } : null,
       uptimeMs: s.info.uptimeMs,
     };

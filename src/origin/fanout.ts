@@ -105,7 +105,10 @@ export class Fanout {
     if (!js) return;
     const parts: Buffer[] = [];
     const header = this.format.header?.(js.tracks);
-    if (header) parts.push(header);
+    if (header) {
+      parts.push(header);
+      v.tracks = js.tracks;
+    }
     for (const p of js.packets) parts.push(p.bytes(this.format.encoder));
     let total = 0;
     for (const p of parts) total += p.length;

@@ -1,5 +1,7 @@
 // GET /{app}/{stream}.flv: HTTP-FLV live. After the response head the socket is written directly with
 // pre-framed chunks (see formats.ts), so each batch is one shared buffer and one write per viewer.
+// A viewer of a stream that is not live yet waits for it (play-wait.ts) before the response head, whose
+// FLV header needs the stream's tracks; it stays connected over a republish within the grace.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from './hub.js';
 import type { Hooks } from './hooks.js';
@@ -8,23 +10,51 @@ import type { RouteHandler } from './http-server.js';
 import { CHUNKED_END, flvFormat, httpFlvFormat } from './formats.js';
 import type { ViewerSink } from './viewer.js';
 import { newClientId, validNames } from './names.js';
+import type { PlayWaits, WaitOutcome } from './play-wait.js';
 
 /** Time a cleanly ended viewer gets to take its last bytes before the socket is cut. */
 const END_GRACE_MS = 5000;
 
-export function flvHandler(hub: Hub, hooks: Hooks): RouteHandler {
+function notLive(res: ServerResponse, key: string, why: Exclude<WaitOutcome, object>): void {
+  if (why === 'full') return reply(res, 503, `stream ${key} is not live and too many viewers wait for it`, { 'Retry-After': '5' });
+  if (why === 'aborted') return reply(res, 503, 'origin shutting down');
+  reply(res, 404, `stream ${key} not found`);
+}
+
+/** Without `waits` (the edge's relay), a stream that is not live is a 404 at once. */
+export function flvHandler(hub: Hub, hooks: Hooks, waits?: PlayWaits): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, [app, name], url) => {
     if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
-    if (!hub.get(app, name)) return reply(res, 404, `stream ${app}/${name} not found`);
+    const key = `${app}/${name}`;
+    // An edge (Via) keeps its own grace and retries: holding or keeping its upstream request would only
+    // trip its timeouts. HEAD asks about now.
+    const relay = req.headers.via !== undefined;
+    const mayWait = waits !== undefined && !relay && req.method !== 'HEAD';
+    if (!hub.get(app, name)) {
+      const refused = mayWait ? waits.refusal(key) : 'off';
+      if (refused) return notLive(res, key, refused);
+    }
     const clientId = newClientId('flv');
     const remoteAddress = req.socket.remoteAddress ?? '';
     const event = { app, stream: name, query: Object.fromEntries(url.searchParams), remoteAddress, clientId };
     const allowed = await hooks.allowPlay(event, 'flv');
     if (!allowed.ok) return reply(res, 403, allowed.reason);
-    // The hook took time: the stream may have ended, and the client may have gone.
-    const stream = hub.get(app, name);
-    if (!stream) return reply(res, 404, `stream ${app}/${name} not found`);
     const socket = req.socket;
+    // The hook took time: the stream may have ended (or not started yet), and the client may have gone.
+    let stream = hub.get(app, name);
+    if (!stream) {
+      const gone = new AbortController();
+      const onClose = (): void => gone.abort();
+      socket.once('close', onClose);
+      if (mayWait) hub.log.debug({ stream: key, viewer: clientId, remoteAddress }, 'flv viewer waits for the publisher');
+      const got = mayWait ? await waits.wait(key, gone.signal) : 'off';
+      socket.off('close', onClose);
+      if (typeof got === 'string') {
+        hooks.done(event, 'play');
+        return socket.destroyed ? undefined : notLive(res, key, got);
+      }
+      stream = got;
+    }
     if (socket.destroyed) return;
     const chunked = req.httpVersionMinor >= 1 || req.httpVersionMajor > 1;
     res.writeHead(200, {
@@ -57,10 +87,11 @@ export function flvHandler(hub: Hub, hooks: Hooks): RouteHandler {
       },
       abort: () => void socket.destroy(),
     };
-    const viewer = stream.addViewer(chunked ? httpFlvFormat : flvFormat, sink, { id: clientId, remoteAddress });
-    hub.log.debug({ stream: stream.key, viewer: clientId, remoteAddress }, 'flv viewer joined');
+    const joined = stream;
+    const viewer = joined.addViewer(chunked ? httpFlvFormat : flvFormat, sink, { id: clientId, remoteAddress, keepAcrossRepublish: !relay });
+    hub.log.debug({ stream: key, viewer: clientId, remoteAddress }, 'flv viewer joined');
     socket.once('close', () => {
-      stream.removeViewer(viewer);
+      joined.removeViewer(viewer);
       hooks.done(event, 'play');
     });
   };

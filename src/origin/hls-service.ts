@@ -36,6 +36,8 @@ const VIEWER_WINDOW_MS = 10_000;
 export class HlsService implements StreamObserver {
   private readonly entries = new Map<string, Entry>();
   private readonly fetchers = new Map<string, Map<string, number>>();
+  /** Playlist and segment body bytes served since start (egress for /metrics and heartbeats). */
+  bytesOut = 0;
 
   constructor(
     private readonly opts: HlsOptions,
@@ -122,6 +124,7 @@ export class HlsService implements StreamObserver {
         // Short, so CDNs and players see new segments within a second.
         'Cache-Control': 'public, max-age=1',
       });
+      if (req.method !== 'HEAD') this.bytesOut += body.length;
       res.end(req.method === 'HEAD' ? undefined : body);
     };
   }
@@ -138,6 +141,7 @@ export class HlsService implements StreamObserver {
         // A segment URL never changes content (sequences only grow, see firstSequence).
         'Cache-Control': 'public, max-age=3600, immutable',
       });
+      if (req.method !== 'HEAD') this.bytesOut += seg.data.length;
       res.end(req.method === 'HEAD' ? undefined : seg.data);
     };
   }

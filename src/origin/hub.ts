@@ -42,6 +42,7 @@ export class Hub {
       slowViewer: opts.slowViewer ?? DEFAULT_SLOW_VIEWER_LIMITS,
       ...(opts.gop ? { gop: opts.gop } : {}),
       ...(opts.timeline ? { timeline: opts.timeline } : {}),
+      ...(opts.republishGraceMs ? { republishGraceMs: opts.republishGraceMs } : {}),
     };
     this.takeover = opts.publishTakeover ?? false;
     this.idleRetainMs = opts.idleRetainMs ?? 60_000;
@@ -119,9 +120,10 @@ export class Hub {
     return true;
   }
 
-  /** Ends every stream (shutdown). */
+  /** Ends every stream and every viewer kept for a republish (shutdown). */
   closeAll(reason: string): void {
     for (const s of this.list()) this.kick(s.app, s.name, reason);
+    for (const s of this.streams.values()) s.endViewers(reason);
     for (const t of this.idleTimers.values()) clearTimeout(t);
     this.idleTimers.clear();
   }
@@ -131,7 +133,10 @@ export class Hub {
     s.detach();
     const timer = setTimeout(() => {
       this.idleTimers.delete(s.key);
-      if (!s.live) this.streams.delete(s.key);
+      if (s.live) return;
+      // Viewers kept for a republish must not outlive their stream's entry.
+      s.endViewers('stream ended');
+      this.streams.delete(s.key);
     }, this.idleRetainMs);
     timer.unref();
     this.idleTimers.set(s.key, timer);

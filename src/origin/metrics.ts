@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Hub } from './hub.js';
 import type { HlsService } from './hls-service.js';
 import type { RtmpServerStats } from '../rtmp/server.js';
+import { streamViewers } from './api.js';
 
 export interface OriginMetrics {
   readonly registry: Registry;
@@ -44,9 +45,10 @@ export function createMetrics(hub: Hub, hls: HlsService, rtmpStats: () => RtmpSe
       let rtmp = 0;
       let hlsViewers = 0;
       for (const s of hub.list()) {
-        flv += s.viewerCount('flv');
-        rtmp += s.viewerCount('rtmp');
-        hlsViewers += hls.viewers(s.app, s.name);
+        const v = streamViewers(s, hls);
+        flv += v.flv;
+        rtmp += v.rtmp;
+        hlsViewers += v.hls;
       }
       this.set({ protocol: 'flv' }, flv);
       this.set({ protocol: 'rtmp' }, rtmp);
@@ -55,6 +57,7 @@ export function createMetrics(hub: Hub, hls: HlsService, rtmpStats: () => RtmpSe
   });
   counterFrom('livecdn_media_bytes_in_total', 'Media payload bytes received from publishers', () => hub.totals.bytesIn);
   counterFrom('livecdn_media_bytes_out_total', 'Bytes written to HTTP-FLV and RTMP viewers', () => hub.totals.bytesOut);
+  counterFrom('livecdn_hls_bytes_out_total', 'Playlist and segment bytes served', () => hls.bytesOut);
   counterFrom('livecdn_rtmp_bytes_in_total', 'Bytes received on RTMP connections', () => rtmpStats()?.bytesIn ?? 0);
   counterFrom('livecdn_rtmp_bytes_out_total', 'Bytes sent on RTMP connections', () => rtmpStats()?.bytesOut ?? 0);
   counterFrom('livecdn_dropped_frames_total', 'Frames skipped for slow viewers', () => hub.totals.droppedFrames);

@@ -1,20 +1,47 @@
 // The origin service: RTMP ingest and play, HTTP-FLV, HLS, /metrics and /api on one hub.
+import { hostname } from 'node:os';
 import { RtmpServer } from '../rtmp/server.js';
+import type { NodeLoad } from '../shared/cluster.js';
+import { LoadSampler } from '../shared/load.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
+import { Registration, defaultNodeId } from '../shared/registration.js';
 import { Hub } from './hub.js';
 import { Hooks } from './hooks.js';
 import { HlsService } from './hls-service.js';
 import { HttpServer, reply } from './http-server.js';
+import type { FallbackHandler } from './http-server.js';
 import { flvHandler } from './flv-handler.js';
 import { OriginRtmpApp } from './rtmp-app.js';
 import { createMetrics } from './metrics.js';
 import type { OriginMetrics } from './metrics.js';
-import { API_STREAMS_PATH, API_STREAM_PATH, kickHandler, streamsHandler } from './api.js';
+import { API_STREAMS_PATH, API_STREAM_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
 import { FLV_PATH, PLAYLIST_PATH, SEGMENT_PATH } from './names.js';
+import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from './play-wait.js';
+import type { PlayWaitLimits } from './play-wait.js';
 import { DEFAULT_SLOW_VIEWER_LIMITS } from './viewer-policy.js';
 import type { SlowViewerLimits } from './viewer-policy.js';
 import type { GopCacheLimits } from './gop-cache.js';
+
+/** Registration with the signal service as a node of kind 'origin', where encoders are placed. */
+export interface OriginSignalConfig {
+  /** Base URL of the signal service, e.g. http://signal:8090 */
+  readonly url: string;
+  /** Bearer token of the signal's node routes, when it has one. */
+  readonly token?: string | undefined;
+  /** Default 'default'. */
+  readonly region?: string;
+  /** Default origin-REGION-HOST-HTTPPORT. */
+  readonly nodeId?: string | undefined;
+  /** HTTP base viewers, edges and the signal (kicks) use; default http://HOST:HTTPPORT. */
+  readonly publicUrl?: string | undefined;
+  /** Where encoders push; default rtmp://HOST:RTMPPORT. */
+  readonly rtmpUrl?: string | undefined;
+  /** Publishers before the origin counts as full (default 100). */
+  readonly capacity?: number;
+  /** Heartbeat period, ms (default 5000). */
+  readonly heartbeatMs?: number;
+}
 
 export interface OriginConfig {
   /** Default '0.0.0.0'. */
@@ -46,8 +73,15 @@ export interface OriginConfig {
   /** Viewer write window, ms (default 20; 0 writes every packet at once). */
   readonly writeBatchMs?: number;
   readonly publishTakeover?: boolean;
+  /** Seconds a viewer of a stream that is not live yet waits for its publisher (default 30; 0: 404 at once). */
+  readonly playWaitSec?: number;
+  /** Bounds on waiting viewers (per stream, total); the time limit is playWaitSec. */
+  readonly playWaitMax?: Partial<Omit<PlayWaitLimits, 'timeoutMs'>>;
+  /** Handlers tried after the origin's own routes, e.g. the player pages under /player/ (the CLI mounts them). */
+  readonly extraHandlers?: readonly FallbackHandler[];
   readonly slowViewer?: Partial<SlowViewerLimits>;
   readonly gop?: GopCacheLimits;
+  readonly signal?: OriginSignalConfig | undefined;
   readonly logger?: Logger;
 }
 
@@ -57,7 +91,10 @@ export class Origin {
   readonly hls: HlsService;
   readonly rtmp: RtmpServer;
   readonly metrics: OriginMetrics;
+  readonly waits: PlayWaits;
   private readonly log: Logger;
+  private readonly load: LoadSampler;
+  private registration: Registration | undefined;
   private started = false;
   private stopping: Promise<void> | undefined;
 
@@ -71,6 +108,8 @@ export class Origin {
       publishTakeover: config.publishTakeover ?? false,
       // The timeline must outlive the HLS grace so that a republish continues it.
       idleRetainMs: Math.max(60_000, graceMs * 2),
+      // HTTP-FLV and RTMP viewers stay over a republish for as long as the playlist does.
+      republishGraceMs: graceMs,
       logger: this.log.child({ part: 'hub' }),
     });
     let onSegmentListed: (ms: number) => void = () => undefined;
@@ -85,8 +124,14 @@ export class Origin {
       this.log.child({ part: 'hls' }),
     );
     this.hub.observe(this.hls);
+    this.waits = new PlayWaits({
+      ...DEFAULT_PLAY_WAIT_LIMITS,
+      ...config.playWaitMax,
+      timeoutMs: (config.playWaitSec ?? DEFAULT_PLAY_WAIT_LIMITS.timeoutMs / 1000) * 1000,
+    });
+    this.hub.observe(this.waits);
     const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? 2000);
-    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.secret), {
+    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.secret, this.waits), {
       ...(config.chunkSize !== undefined ? { chunkSize: config.chunkSize } : {}),
       ...(config.maxMessageSize !== undefined ? { maxMessageSize: config.maxMessageSize } : {}),
       ...(config.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.handshakeTimeoutMs } : {}),
@@ -95,12 +140,13 @@ export class Origin {
       logger: this.log.child({ part: 'rtmp' }),
     });
     this.metrics = createMetrics(this.hub, this.hls, () => this.rtmp.stats());
+    this.load = new LoadSampler(() => this.hub.totals.bytesOut + this.hls.bytesOut);
     const latency = this.metrics.hlsSegmentLatency;
     onSegmentListed = (ms) => latency.observe(ms);
 
     this.http = new HttpServer(this.log.child({ part: 'http' }));
     this.http
-      .route(['GET', 'HEAD'], FLV_PATH, flvHandler(this.hub, hooks))
+      .route(['GET', 'HEAD'], FLV_PATH, flvHandler(this.hub, hooks, this.waits))
       .route(['GET', 'HEAD'], PLAYLIST_PATH, this.hls.playlistHandler())
       .route(['GET', 'HEAD'], SEGMENT_PATH, this.hls.segmentHandler())
       .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls))
@@ -110,6 +156,7 @@ export class Origin {
         reply(res, 200, body.trimEnd(), { 'Content-Type': this.metrics.registry.contentType });
       })
       .route('GET', /^\/healthz$/, (_req, res) => reply(res, 200, 'ok'));
+    for (const h of config.extraHandlers ?? []) this.http.use(h);
     // Live responses are ended by the hub on shutdown before the HTTP server cuts what is left.
     this.http.onClose(() => this.hub.closeAll('origin shutting down'));
   }
@@ -123,6 +170,7 @@ export class Origin {
     try {
       const httpPort = await this.http.listen(this.config.httpPort ?? 8080, host);
       this.log.info({ rtmpPort, httpPort, host }, 'origin started');
+      if (this.config.signal) await this.register(this.config.signal, host, rtmpPort, httpPort);
       return { rtmpPort, httpPort };
     } catch (err) {
       await this.rtmp.close();
@@ -130,9 +178,41 @@ export class Origin {
     }
   }
 
-  /** Graceful: publishers end, playlists get ENDLIST, viewers are ended cleanly, then sockets close. */
+  /** Load for heartbeats; egress and CPU are averaged since the previous call. */
+  nodeLoad(): NodeLoad {
+    return originLoad(this.hub, this.hls, this.load.sample());
+  }
+
+  private async register(sig: OriginSignalConfig, host: string, rtmpPort: number, httpPort: number): Promise<void> {
+    // A wildcard bind address is no address to hand out: fall back to the host name.
+    const publicHost = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
+    const region = sig.region ?? 'default';
+    this.registration = new Registration(
+      {
+        signal: sig.url.replace(/\/+$/, ''),
+        registration: {
+          id: sig.nodeId ?? defaultNodeId('origin', region, httpPort),
+          kind: 'origin',
+          region,
+          publicUrl: sig.publicUrl ?? `http://${publicHost}:${httpPort}`,
+          rtmpUrl: sig.rtmpUrl ?? `rtmp://${publicHost}:${rtmpPort}`,
+          capacity: sig.capacity ?? 100,
+        },
+        load: () => this.nodeLoad(),
+        intervalMs: sig.heartbeatMs ?? 5000,
+        ...(sig.token ? { token: sig.token } : {}),
+      },
+      this.log.child({ part: 'registration' }),
+    );
+    await this.registration.start();
+  }
+
+  /** Graceful: deregisters, publishers end, playlists get ENDLIST, viewers are ended cleanly, then sockets close. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      // First, so that the signal stops placing publishers here while we shut down.
+      await this.registration?.stop();
+      this.waits.abortAll();
       this.hub.closeAll('origin shutting down');
       this.hls.endAll();
       await Promise.all([this.rtmp.close(), this.http.close()]);

@@ -1,11 +1,18 @@
 // The origin's side of the RTMP server: publish (names, token, on_publish hook, one publisher per key)
-// into the hub, and play (on_play hook) out of it through pre-chunked, shared RTMP bytes.
+// into the hub, and play (on_play hook) out of it through pre-chunked, shared RTMP bytes. A player of a
+// stream that is not live yet gets Play.Start and waits for the publisher (play-wait.ts); when the
+// publisher stops it gets Play.UnpublishNotify and stays for a republish within the grace.
 import type { PlayOutput, PlayResult, PublishResult, PublisherControl, RtmpApp, RtmpStreamRequest } from '../rtmp/app.js';
+import { encodeMessage } from '../rtmp/chunk-writer.js';
+import { onStatus } from '../rtmp/messages.js';
+import type { StatusInfo } from '../rtmp/messages.js';
 import type { Hub } from './hub.js';
 import type { Hooks, HookEvent } from './hooks.js';
 import { checkPublishToken } from './auth.js';
 import { rtmpFormat } from './formats.js';
 import { validNames } from './names.js';
+import type { PlayWaits } from './play-wait.js';
+import type { Stream } from './stream.js';
 import type { Viewer } from './viewer.js';
 
 const event = (req: RtmpStreamRequest): HookEvent => ({
@@ -16,11 +23,16 @@ const event = (req: RtmpStreamRequest): HookEvent => ({
   clientId: req.connectionId,
 });
 
+/** An onStatus on the player's stream, written between media messages (every chunked message starts with fmt 0). */
+const sendStatus = (output: PlayOutput, info: StatusInfo): void =>
+  void output.write(encodeMessage(onStatus(output.streamId, info), output.chunkSize));
+
 export class OriginRtmpApp implements RtmpApp {
   constructor(
     private readonly hub: Hub,
     private readonly hooks: Hooks,
     private readonly secret: string | undefined,
+    private readonly waits: PlayWaits,
   ) {}
 
   async publish(req: RtmpStreamRequest, control: PublisherControl): Promise<PublishResult> {
@@ -62,35 +74,54 @@ export class OriginRtmpApp implements RtmpApp {
     if (!validNames(req.app, req.stream)) {
       return { ok: false, refusal: { code: 'NetStream.Play.StreamNotFound', description: 'invalid app or stream name: [A-Za-z0-9_-]{1,64}' } };
     }
-    const notFound = { ok: false, refusal: { code: 'NetStream.Play.StreamNotFound', description: `stream ${req.app}/${req.stream} is not live` } } as const;
-    if (!this.hub.get(req.app, req.stream)) return notFound;
+    const key = `${req.app}/${req.stream}`;
+    const notLive = (why: string): PlayResult => ({ ok: false, refusal: { code: 'NetStream.Play.StreamNotFound', description: `stream ${key} is not live${why}` } });
+    const refused = this.hub.get(req.app, req.stream) ? undefined : this.waits.refusal(key);
+    if (refused) return notLive(refused === 'full' ? ' and too many players wait for it' : '');
     const e = event(req);
     const hook = await this.hooks.allowPlay(e, 'rtmp');
     if (!hook.ok) return { ok: false, refusal: { code: 'NetStream.Play.Failed', description: hook.reason } };
-    const stream = this.hub.get(req.app, req.stream);
-    if (!stream) return notFound;
-    let viewer: Viewer | undefined;
+    let joined: { stream: Stream; viewer: Viewer } | undefined;
+    const gone = new AbortController();
+    const join = (stream: Stream): void => {
+      const viewer = stream.addViewer(
+        rtmpFormat(output.chunkSize, output.streamId),
+        {
+          get writableLength() {
+            return output.writableLength;
+          },
+          write: (b) => void output.write(b),
+          writev: (parts) => void output.writev(parts),
+          end: (reason) => output.close(reason),
+          abort: (reason) => output.close(reason),
+          publisherChanged: (change) =>
+            sendStatus(
+              output,
+              change === 'unpublish'
+                ? { level: 'status', code: 'NetStream.Play.UnpublishNotify', description: `${key} is now unpublished.` }
+                : { level: 'status', code: 'NetStream.Play.PublishNotify', description: `${key} is now published.` },
+            ),
+        },
+        { id: req.connectionId, remoteAddress: req.remoteAddress, keepAcrossRepublish: true },
+      );
+      joined = { stream, viewer };
+    };
     return {
       ok: true,
       start: () => {
-        // The publisher may have gone while the server sent the play statuses.
-        if (!stream.live) return output.close('stream ended');
-        viewer = stream.addViewer(
-          rtmpFormat(output.chunkSize, output.streamId),
-          {
-            get writableLength() {
-              return output.writableLength;
-            },
-            write: (b) => void output.write(b),
-            writev: (parts) => void output.writev(parts),
-            end: (reason) => output.close(reason),
-            abort: (reason) => output.close(reason),
-          },
-          { id: req.connectionId, remoteAddress: req.remoteAddress },
-        );
+        const live = this.hub.get(req.app, req.stream);
+        if (live) return join(live);
+        // Not live yet, or the publisher went while the server sent the play statuses: wait for one.
+        void this.waits.wait(key, gone.signal).then((got) => {
+          if (typeof got !== 'string') return join(got);
+          if (got === 'aborted') return;
+          sendStatus(output, { level: 'error', code: 'NetStream.Play.StreamNotFound', description: `stream ${key} did not go live in time` });
+          output.close('stream not live');
+        });
       },
       detach: () => {
-        if (viewer) stream.removeViewer(viewer);
+        gone.abort();
+        if (joined) joined.stream.removeViewer(joined.viewer);
         this.hooks.done(e, 'play');
       },
     };

@@ -39,6 +39,11 @@ export interface StreamOptions {
   readonly slowViewer: SlowViewerLimits;
   readonly gop?: GopCacheLimits;
   readonly timeline?: TimelineOptions;
+  /**
+   * How long viewers that allow it (ViewerInfo.keepAcrossRepublish) stay connected after the publisher
+   * stops, waiting for a republish. 0 or unset: viewers end with the publisher.
+   */
+  readonly republishGraceMs?: number;
 }
 
 export class Stream {
@@ -55,6 +60,10 @@ export class Stream {
   private readonly fanouts = new Map<WireFormat, Fanout>();
   private pending: OutPacket[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Ends the viewers kept after an unpublish when no republish came in time. */
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** Viewers were kept over a republish: compare their FLV headers' tracks with the new session's. */
+  private recheckTracks = false;
   private readonly flushBound = (): void => this.flush();
 
   constructor(
@@ -84,21 +93,49 @@ export class Stream {
     this.sessions++;
     this.info = new StreamInfo();
     if (republish) this.timeline.discontinuity();
+    if (this.graceTimer) {
+      clearTimeout(this.graceTimer);
+      this.graceTimer = undefined;
+      this.recheckTracks = true;
+      for (const v of this.viewers()) v.sink.publisherChanged?.('republish');
+    }
     for (const o of this.observers) o.onPublish?.(this, republish);
   }
 
-  /** Ends the session: pending packets are written, viewers are ended cleanly, observers told. */
+  /**
+   * Ends the session: pending packets are written, observers told, and viewers ended cleanly, except
+   * those that wait for a republish within the grace (they keep their place in the timeline).
+   */
   detach(): void {
     if (!this.publisher) return;
     this.flush();
     this.publisher = undefined;
-    for (const f of this.fanouts.values()) {
-      for (const v of f.viewers) this.closeViewer(v, 'stream ended', false);
+    const graceMs = this.opts.republishGraceMs ?? 0;
+    let kept = 0;
+    for (const v of this.viewers()) {
+      if (graceMs > 0 && v.info.keepAcrossRepublish) {
+        kept++;
+        v.sink.publisherChanged?.('unpublish');
+      } else {
+        this.closeViewer(v, 'stream ended', false);
+      }
     }
-    this.fanouts.clear();
+    if (kept > 0) {
+      this.graceTimer = setTimeout(() => this.endViewers('stream ended'), graceMs);
+      this.graceTimer.unref();
+    }
+    this.recheckTracks = false;
     this.metadata = this.videoHeader = this.audioHeader = undefined;
     this.gop.clear();
     for (const o of this.observers) o.onUnpublish?.(this);
+  }
+
+  /** Ends the viewers kept after an unpublish (grace over, shutdown). */
+  endViewers(reason: string): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
+    if (this.live) return;
+    for (const v of this.viewers()) this.closeViewer(v, reason, false);
   }
 
   /** A packet from the publisher, with its raw 32-bit timestamp. */
@@ -111,6 +148,7 @@ export class Stream {
     const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);
     const p = new OutPacket(this.seq++, { type: raw.type, timestamp, payload: raw.payload }, kind, randomAccess, now);
     this.info.observe(p, Date.now());
+    if (this.recheckTracks && p.isMedia) this.closeTrackMismatches();
     if (kind === 'metadata') this.metadata = p;
     else if (kind === 'video-header') this.videoHeader = p;
     else if (kind === 'audio-header') this.audioHeader = p;
@@ -185,6 +223,21 @@ export class Stream {
     this.pending = [];
     const now = Date.now();
     for (const f of this.fanouts.values()) f.deliver(batch, now);
+  }
+
+  /**
+   * An FLV header announces the tracks once. A kept viewer whose header does not match the new session
+   * (a track added or gone) is ended so that its player reconnects, rather than wait for a missing track
+   * or ignore a new one. Checked at the first media frame, when metadata and codec headers are in.
+   */
+  private closeTrackMismatches(): void {
+    this.recheckTracks = false;
+    const now = this.info.tracks();
+    for (const v of this.viewers()) {
+      if (v.tracks && now && (v.tracks.audio !== now.audio || v.tracks.video !== now.video)) {
+        this.closeViewer(v, 'tracks changed on republish', false);
+      }
+    }
   }
 
   private closeViewer(v: Viewer, reason: string, hard: boolean): void {

@@ -13,11 +13,18 @@ export interface ViewerSink {
   end(reason: string): void;
   /** Drops the connection now, queued bytes and all (a stalled reader would never take a clean end). */
   abort(reason: string): void;
+  /** The publisher left, or a new one took over, while this viewer stays (RTMP sends the Play notifies). */
+  publisherChanged?(event: 'unpublish' | 'republish'): void;
 }
 
 export interface ViewerInfo {
   readonly id: string;
   readonly remoteAddress: string;
+  /**
+   * Stays connected when the publisher stops, for a republish within the stream's grace (as SRS does).
+   * Off for relays (edges), which run their own grace and reconnect.
+   */
+  readonly keepAcrossRepublish?: boolean;
 }
 
 export class Viewer {
@@ -30,6 +37,8 @@ export class Viewer {
   headersDropped = false;
   droppedFrames = 0;
   bytesSent = 0;
+  /** The tracks announced in this viewer's FLV header, when its format has one. */
+  tracks: { readonly audio: boolean; readonly video: boolean } | undefined;
   readonly since = Date.now();
 
   constructor(

@@ -1,8 +1,18 @@
 // Test helper: an Origin on free ports (127.0.0.1, port 0), with its URLs. Stop it in after()/finally,
 // or pass the test context to have it stopped for you.
 import type { TestContext } from 'node:test';
+import { Command } from 'commander';
 import { Origin } from '../../src/origin/origin.js';
 import type { OriginConfig } from '../../src/origin/origin.js';
+import { addOriginOptions, addOriginSignalOptions, originConfig, readOriginOptions } from '../../src/cli/commands/origin.js';
+import { createLogger } from '../../src/shared/log.js';
+
+/** The config `livecdn origin ARGV` runs with (flags over LIVECDN_* variables); throws OptionsError. */
+export function originCliConfig(argv: readonly string[]): OriginConfig {
+  const cmd = addOriginSignalOptions(addOriginOptions(new Command('origin'))).exitOverride();
+  cmd.parse([...argv], { from: 'user' });
+  return originConfig(readOriginOptions(cmd, cmd.opts()), createLogger('test'));
+}
 
 export interface TestOrigin {
   readonly origin: Origin;

@@ -13,19 +13,20 @@ export function publishSynthetic(
   hub: Hub,
   app: string,
   name: string,
-  opts: { frameBytes?: number; intervalMs?: number; gop?: number } = {},
+  opts: { frameBytes?: number; intervalMs?: number; gop?: number; audio?: boolean } = {},
 ): SyntheticPublisher {
   const out = hub.publish(app, name, { id: `synthetic-${name}`, remoteAddress: '127.0.0.1', query: {}, close: () => undefined });
   if (!out.ok) throw new Error(out.description);
   const interval = opts.intervalMs ?? 40;
   const gop = opts.gop ?? 25;
+  const audio = opts.audio ?? true;
   out.push(videoHeader());
-  out.push(aacHeader());
+  if (audio) out.push(aacHeader());
   let n = 0;
   const timer = setInterval(() => {
     const t = n * interval;
     out.push(n % gop === 0 ? videoKey(t, opts.frameBytes) : videoInter(t, opts.frameBytes));
-    out.push(aacFrame(t + 1));
+    if (audio) out.push(aacFrame(t + 1));
     n++;
   }, interval);
   return {

@@ -8,7 +8,8 @@ import { fetchText, waitFor } from '../helpers/http.js';
 import { fetchPlaylist, probeSegment, segmentUrl } from '../helpers/hls.js';
 
 test('republish within the grace continues the playlist; the end of the grace ends it', async (t) => {
-  const o = await startOrigin({ hlsSegment: 1, hlsGrace: 2, hlsRemoveAfter: 1 }, t);
+  // playWaitSec 0: a request for the ended stream answers at once instead of waiting for the republish.
+  const o = await startOrigin({ hlsSegment: 1, hlsGrace: 2, hlsRemoveAfter: 1, playWaitSec: 0 }, t);
   const url = o.hlsUrl('live', 'rp');
   const publish = async (): Promise<void> => {
     const p = publishTestStream(o.rtmpUrl('live', 'rp'), 'baseline+aac-mono', { gopS: 1, durationS: 3 });

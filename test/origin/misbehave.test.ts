@@ -18,6 +18,8 @@ let healthy: FlvViewer;
 
 before(async () => {
   o = await startOrigin({
+    // Unknown streams answer 404 at once here; waiting for a publisher is play-wait.test.ts's.
+    playWaitSec: 0,
     hlsSegment: 1,
     slowViewer: { maxQueueBytes: MAX_QUEUE, resumeQueueBytes: MAX_QUEUE / 4, maxLagMs: 1500 },
   });

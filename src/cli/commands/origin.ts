@@ -5,6 +5,7 @@ import { createLogger } from '../../shared/log.js';
 import type { Logger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
 import type { OriginConfig } from '../../origin/origin.js';
+import { createPlayerHandler } from '../../player/serve.js';
 import { hostSchema, httpUrl, nonNegativeNumber, parseOptions, portSchema, positiveInt } from '../options.js';
 
 /** A boolean flag, or its environment variable as true/false/1/0. */
@@ -12,6 +13,11 @@ const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
   .optional()
   .transform((v) => v === true || v === 'true' || v === '1');
+
+const rtmpUrl = z
+  .string()
+  .url()
+  .refine((u) => /^rtmps?:\/\//.test(u), 'must be an rtmp:// or rtmps:// URL');
 
 export const originSchema = z.object({
   rtmpPort: portSchema,
@@ -31,6 +37,16 @@ export const originSchema = z.object({
   maxViewerQueue: positiveInt,
   maxViewerLag: nonNegativeNumber,
   publishTakeover: flag,
+  playWait: nonNegativeNumber.max(3600),
+  // Registration with the signal service (`origin` only; named as the edge's flags where they overlap).
+  signal: httpUrl.optional(),
+  signalToken: z.string().min(1).optional(),
+  publicUrl: httpUrl.optional(),
+  rtmpUrl: rtmpUrl.optional(),
+  region: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}').default('default'),
+  nodeId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match [A-Za-z0-9_.:-]{1,128}').optional(),
+  capacity: positiveInt.default(100),
+  heartbeat: z.coerce.number().positive().max(300).default(5),
 });
 
 export type OriginOptions = z.infer<typeof originSchema>;
@@ -54,7 +70,21 @@ export function addOriginOptions(cmd: Command): Command {
     .option('--write-batch-ms <ms>', 'viewer write window (0: unbatched)', '20')
     .option('--max-viewer-queue <bytes>', 'a viewer with more queued skips to the next keyframe', String(4 * 1024 * 1024))
     .option('--max-viewer-lag <sec>', 'a viewer skipping for longer is disconnected', '10')
-    .option('--publish-takeover', 'a new publisher replaces a live one instead of being refused');
+    .option('--publish-takeover', 'a new publisher replaces a live one instead of being refused')
+    .option('--play-wait <sec>', 'a viewer of a stream that is not live yet waits this long for its publisher (0: 404 at once)', '30');
+}
+
+/** The flags of registration with the control plane (the `origin` command only). */
+export function addOriginSignalOptions(cmd: Command): Command {
+  return cmd
+    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
+    .option('--signal-token <token>', 'bearer token for the control plane')
+    .option('--public-url <url>', 'HTTP URL viewers, edges and the control plane use to reach this origin')
+    .option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935')
+    .option('--region <name>', 'region reported to the control plane', 'default')
+    .option('--node-id <id>', 'node id for registration (default origin-REGION-HOST-PORT)')
+    .option('--capacity <n>', 'publishers before this origin counts as full', '100')
+    .option('--heartbeat <sec>', 'heartbeat period to the control plane', '5');
 }
 
 /** Parses the command's flags over LIVECDN_* variables; throws OptionsError with one line per bad value. */
@@ -83,6 +113,23 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     writeBatchMs: o.writeBatchMs,
     slowViewer: { maxQueueBytes: o.maxViewerQueue, resumeQueueBytes: Math.floor(o.maxViewerQueue / 4), maxLagMs: o.maxViewerLag * 1000 },
     publishTakeover: o.publishTakeover,
+    playWaitSec: o.playWait,
+    // The player, streamer and dashboard pages, which every node kind serves under /player/.
+    extraHandlers: [createPlayerHandler()],
+    ...(o.signal
+      ? {
+          signal: {
+            url: o.signal,
+            token: o.signalToken,
+            region: o.region,
+            nodeId: o.nodeId,
+            publicUrl: o.publicUrl,
+            rtmpUrl: o.rtmpUrl,
+            capacity: o.capacity,
+            heartbeatMs: o.heartbeat * 1000,
+          },
+        }
+      : {}),
     logger,
   };
 }
@@ -107,7 +154,7 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
 }
 
 export function registerOrigin(program: Command): void {
-  addOriginOptions(program.command('origin').description('RTMP ingest remuxed to HTTP-FLV, RTMP play and HLS')).action(
+  addOriginSignalOptions(addOriginOptions(program.command('origin').description('RTMP ingest remuxed to HTTP-FLV, RTMP play and HLS'))).action(
     async (flags: Record<string, unknown>, cmd: Command) => {
       const o = readOriginOptions(cmd, flags);
       const log = createLogger('origin');
