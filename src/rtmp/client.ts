@@ -6,6 +6,7 @@ import { TagType, type MediaPacket } from '../media/packet.js';
 import { ms } from '../media/time.js';
 import { ChunkReader, DEFAULT_MAX_MESSAGE_SIZE, type RtmpMessage } from './chunk-reader.js';
 import { Csid, encodeMessage, type OutgoingMessage } from './chunk-writer.js';
+import { splitAggregate } from './aggregate.js';
 import { RtmpProtocolError } from './errors.js';
 import { ClientHandshake } from './handshake.js';
 import {
@@ -315,19 +316,8 @@ export class RtmpClient extends EventEmitter {
   }
 
   private aggregate(m: RtmpMessage): void {
-    const p = m.payload;
-    let off = 0;
-    let base: number | undefined;
-    while (off + 11 <= p.length) {
-      const type = p[off]!;
-      const size = p.readUIntBE(off + 1, 3);
-      const ts = (p.readUIntBE(off + 4, 3) | (p[off + 7]! << 24)) >>> 0;
-      if (off + 11 + size > p.length) throw new RtmpProtocolError('bad-message', 'truncated aggregate message');
-      base ??= ts;
-      const t = (m.timestamp + ts - base) >>> 0;
-      if ((type === TagType.Audio || type === TagType.Video) && size > 0)
-        this.onPacket?.({ type, timestamp: ms(t), payload: p.subarray(off + 11, off + 11 + size) });
-      off += 11 + size + 4;
+    for (const t of splitAggregate(m.timestamp, m.payload)) {
+      if (t.payload.length > 0) this.onPacket?.({ type: t.type, timestamp: ms(t.timestamp), payload: t.payload });
     }
   }
 

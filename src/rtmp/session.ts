@@ -9,6 +9,7 @@ import { isValidName } from '../shared/names.js';
 import type { PlayOutput, PublisherControl, PublishSink, Refusal, RtmpApp, RtmpStreamRequest } from './app.js';
 import { ChunkReader, DEFAULT_MAX_MESSAGE_SIZE, type RtmpMessage } from './chunk-reader.js';
 import { encodeMessage, type OutgoingMessage } from './chunk-writer.js';
+import { splitAggregate } from './aggregate.js';
 import { RtmpProtocolError } from './errors.js';
 import { ServerHandshake } from './handshake.js';
 import {
@@ -237,20 +238,7 @@ export class ServerSession {
 
   /** Aggregate message: FLV tags back to back, timestamps relative to the first one. */
   private aggregate(msg: RtmpMessage): void {
-    const p = msg.payload;
-    let off = 0;
-    let base: number | undefined;
-    while (off + 11 <= p.length) {
-      const type = p[off]!;
-      const size = p.readUIntBE(off + 1, 3);
-      const ts = (p.readUIntBE(off + 4, 3) | (p[off + 7]! << 24)) >>> 0;
-      if (off + 11 + size > p.length) throw new RtmpProtocolError('bad-message', 'truncated aggregate message');
-      base ??= ts;
-      const body = p.subarray(off + 11, off + 11 + size);
-      const t = (msg.timestamp + ts - base) >>> 0;
-      if (type === TagType.Audio || type === TagType.Video) this.media(type, t, body);
-      off += 11 + size + 4; // + PreviousTagSize
-    }
+    for (const t of splitAggregate(msg.timestamp, msg.payload)) this.media(t.type, t.timestamp, t.payload);
   }
 
   private data(msg: RtmpMessage): void {

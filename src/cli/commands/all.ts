@@ -9,7 +9,8 @@ import { Edge } from '../../edge/edge.js';
 import { Signal } from '../../signal/signal.js';
 import { createPlayerHandler } from '../../player/serve.js';
 import { parseOptions, portSchema } from '../options.js';
-import { addOriginOptions, originConfig, readOriginOptions, stopOnSignals } from './origin.js';
+import { addOriginOptions, originConfig, readOriginOptions } from './origin.js';
+import { stopOnSignals } from '../shutdown.js';
 
 const allSchema = z.object({ edgePort: portSchema, apiPort: portSchema });
 

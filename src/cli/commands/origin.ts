@@ -7,6 +7,7 @@ import { Origin } from '../../origin/origin.js';
 import type { OriginConfig } from '../../origin/origin.js';
 import { createPlayerHandler } from '../../player/serve.js';
 import { hostSchema, httpUrl, nonNegativeNumber, parseOptions, portSchema, positiveInt } from '../options.js';
+import { stopOnSignals } from '../shutdown.js';
 
 /** A boolean flag, or its environment variable as true/false/1/0. */
 const flag = z
@@ -134,24 +135,6 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
   };
 }
 
-/** SIGTERM/SIGINT stop gracefully (playlists end, viewers close cleanly), then the process exits. */
-export function stopOnSignals(log: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const shutdown = (sig: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal: sig }, 'shutting down');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-}
 
 export function registerOrigin(program: Command): void {
   addOriginSignalOptions(addOriginOptions(program.command('origin').description('RTMP ingest remuxed to HTTP-FLV, RTMP play and HLS'))).action(

@@ -5,6 +5,7 @@ import { createLogger } from '../../shared/log.js';
 import { RegionGraph, RegionMap } from '../../signal/region-map.js';
 import { Signal } from '../../signal/signal.js';
 import { httpUrl, parseOptions, portSchema, positiveInt } from '../options.js';
+import { stopOnSignals } from '../shutdown.js';
 
 const parses = (parse: (s: string) => unknown) => (s: string | undefined, ctx: z.RefinementCtx) => {
   if (s === undefined) return;
@@ -89,20 +90,6 @@ export function registerSignal(program: Command): void {
         logger: log,
       });
       await signal.start();
-      let stopping = false;
-      const shutdown = (sig: string): void => {
-        if (stopping) return;
-        stopping = true;
-        log.info({ signal: sig }, 'shutting down');
-        signal.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            log.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
+      stopOnSignals(log, () => signal.stop());
     });
 }
