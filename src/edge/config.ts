@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from '../shared/log.js';
 import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
+import type { ShardPosition } from './shard.js';
 import { defaultUpstreamOptions, type UpstreamOptions } from './upstream.js';
 
 /** Extra routes mounted behind the edge's own (e.g. the player pages under /player/). Return true when handled. */
@@ -43,6 +44,10 @@ export interface EdgeConfig {
   readonly logger?: Logger;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   readonly defaultMetrics?: boolean;
+  /** When set, top-level playlists and FLV need a valid `?token=` play token (shared/token.ts). */
+  readonly playSecret?: string;
+  /** This process's slot among the workers of one edge (set by workers.ts): ownership by hash. */
+  readonly shard?: ShardPosition;
 }
 
 export interface ResolvedEdgeConfig {
@@ -65,6 +70,8 @@ export interface ResolvedEdgeConfig {
   readonly heartbeatMs: number;
   readonly fallback: FallbackHandler | undefined;
   readonly defaultMetrics: boolean;
+  readonly playSecret: string | undefined;
+  readonly shard: ShardPosition | undefined;
 }
 
 export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
@@ -92,6 +99,8 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
     heartbeatMs: c.heartbeatMs ?? 5000,
     fallback: c.fallback,
     defaultMetrics: c.defaultMetrics ?? true,
+    playSecret: c.playSecret === '' ? undefined : c.playSecret,
+    shard: c.shard,
   };
 }
 

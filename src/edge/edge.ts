@@ -5,17 +5,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { Hub } from '../origin/hub.js';
+import { reply } from '../origin/http-server.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { createLogger, type Logger } from '../shared/log.js';
+import { verifyPlayToken } from '../shared/token.js';
 import { sendError } from './cache-object.js';
 import { defaultNodeId, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
 import { FlvRelay } from './flv-relay.js';
 import { HlsViewers } from './hls-viewers.js';
+import { HitRatioSampler, hitRatio, type CacheCounts } from './hit-ratio.js';
 import { HttpCache } from './http-cache.js';
-import { LoadSampler } from './load.js';
+import { LoadSampler } from '../shared/load.js';
 import { EdgeMetrics } from './metrics.js';
-import { classifyPath } from './paths.js';
-import { Registration } from './registration.js';
+import { classifyPath, type EdgePath } from './paths.js';
+import { Registration } from '../shared/registration.js';
+import { ShardRouter } from './shard.js';
 import { UpstreamPool } from './upstream.js';
 import { checkVia } from './via.js';
 
@@ -28,8 +32,16 @@ export interface EdgeStatus {
   readonly id: string;
   readonly region: string;
   readonly port: number;
+  readonly pid: number;
+  /** With --workers: this worker's slot, its loopback port, and the port of every slot as it knows them. */
+  readonly shard: ReturnType<ShardRouter['status']>;
   readonly upstreams: ReturnType<UpstreamPool['status']>;
   readonly cache: ReturnType<HttpCache['stats']> | undefined;
+  /** Viewer requests for HLS objects served from the cache, and the others, since start. */
+  readonly hits: number;
+  readonly misses: number;
+  /** hits / (hits + misses) since start; 0 before any request. */
+  readonly cacheHitRatio: number;
   readonly flv: ReturnType<FlvRelay['status']>;
   readonly viewers: { readonly hls: number; readonly flv: number };
   readonly registered: boolean;
@@ -41,9 +53,13 @@ export class Edge {
   readonly hub: Hub;
   private readonly log: Logger;
   private readonly pool: UpstreamPool;
+  private readonly router: ShardRouter;
   private readonly hlsViewers = new HlsViewers();
   private readonly load: LoadSampler;
+  private readonly hitRatio: HitRatioSampler;
   private server: http.Server | undefined;
+  private privateServer: http.Server | undefined;
+  private privatePort = 0;
   private cache: HttpCache | undefined;
   private relay: FlvRelay | undefined;
   private registration: Registration | undefined;
@@ -56,36 +72,46 @@ export class Edge {
     this.log = config.logger ?? createLogger('edge');
     this.metrics = new EdgeMetrics({ defaultMetrics: this.config.defaultMetrics });
     this.pool = new UpstreamPool(this.config.upstreams, this.config.upstream, this.log);
+    this.router = new ShardRouter(this.pool, this.config.shard, this.config.upstream, this.log);
     this.hub = new Hub({ logger: this.log.child({ part: 'hub' }) });
     this.metrics.hlsViewers = () => this.hlsViewers.count();
-    this.metrics.flvStats = () => ({ bytesOut: this.hub.totals.bytesOut, viewers: this.relay?.viewers() ?? 0 });
+    this.metrics.flvStats = () => ({
+      bytesOut: Math.max(0, this.hub.totals.bytesOut - (this.relay?.peerBytes() ?? 0)),
+      viewers: this.relay?.viewers() ?? 0,
+    });
     this.load = new LoadSampler(() => this.metrics.egressTotal());
+    this.hitRatio = new HitRatioSampler(() => this.cacheCounts());
   }
 
   get nodeId(): string {
     return this.id;
   }
 
+  /** The loopback port sibling workers use as this worker's upstream; 0 when not sharded. */
+  get peerPort(): number {
+    return this.privatePort;
+  }
+
   async start(): Promise<{ httpPort: number }> {
-    const server = http.createServer((req, res) => this.route(req, res));
-    server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.config.httpPort, this.config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const server = await listen((req, res) => this.route(req, res, false), { port: this.config.httpPort, host: this.config.host });
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
-    this.id = this.config.nodeId ?? defaultNodeId(this.config.region, this.port);
-    this.cache = new HttpCache(this.pool, this.metrics, this.log, {
+    if (this.config.shard) {
+      // Exclusive: under node:cluster a plain listen would share one port among all workers.
+      const priv = await listen((req, res) => this.route(req, res, true), { port: 0, host: '127.0.0.1', exclusive: true });
+      this.privateServer = priv;
+      this.privatePort = (priv.address() as AddressInfo).port;
+    }
+    const base = this.config.nodeId ?? defaultNodeId(this.config.region, this.port);
+    // Workers need ids of their own: the owner must not take a sibling's Via entry for its own (a loop).
+    this.id = this.config.shard ? `${base}.w${this.config.shard.index}` : base;
+    this.cache = new HttpCache(this.router, this.metrics, this.log, {
       nodeId: this.id,
       cacheBytes: this.config.cacheBytes,
       freshness: this.config.freshness,
       prefetch: this.config.prefetch,
     });
-    this.relay = new FlvRelay(this.hub, this.pool, this.metrics, this.log.child({ part: 'flv-relay' }), {
+    this.relay = new FlvRelay(this.hub, this.router, this.metrics, this.log.child({ part: 'flv-relay' }), {
       nodeId: this.id,
       lingerMs: this.config.flvLingerMs,
       graceMs: this.config.flvGraceMs,
@@ -110,8 +136,18 @@ export class Edge {
       );
       await this.registration.start();
     }
-    this.log.info({ id: this.id, port: this.port, upstreams: this.config.upstreams }, 'edge listening');
+    this.log.info({ id: this.id, port: this.port, privatePort: this.privatePort, upstreams: this.config.upstreams }, 'edge listening');
     return { httpPort: this.port };
+  }
+
+  /** With --workers: every slot's private port (null while that worker is down), from the primary. */
+  setPeers(ports: readonly (number | null)[]): void {
+    this.router.setPeers(ports);
+  }
+
+  /** Viewer requests for HLS objects: cache hits and misses since start. */
+  cacheCounts(): CacheCounts {
+    return { hits: this.cache?.hits ?? 0, misses: this.cache?.misses ?? 0 };
   }
 
   /** Deregisters, ends FLV viewers cleanly, then closes every socket. */
@@ -122,12 +158,20 @@ export class Edge {
     await this.registration?.stop();
     this.relay?.closeAll('edge shutting down');
     this.hub.closeAll('edge shutting down');
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-      // Live FLV responses were ended above; whatever still hangs on is cut shortly after.
-      setTimeout(() => server.closeAllConnections(), 200).unref();
-    });
+    const servers = this.privateServer ? [server, this.privateServer] : [server];
+    this.privateServer = undefined;
+    await Promise.all(
+      servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+            // Live FLV responses were ended above; whatever still hangs on is cut shortly after.
+            setTimeout(() => s.closeAllConnections(), 200).unref();
+          }),
+      ),
+    );
+    this.router.close();
     this.pool.close();
     this.log.info({ id: this.id }, 'edge stopped');
   }
@@ -136,29 +180,37 @@ export class Edge {
   nodeLoad(): NodeLoad {
     const { egressBps, cpu } = this.load.sample();
     const streams = new Set<string>(this.relay?.status().map((s) => s.stream));
+    const cacheHitRatio = this.hitRatio.sample();
     return {
       viewers: this.hlsViewers.count() + (this.relay?.viewers() ?? 0),
       publishers: 0,
       egressBps: Math.round(egressBps),
       cpu: Math.round(cpu * 1000) / 1000,
       streams: [...streams],
+      ...(cacheHitRatio !== undefined ? { cacheHitRatio } : {}),
     };
   }
 
   status(): EdgeStatus {
+    const counts = this.cacheCounts();
     return {
       id: this.id,
       region: this.config.region,
       port: this.port,
+      pid: process.pid,
+      shard: this.router.status(this.privatePort),
       upstreams: this.pool.status(),
       cache: this.cache?.stats(),
+      ...counts,
+      cacheHitRatio: hitRatio(counts) ?? 0,
       flv: this.relay?.status() ?? [],
       viewers: { hls: this.hlsViewers.count(), flv: this.relay?.viewers() ?? 0 },
       registered: this.registration?.isRegistered ?? false,
     };
   }
 
-  private route(req: IncomingMessage, res: ServerResponse): void {
+  /** `internal`: the request came in on the private port, from a sibling worker (--workers). */
+  private route(req: IncomingMessage, res: ServerResponse, internal: boolean): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
@@ -208,17 +260,25 @@ export class Edge {
       sendError(res, 508, via.reason);
       return;
     }
+    if (this.config.playSecret && needsPlayToken(p)) {
+      const token = new URLSearchParams(url.slice(pathname.length)).get('token') ?? undefined;
+      const check = verifyPlayToken(token, p, this.config.playSecret);
+      if (!check.ok) {
+        reply(res, 403, { error: 'forbidden', message: `play token ${check.reason} for ${p.app}/${p.stream}` });
+        return;
+      }
+    }
     if (p.kind === 'flv') {
-      this.relay?.handle(req, res, p.app, p.stream, via.hops).catch((err: unknown) => {
+      this.relay?.handle(req, res, p.app, p.stream, via.hops, internal).catch((err: unknown) => {
         this.log.error({ err: String(err), path: pathname }, 'flv relay failed');
         sendError(res, 500, 'internal error');
       });
       return;
     }
-    if (p.kind === 'playlist') {
+    if (p.kind === 'playlist' && !internal) {
       this.hlsViewers.touch(`${req.socket.remoteAddress ?? ''} ${req.headers['user-agent'] ?? ''}`);
     }
-    this.cache?.handle(req, res, p.path, p.kind, via.hops);
+    this.cache?.handle(req, res, p.path, p.kind, via.hops, internal);
   }
 
   /** With --workers, /metrics in any worker answers with all workers' metrics summed (see workers.ts). */
@@ -229,7 +289,7 @@ export class Edge {
   private async serveMetrics(res: ServerResponse): Promise<void> {
     try {
       const text = this.metricsSource ? await this.metricsSource() : await this.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType, 'access-control-allow-origin': '*' });
       res.end(text);
     } catch (err) {
       sendError(res, 500, String(err));
@@ -245,4 +305,24 @@ export class Edge {
       sendError(res, 500, 'internal error');
     }
   }
+}
+
+/**
+ * Play tokens guard the entry points a player is given: the FLV URL and the stream's own playlist.
+ * Segments and nested playlists, referenced relatively from it without the query, go unchecked.
+ */
+function needsPlayToken(p: Extract<EdgePath, { path: string }>): boolean {
+  return p.kind === 'flv' || (p.kind === 'playlist' && p.path.split('/').length === 3);
+}
+
+function listen(handler: http.RequestListener, options: { port: number; host: string; exclusive?: boolean }): Promise<http.Server> {
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = 30_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
 }

@@ -4,6 +4,7 @@
 // The upstream is closed a linger time after the last viewer leaves; when it drops, the relay
 // reconnects with backoff (failing over through the pool) while viewers stay connected, up to a grace.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { FlvReader } from '../media/flv/reader.js';
 import type { MediaPacket } from '../media/packet.js';
 import { TagType } from '../media/packet.js';
@@ -11,10 +12,12 @@ import { flvHandler } from '../origin/flv-handler.js';
 import { Hooks } from '../origin/hooks.js';
 import type { Hub, PublishOutcome } from '../origin/hub.js';
 import { classify } from '../origin/out-packet.js';
+import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../origin/play-wait.js';
 import type { Logger } from '../shared/log.js';
 import { sendError } from './cache-object.js';
 import type { EdgeMetrics } from './metrics.js';
-import { UpstreamError, type UpstreamPool } from './upstream.js';
+import type { ShardRouter } from './shard.js';
+import { UpstreamError } from './upstream.js';
 import { appendVia } from './via.js';
 
 export interface FlvRelayOptions {
@@ -37,7 +40,12 @@ type ConnectResult = { ok: true } | { ok: false; status: number; message: string
 const REPLAY_WINDOW_MS = 15_000;
 
 class RelaySession {
+  /** Every subscriber, sibling workers included: the linger waits for all of them. */
   viewers = 0;
+  /** Of which sibling workers relaying this stream from us (--workers): not viewers of the edge. */
+  peerViewers = 0;
+  /** The latest viewer's query string (a play token, on_play parameters): sent upstream on every connect. */
+  query = '';
   closed = false;
   publication: Publication | undefined;
   ready: Promise<ConnectResult>;
@@ -49,15 +57,18 @@ class RelaySession {
   private graceDeadline = 0;
   private backoff: number;
   private readonly last: Record<'audio' | 'video', number> = { audio: -1, video: -1 };
-  private resyncing = false;
+  /** Per track, after a reconnect: dropping the replayed GOP until a frame passes the last one forwarded. */
+  private readonly resyncing: Record<'audio' | 'video', boolean> = { audio: false, video: false };
 
   constructor(
     readonly app: string,
     readonly stream: string,
     private readonly relay: FlvRelay,
     hops: readonly string[],
+    query: string,
   ) {
     this.backoff = relay.opts.backoffMs ?? 250;
+    this.query = query;
     this.ready = this.connect(hops);
   }
 
@@ -66,13 +77,15 @@ class RelaySession {
   }
 
   private async connect(hops: readonly string[]): Promise<ConnectResult> {
-    const { pool, metrics, log, opts } = this.relay;
+    const { metrics, log, opts } = this.relay;
+    // Routed on every connect: after a sibling's restart the owner's port has changed.
+    const { pool, peer } = this.relay.router.route(this.key);
     let up;
     try {
-      up = await pool.get(`/${this.app}/${this.stream}.flv`, {
+      up = await pool.get(`/${this.app}/${this.stream}.flv${this.query}`, {
         headers: { via: appendVia(hops, opts.nodeId) },
         idleTimeoutMs: opts.idleTimeoutMs ?? 10_000,
-        onAttempt: (upstream) => metrics.upstreamRequests.inc({ kind: 'flv', upstream }),
+        onAttempt: (upstream) => metrics.countUpstreamRequest('flv', upstream, peer),
       });
     } catch (err) {
       const e = err instanceof UpstreamError ? err : new UpstreamError(String(err), 502);
@@ -107,7 +120,7 @@ class RelaySession {
     const reader = new FlvReader();
     const body = up.body;
     body.on('data', (chunk: Buffer) => {
-      metrics.upstreamBytes.inc({ kind: 'flv' }, chunk.length);
+      if (!peer) metrics.upstreamBytes.inc({ kind: 'flv' }, chunk.length);
       let packets: MediaPacket[];
       try {
         packets = reader.push(chunk);
@@ -138,11 +151,16 @@ class RelaySession {
     if (p.type !== TagType.Script) {
       const track = p.type === TagType.Video ? 'video' : 'audio';
       const kind = classify(p);
-      if (this.resyncing && kind !== 'video-header' && kind !== 'audio-header') {
+      if (kind !== 'video-header' && kind !== 'audio-header') {
         const last = this.last[track];
-        if (last >= 0 && p.timestamp <= last && last - p.timestamp < REPLAY_WINDOW_MS) return;
+        if (this.resyncing[track]) {
+          if (last >= 0 && p.timestamp <= last && last - p.timestamp < REPLAY_WINDOW_MS) return;
+          // Past the replay: from here on the upstream's timeline is followed as it is, so a later jump
+          // back (a publisher restarting at zero) is never taken for a replay.
+          this.resyncing[track] = false;
+        }
+        this.last[track] = p.timestamp;
       }
-      if (kind !== 'video-header' && kind !== 'audio-header') this.last[track] = p.timestamp;
     }
     pub.push(p);
   }
@@ -160,7 +178,8 @@ class RelaySession {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.reconnects++;
-      this.resyncing = true;
+      this.resyncing.audio = true;
+      this.resyncing.video = true;
       void this.connect([]).then((r) => {
         if (this.closed || r.ok) return;
         log.info({ stream: this.key, status: r.status, message: r.message }, 'flv reconnect failed');
@@ -169,14 +188,16 @@ class RelaySession {
     }, delay);
   }
 
-  addViewer(): void {
+  addViewer(peer: boolean): void {
     this.viewers++;
+    if (peer) this.peerViewers++;
     if (this.linger) clearTimeout(this.linger);
     this.linger = undefined;
   }
 
-  removeViewer(): void {
+  removeViewer(peer: boolean): void {
     this.viewers = Math.max(0, this.viewers - 1);
+    if (peer) this.peerViewers = Math.max(0, this.peerViewers - 1);
     if (this.viewers > 0 || this.closed) return;
     this.linger = setTimeout(() => this.close('linger expired'), this.relay.opts.lingerMs);
   }
@@ -198,33 +219,46 @@ class RelaySession {
 export class FlvRelay {
   private readonly sessions = new Map<string, RelaySession>();
   private readonly serveFlv;
+  private readonly peerSockets = new Set<Socket>();
+  private peerBytesClosed = 0;
 
   constructor(
     readonly hub: Hub,
-    readonly pool: UpstreamPool,
+    readonly router: ShardRouter,
     readonly metrics: EdgeMetrics,
     readonly log: Logger,
     readonly opts: FlvRelayOptions,
   ) {
-    // No on_play hooks at the edge: the origin's hooks guard the source (a gap noted in the docs).
-    this.serveFlv = flvHandler(hub, new Hooks({}, log));
+    // No on_play hooks at the edge: the origin's hooks guard the source (the viewer's query is forwarded
+    // to it). No play-before-publish wait either: the relay holds the viewer until the upstream answers.
+    this.serveFlv = flvHandler(hub, new Hooks({}, log), new PlayWaits({ ...DEFAULT_PLAY_WAIT_LIMITS, timeoutMs: 0 }));
   }
 
-  /** Serves GET/HEAD /{app}/{stream}.flv from the relay, opening the upstream for the first viewer. */
-  async handle(req: IncomingMessage, res: ServerResponse, app: string, stream: string, hops: readonly string[]): Promise<void> {
+  /**
+   * Serves GET/HEAD /{app}/{stream}.flv from the relay, opening the upstream for the first viewer.
+   * `peer` marks a sibling worker relaying the stream from this one (--workers).
+   */
+  async handle(req: IncomingMessage, res: ServerResponse, app: string, stream: string, hops: readonly string[], peer = false): Promise<void> {
     const key = `${app}/${stream}`;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const query = q < 0 ? '' : url.slice(q);
     let session = this.sessions.get(key);
     if (!session) {
-      session = new RelaySession(app, stream, this, hops);
+      session = new RelaySession(app, stream, this, hops, query);
       this.sessions.set(key, session);
+    } else if (query !== '') {
+      // The newest viewer's token expires last: reconnects use it.
+      session.query = query;
     }
     // Counted before the await, so a session being set up is not lingered away under this viewer.
-    session.addViewer();
+    session.addViewer(peer);
+    if (peer) this.trackPeerSocket(req.socket);
     let counted = true;
     const release = (): void => {
       if (!counted) return;
       counted = false;
-      session.removeViewer();
+      session.removeViewer(peer);
     };
     req.socket.once('close', release);
     const result = await session.ready;
@@ -243,14 +277,37 @@ export class FlvRelay {
     if (this.sessions.get(session.key) === session) this.sessions.delete(session.key);
   }
 
-  viewers(): number {
-    let n = 0;
-    for (const s of this.sessions.values()) n += s.viewers;
+  private trackPeerSocket(socket: Socket): void {
+    if (this.peerSockets.has(socket)) return;
+    this.peerSockets.add(socket);
+    socket.once('close', () => {
+      this.peerSockets.delete(socket);
+      this.peerBytesClosed += socket.bytesWritten;
+    });
+  }
+
+  /** Bytes the hub wrote to sibling workers: egress is what reaches viewers, so these are left out of it. */
+  peerBytes(): number {
+    let n = this.peerBytesClosed;
+    for (const s of this.peerSockets) n += s.bytesWritten;
     return n;
   }
 
-  status(): { stream: string; viewers: number; upstream: string | undefined; reconnects: number }[] {
-    return [...this.sessions.values()].map((s) => ({ stream: s.key, viewers: s.viewers, upstream: s.upstream, reconnects: s.reconnects }));
+  /** Viewers of this edge (sibling workers relaying from us are not). */
+  viewers(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) n += s.viewers - s.peerViewers;
+    return n;
+  }
+
+  status(): { stream: string; viewers: number; peers: number; upstream: string | undefined; reconnects: number }[] {
+    return [...this.sessions.values()].map((s) => ({
+      stream: s.key,
+      viewers: s.viewers - s.peerViewers,
+      peers: s.peerViewers,
+      upstream: s.upstream,
+      reconnects: s.reconnects,
+    }));
   }
 
   closeAll(reason: string): void {

@@ -8,7 +8,8 @@ import { freshnessMs, upstreamAgeMs, type FreshnessPolicy } from './freshness.js
 import { ByteLru } from './lru.js';
 import type { CacheKind, EdgeMetrics } from './metrics.js';
 import { Prefetcher } from './prefetcher.js';
-import { UpstreamError, type UpstreamPool } from './upstream.js';
+import type { ShardRouter } from './shard.js';
+import { UpstreamError } from './upstream.js';
 import { appendVia } from './via.js';
 
 export interface HttpCacheOptions {
@@ -22,9 +23,12 @@ export class HttpCache {
   private readonly lru: ByteLru<CacheObject>;
   private readonly inflight = new Coalescer<CacheObject>();
   private readonly prefetcher: Prefetcher | undefined;
+  /** Viewer requests (not a sibling worker's) served fresh from the cache, and the others. */
+  hits = 0;
+  misses = 0;
 
   constructor(
-    private readonly pool: UpstreamPool,
+    private readonly router: ShardRouter,
     private readonly metrics: EdgeMetrics,
     private readonly log: Logger,
     private readonly opts: HttpCacheOptions,
@@ -40,20 +44,32 @@ export class HttpCache {
 
   /**
    * Serves a playlist or segment. `hops` are the Via entries of the request, already checked for loops
-   * by the caller; they are forwarded with this node appended.
+   * by the caller; they are forwarded with this node appended. `internal` marks a sibling worker's
+   * request: it is neither a viewer's hit or miss nor egress, the viewer was counted where it arrived.
    */
-  handle(req: IncomingMessage, res: ServerResponse, path: string, kind: CacheKind, hops: readonly string[]): void {
+  handle(req: IncomingMessage, res: ServerResponse, path: string, kind: CacheKind, hops: readonly string[], internal = false): void {
     const head = req.method === 'HEAD';
-    const onBytes = (n: number): void => this.metrics.egress('hls', n);
+    const onBytes = internal ? (): void => {} : (n: number): void => this.metrics.egress('hls', n);
+    const count = (result: 'hit' | 'miss'): void => {
+      if (internal) return;
+      this.metrics.cacheRequests.inc({ kind, result });
+      if (result === 'hit') this.hits++;
+      else this.misses++;
+    };
     const cached = this.lru.get(path);
     const now = Date.now();
     if (cached?.isFresh(now)) {
-      this.metrics.cacheRequests.inc({ kind, result: 'hit' });
+      count('hit');
       cached.serve(res, 'HIT', head, onBytes);
       return;
     }
-    this.metrics.cacheRequests.inc({ kind, result: 'miss' });
-    const { value, joined } = this.inflight.join(path, () => this.startFetch(path, kind, hops));
+    count('miss');
+    // The query (a play token) goes upstream with the fetch, for a parent tier that checks it, but the
+    // cache key stays the path so tokens never split the cache.
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const search = q < 0 ? '' : url.slice(q);
+    const { value, joined } = this.inflight.join(path, () => this.startFetch(path, kind, hops, search));
     if (joined) this.metrics.coalescedWaits.inc({ kind });
     value.serve(res, 'MISS', head, onBytes);
   }
@@ -62,23 +78,24 @@ export class HttpCache {
   prefetch(path: string): void {
     if (this.lru.peek(path)?.isFresh(Date.now()) || this.inflight.get(path)) return;
     this.metrics.prefetches.inc();
-    this.inflight.join(path, () => this.startFetch(path, 'segment', []));
+    this.inflight.join(path, () => this.startFetch(path, 'segment', [], ''));
   }
 
-  private startFetch(path: string, kind: CacheKind, hops: readonly string[]): CacheObject {
+  private startFetch(path: string, kind: CacheKind, hops: readonly string[], search: string): CacheObject {
     const obj = new CacheObject(path);
     const done = (): void => this.inflight.settle(path, obj);
-    this.pool
-      .get(path, {
+    const { pool, peer } = this.router.route(path);
+    pool
+      .get(path + search, {
         headers: { via: appendVia(hops, this.opts.nodeId) },
-        onAttempt: (upstream) => this.metrics.upstreamRequests.inc({ kind: 'hls', upstream }),
+        onAttempt: (upstream) => this.metrics.countUpstreamRequest('hls', upstream, peer),
       })
       .then(
         (up) => {
           const ttl = freshnessMs(up.status, up.headers, kind, this.opts.freshness);
           obj.setHeaders(up.status, up.headers, upstreamAgeMs(up.headers), ttl);
           up.body.on('data', (chunk: Buffer) => {
-            this.metrics.upstreamBytes.inc({ kind: 'hls' }, chunk.length);
+            if (!peer) this.metrics.upstreamBytes.inc({ kind: 'hls' }, chunk.length);
             obj.push(chunk);
           });
           up.body.once('end', () => {
@@ -93,7 +110,7 @@ export class HttpCache {
           up.body.once('close', () => {
             if (obj.state === 'complete') return;
             this.log.warn({ path, upstream: up.upstream, received: obj.bodyLength }, 'upstream body cut');
-            this.pool.markDown(up.upstream, 'body cut');
+            pool.markDown(up.upstream, 'body cut');
             obj.fail(502, 'upstream body cut');
             done();
           });

@@ -11,6 +11,7 @@ export class EdgeMetrics {
   readonly coalescedWaits: Counter<'kind'>;
   readonly prefetches: Counter;
   readonly upstreamRequests: Counter<'kind' | 'upstream'>;
+  readonly peerRequests: Counter<'kind'>;
   readonly upstreamBytes: Counter<'kind'>;
   readonly egressBytes: Counter<'protocol'>;
   readonly viewers: Gauge<'protocol'>;
@@ -51,6 +52,12 @@ export class EdgeMetrics {
       name: 'livecdn_edge_upstream_requests_total',
       help: 'Requests sent upstream (each attempt, retries included)',
       labelNames: ['kind', 'upstream'],
+      registers,
+    });
+    this.peerRequests = new Counter({
+      name: 'livecdn_edge_peer_requests_total',
+      help: 'Requests sent to the sibling worker that owns the object or stream (--workers), instead of upstream',
+      labelNames: ['kind'],
       registers,
     });
     this.upstreamBytes = new Counter({
@@ -101,6 +108,12 @@ export class EdgeMetrics {
         this.set(stats().objects);
       },
     });
+  }
+
+  /** One attempt at an upstream, or at the sibling worker that owns the key (kept apart: not origin load). */
+  countUpstreamRequest(kind: Protocol, upstream: string, peer: boolean): void {
+    if (peer) this.peerRequests.inc({ kind });
+    else this.upstreamRequests.inc({ kind, upstream });
   }
 
   egress(protocol: Protocol, bytes: number): void {

@@ -1,25 +1,33 @@
-// `--workers N`: N processes sharing one port through node:cluster, each a full edge (own cache, own
-// relay). The primary registers the node with the control plane once, sums the workers' load for its
-// heartbeats, and answers /metrics for any worker with every worker's metrics aggregated.
+// `--workers N`: N processes sharing one port through node:cluster, each a full edge. Each object and
+// FLV stream is owned by one worker (shard.ts): the others fetch it from the owner's private loopback
+// port, so the edge as a whole still makes one upstream fetch per object and one FLV connection per
+// stream. The primary assigns the slots, tells every worker the slot -> private port map (again after
+// restarting a worker that died), registers the node with the control plane once, sums the workers'
+// load for its heartbeats, and answers /metrics for any worker with every worker's metrics aggregated.
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import { hostname } from 'node:os';
 import type { NodeLoad } from '../shared/cluster.js';
 import type { Logger } from '../shared/log.js';
-import { resolveEdgeConfig, type EdgeConfig } from './config.js';
+import { defaultNodeId, resolveEdgeConfig, type EdgeConfig } from './config.js';
 import { Edge } from './edge.js';
-import { Registration } from './registration.js';
+import { HitRatioSampler, type CacheCounts } from './hit-ratio.js';
+import { Registration } from '../shared/registration.js';
 
 type Msg =
-  | { t: 'edge-ready'; id: string; port: number }
-  | { t: 'edge-load'; load: NodeLoad }
+  | { t: 'edge-ready'; index: number; port: number; privatePort: number }
+  | { t: 'edge-load'; load: NodeLoad; cache: CacheCounts }
+  | { t: 'peers'; ports: (number | null)[] }
   | { t: 'metrics-request'; req: number }
   | { t: 'metrics-collect'; req: number }
   | { t: 'metrics-json'; req: number; json: object[] }
   | { t: 'metrics-response'; req: number; text: string };
 
 const isMsg = (m: unknown): m is Msg => typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
+
+/** The primary tells each worker its slot here (a replacement takes the slot of the worker it replaces). */
+const SLOT_ENV = 'LIVECDN_EDGE_WORKER_SLOT';
 
 export interface RunningEdge {
   readonly httpPort: number;
@@ -28,7 +36,7 @@ export interface RunningEdge {
 
 /** Runs one edge in this process, or (workers > 1, in the primary) a cluster of them. */
 export async function runEdge(config: EdgeConfig, workers: number, log: Logger): Promise<RunningEdge> {
-  if (cluster.isWorker) return runWorker(config, log);
+  if (cluster.isWorker) return runWorker(config, workers, log);
   if (workers <= 1) {
     const edge = new Edge({ ...config, logger: log });
     const { httpPort } = await edge.start();
@@ -37,25 +45,37 @@ export async function runEdge(config: EdgeConfig, workers: number, log: Logger):
   return runPrimary(config, workers, log);
 }
 
-async function runWorker(config: EdgeConfig, log: Logger): Promise<RunningEdge> {
+async function runWorker(config: EdgeConfig, workers: number, log: Logger): Promise<RunningEdge> {
+  const index = Number(process.env[SLOT_ENV]);
+  if (!Number.isInteger(index) || index < 0 || index >= workers) throw new Error(`edge worker: bad ${SLOT_ENV}=${process.env[SLOT_ENV]}`);
   // The primary registers; a worker registering too would announce N nodes for one.
-  const edge = new Edge({ ...config, signal: undefined, logger: log.child({ worker: cluster.worker?.id }) });
-  const { httpPort } = await edge.start();
+  const edge = new Edge({
+    ...config,
+    signal: undefined,
+    shard: { index, count: workers },
+    logger: log.child({ worker: index }),
+  });
   const send = (m: Msg): void => void process.send?.(m);
-  send({ t: 'edge-ready', id: edge.nodeId, port: httpPort });
-  const interval = setInterval(() => send({ t: 'edge-load', load: edge.nodeLoad() }), resolveEdgeConfig(config).heartbeatMs / 2);
-  interval.unref();
   let next = 0;
   const pending = new Map<number, (text: string) => void>();
+  // Listening before start(): the peer map may arrive as soon as the primary hears from a sibling.
   process.on('message', (m: unknown) => {
     if (!isMsg(m)) return;
-    if (m.t === 'metrics-collect') {
+    if (m.t === 'peers') edge.setPeers(m.ports);
+    else if (m.t === 'metrics-collect') {
       void edge.metrics.registry.getMetricsAsJSON().then((json) => send({ t: 'metrics-json', req: m.req, json }));
     } else if (m.t === 'metrics-response') {
       pending.get(m.req)?.(m.text);
       pending.delete(m.req);
     }
   });
+  const { httpPort } = await edge.start();
+  send({ t: 'edge-ready', index, port: httpPort, privatePort: edge.peerPort });
+  const interval = setInterval(
+    () => send({ t: 'edge-load', load: edge.nodeLoad(), cache: edge.cacheCounts() }),
+    resolveEdgeConfig(config).heartbeatMs / 2,
+  );
+  interval.unref();
   edge.setMetricsSource(
     () =>
       new Promise<string>((resolve, reject) => {
@@ -83,10 +103,22 @@ async function runWorker(config: EdgeConfig, log: Logger): Promise<RunningEdge> 
 async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Promise<RunningEdge> {
   const resolved = resolveEdgeConfig(config);
   const loads = new Map<number, NodeLoad>();
+  // Slot of each live worker (by cluster id), and each slot's private port (null while it is down).
+  const slots = new Map<number, number>();
+  const ports: (number | null)[] = Array.from({ length: workers }, () => null);
+  // Cache counters: the latest cumulative figures of each live worker, plus those of dead ones.
+  const counts = new Map<number, CacheCounts>();
+  let retired: CacheCounts = { hits: 0, misses: 0 };
+  const hitRatio = new HitRatioSampler(() => addCounts([retired, ...counts.values()]));
   let stopping = false;
   // Metrics aggregation rounds: our round id -> the asking worker, its request id, answers so far.
   const rounds = new Map<number, { from: Worker; req: number; parts: object[][]; expect: number; timer: NodeJS.Timeout }>();
   let nextRound = 0;
+
+  const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((x): x is Worker => x !== undefined && x.isConnected());
+  const broadcastPeers = (): void => {
+    for (const w of live()) w.send({ t: 'peers', ports } satisfies Msg);
+  };
 
   const finishRound = (id: number): void => {
     const r = rounds.get(id);
@@ -100,13 +132,18 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
 
   const onMessage = (w: Worker, m: unknown): void => {
     if (!isMsg(m)) return;
-    if (m.t === 'edge-load') loads.set(w.id, m.load);
-    else if (m.t === 'metrics-request') {
+    if (m.t === 'edge-load') {
+      loads.set(w.id, m.load);
+      counts.set(w.id, m.cache);
+    } else if (m.t === 'edge-ready') {
+      ports[m.index] = m.privatePort;
+      broadcastPeers();
+    } else if (m.t === 'metrics-request') {
       const id = ++nextRound;
-      const live = Object.values(cluster.workers ?? {}).filter((x): x is Worker => x !== undefined && x.isConnected());
+      const all = live();
       // A worker that does not answer in time is left out rather than failing the scrape.
-      rounds.set(id, { from: w, req: m.req, parts: [], expect: live.length, timer: setTimeout(() => finishRound(id), 2000) });
-      for (const x of live) x.send({ t: 'metrics-collect', req: id } satisfies Msg);
+      rounds.set(id, { from: w, req: m.req, parts: [], expect: all.length, timer: setTimeout(() => finishRound(id), 2000) });
+      for (const x of all) x.send({ t: 'metrics-collect', req: id } satisfies Msg);
     } else if (m.t === 'metrics-json') {
       const r = rounds.get(m.req);
       if (!r) return;
@@ -115,33 +152,41 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
     }
   };
 
-  const fork = (): Worker => {
-    const w = cluster.fork();
+  const fork = (index: number): Worker => {
+    const w = cluster.fork({ [SLOT_ENV]: String(index) });
+    slots.set(w.id, index);
     w.on('message', (m: unknown) => onMessage(w, m));
     return w;
   };
 
-  const ready = new Promise<{ id: string; port: number }>((resolve, reject) => {
-    let first: { id: string; port: number } | undefined;
+  const ready = new Promise<number>((resolve, reject) => {
     let readyCount = 0;
     cluster.on('message', (_w, m: unknown) => {
       if (!isMsg(m) || m.t !== 'edge-ready') return;
-      first ??= { id: m.id, port: m.port };
-      if (++readyCount === workers) resolve(first);
+      if (++readyCount === workers) resolve(m.port);
     });
     cluster.on('exit', (w, code, signal) => {
+      const index = slots.get(w.id);
+      slots.delete(w.id);
       loads.delete(w.id);
-      if (stopping) return;
+      const last = counts.get(w.id);
+      counts.delete(w.id);
+      if (last) retired = addCounts([retired, last]);
+      if (stopping || index === undefined) return;
+      // Siblings stop routing to the dead worker at once (they fetch its keys themselves meanwhile).
+      ports[index] = null;
+      broadcastPeers();
       if (readyCount < workers) {
-        reject(new Error(`edge worker ${w.id} exited during start (code ${code}, signal ${signal})`));
+        reject(new Error(`edge worker ${index} exited during start (code ${code}, signal ${signal})`));
         return;
       }
-      log.error({ worker: w.id, code, signal }, 'edge worker died; starting another');
-      fork();
+      log.error({ worker: index, code, signal }, 'edge worker died; starting another');
+      fork(index);
     });
   });
-  for (let i = 0; i < workers; i++) fork();
-  const { id, port } = await ready;
+  for (let i = 0; i < workers; i++) fork(i);
+  const port = await ready;
+  const id = resolved.nodeId ?? defaultNodeId(resolved.region, port);
   log.info({ workers, port, id }, 'edge workers ready');
 
   let registration: Registration | undefined;
@@ -150,13 +195,16 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
       {
         signal: resolved.signal,
         registration: {
-          id: resolved.nodeId ?? id,
+          id,
           kind: 'edge',
           region: resolved.region,
           publicUrl: resolved.publicUrl ?? `http://${hostname()}:${port}`,
           capacity: resolved.capacity,
         },
-        load: () => sumLoads([...loads.values()]),
+        load: () => {
+          const cacheHitRatio = hitRatio.sample();
+          return { ...sumLoads([...loads.values()]), ...(cacheHitRatio !== undefined ? { cacheHitRatio } : {}) };
+        },
         intervalMs: resolved.heartbeatMs,
         ...(resolved.signalToken ? { token: resolved.signalToken } : {}),
       },
@@ -186,6 +234,9 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
     },
   };
 }
+
+const addCounts = (all: readonly CacheCounts[]): CacheCounts =>
+  all.reduce((a, c) => ({ hits: a.hits + c.hits, misses: a.misses + c.misses }), { hits: 0, misses: 0 });
 
 export function sumLoads(loads: readonly NodeLoad[]): NodeLoad {
   const streams = new Set<string>();

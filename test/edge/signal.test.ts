@@ -1,13 +1,10 @@
 // Registration with the control plane, in-process and from the CLI with --workers (node:cluster).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { Edge } from '../../src/edge/edge.js';
 import type { Heartbeat, NodeRegistration } from '../../src/shared/cluster.js';
 import { waitFor } from '../helpers/http.js';
-import { get, startFakeUpstream, type FakeUpstream } from './util.js';
+import { get, startCliEdge, startFakeUpstream, type FakeUpstream } from './util.js';
 
 interface SignalCalls {
   registrations: NodeRegistration[];
@@ -97,42 +94,30 @@ test('an edge registers, heartbeats its load, re-registers when forgotten and de
   await signal.close();
 });
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 test('livecdn edge --workers 2: one port, one registration, metrics summed over workers, clean SIGTERM', async () => {
   const signal = await fakeSignal();
   const up = await segmentUpstream();
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'edge', '--upstream', up.url, '--http-port', String(port), '--host', '127.0.0.1', '--workers', '2', '--signal', signal.url, '--heartbeat', '0.2', '--node-id', 'edge-cli-test'],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } },
-  );
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const edge = await startCliEdge(['--upstream', up.url, '--workers', '2', '--signal', signal.url, '--heartbeat', '0.2', '--node-id', 'edge-cli-test']);
   try {
     await waitFor('registration', () => signal.calls.registrations[0], 20_000).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${stderr}`);
+      throw new Error(`${String(e)}\n${edge.stderr()}`);
     });
-    const base = `http://127.0.0.1:${port}`;
+    const base = edge.base;
     for (let i = 0; i < 20; i++) assert.equal((await get(`${base}/live/s/${i}.ts`)).status, 200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /livecdn_edge_cache_requests_total\{kind="segment",result="miss"\} 20\b/, 'summed over both workers');
-    await waitFor('heartbeat', () => signal.calls.heartbeats[0], 5000);
+    // A second round: hits wherever the segment is already held (the owner always holds it).
+    for (let i = 0; i < 20; i++) assert.equal((await get(`${base}/live/s/${i}.ts`)).status, 200);
+    for (let i = 0; i < 20; i++) assert.equal(up.count(`/live/s/${i}.ts`), 1, `segment ${i} fetched once by the whole edge`);
+    const hb = await waitFor('a heartbeat with a hit ratio', () => signal.calls.heartbeats.find((h) => (h.load.cacheHitRatio ?? 0) > 0), 5000);
+    assert.ok((hb.load.cacheHitRatio ?? 2) <= 1);
     assert.equal(signal.calls.registrations.length, 1, 'the primary registers once for all workers');
     assert.equal(signal.calls.registrations[0]?.id, 'edge-cli-test');
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+    edge.child.kill('SIGTERM');
+    assert.equal(await edge.exited, 0);
     assert.deepEqual(signal.calls.deletes, ['edge-cli-test']);
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await edge.stop();
     await up.close();
     await signal.close();
   }

@@ -5,7 +5,7 @@ import type { EdgeConfig } from '../../edge/config.js';
 import { runEdge } from '../../edge/workers.js';
 import { createLogger } from '../../shared/log.js';
 import { hostSchema, httpUrl, parseOptions, portSchema, positiveInt } from '../options.js';
-import { stopOnSignals } from './origin.js';
+import { stopOnSignals } from '../shutdown.js';
 
 /** A boolean flag, or its environment variable as true/false/1/0. */
 const bool = z
@@ -26,6 +26,7 @@ export const edgeSchema = z.object({
   publicUrl: httpUrl.optional(),
   signal: httpUrl.optional(),
   signalToken: z.string().min(1).optional(),
+  playSecret: z.string().min(1).optional(),
   cacheMb: z.coerce.number().positive().max(1024 * 1024),
   prefetch: bool,
   maxHops: positiveInt.max(64),
@@ -50,10 +51,11 @@ export function addEdgeOptions(cmd: Command): Command {
     .option('--public-url <url>', 'URL viewers use to reach this edge (registration)')
     .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
     .option('--signal-token <token>', 'bearer token for the control plane')
+    .option('--play-secret <secret>', 'require a valid play token (?token=) on .m3u8 playlists and .flv; segments are not checked')
     .option('--cache-mb <mb>', 'HLS cache budget', '512')
     .option('--no-prefetch', 'do not fetch new segments before viewers ask')
     .option('--max-hops <n>', 'refuse requests that crossed this many edges (508)', '8')
-    .option('--workers <n>', 'processes sharing the port (node:cluster)', '1')
+    .option('--workers <n>', 'processes sharing the port (node:cluster); each object and stream is fetched by one of them', '1')
     .option('--flv-linger <sec>', 'keep an HTTP-FLV upstream this long after its last viewer', '10')
     .option('--flv-grace <sec>', 'keep HTTP-FLV viewers connected this long while the upstream reconnects', '10')
     .option('--upstream-timeout <sec>', 'connect + response head timeout, and body idle timeout', '5')
@@ -78,6 +80,7 @@ export function edgeConfig(o: EdgeOptions): EdgeConfig {
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.signalToken ? { signalToken: o.signalToken } : {}),
+    ...(o.playSecret ? { playSecret: o.playSecret } : {}),
     cacheBytes: Math.floor(o.cacheMb * 1024 * 1024),
     prefetch: o.prefetch,
     maxHops: o.maxHops,
