@@ -1,0 +1,39 @@
+// Test media for the benchmarks: one 720p30 H.264 + AAC FLV, generated once and cached in .bench-tmp/.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const CACHE_DIR = resolve(process.cwd(), '.bench-tmp');
+
+/** Length of the test file in ms: a whole number of 2 s GOPs, so the GOP cadence survives looping. */
+export const MEDIA_DURATION_MS = 60_000;
+
+/** Encoding recipe; the file name carries a hash-free version tag, bump it when the recipe changes. */
+const FFMPEG_ARGS = [
+  '-hide_banner', '-loglevel', 'error', '-y',
+  '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
+  '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=4:sample_rate=48000',
+  '-t', String(MEDIA_DURATION_MS / 1000),
+  '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p',
+  // GOP of exactly 2 s and no scene-cut keyframes: segment boundaries and window alignment rely on it.
+  '-g', '60', '-keyint_min', '60', '-sc_threshold', '0',
+  // CBR with HRD filler so every second carries the same bytes (viewer rate checks compare against it).
+  '-b:v', '2500k', '-minrate', '2500k', '-maxrate', '2500k', '-bufsize', '1250k', '-x264-params', 'nal-hrd=cbr',
+  '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+  '-f', 'flv',
+];
+
+/** Returns the path of the cached test FLV, generating it with ffmpeg on first use. */
+export async function ensureTestMedia(): Promise<string> {
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const file = join(CACHE_DIR, 'bench-720p30-v1.flv');
+  if (existsSync(file) && statSync(file).size > 1_000_000) return file;
+  const tmp = file + '.part';
+  await new Promise<void>((done, fail) => {
+    const p = spawn('ffmpeg', [...FFMPEG_ARGS, tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+    p.on('error', fail);
+    p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`ffmpeg exited with ${code}`))));
+  });
+  renameSync(tmp, file);
+  return file;
+}

@@ -1,0 +1,86 @@
+// Send-time stamps carried inside the video: an H.264 SEI user_data_unregistered message (payload
+// type 5) with our UUID and a float64 ms wall-clock time, inserted into the AVCC frame just before it is
+// sent. Servers forward it untouched, so a viewer can compute the delay the server added.
+
+/** 16-byte UUID of our SEI payload ("livecdn-bench-ts"). */
+export const STAMP_UUID = Buffer.from('livecdn-bench-ts', 'latin1');
+
+/** Wall-clock ms with sub-ms resolution, comparable across processes on one machine. */
+export const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** Inserts emulation-prevention bytes (00 00 0x -> 00 00 03 0x for x <= 3). */
+function escapeRbsp(rbsp: Buffer): Buffer {
+  const out: number[] = [];
+  let zeros = 0;
+  for (const byte of rbsp) {
+    if (zeros >= 2 && byte <= 3) {
+      out.push(3);
+      zeros = 0;
+    }
+    out.push(byte);
+    zeros = byte === 0 ? zeros + 1 : 0;
+  }
+  return Buffer.from(out);
+}
+
+function unescapeRbsp(ebsp: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(ebsp.length);
+  let n = 0;
+  let zeros = 0;
+  for (const byte of ebsp) {
+    if (zeros >= 2 && byte === 3) {
+      zeros = 0;
+      continue;
+    }
+    out[n++] = byte;
+    zeros = byte === 0 ? zeros + 1 : 0;
+  }
+  return out.subarray(0, n);
+}
+
+/** One SEI NAL unit (header byte included, no length prefix) carrying time `t`. */
+export function stampNal(t: number): Buffer {
+  const payload = Buffer.alloc(24);
+  STAMP_UUID.copy(payload, 0);
+  payload.writeDoubleBE(t, 16);
+  // sei_message: type 5, size 24, payload; then rbsp_trailing_bits.
+  const rbsp = Buffer.concat([Buffer.from([5, 24]), payload, Buffer.from([0x80])]);
+  return Buffer.concat([Buffer.from([0x06]), escapeRbsp(rbsp)]);
+}
+
+/** NALU length size (1, 2 or 4) from an AVCDecoderConfigurationRecord (the AVC sequence header body). */
+export function nalLengthSize(avcc: Buffer): number {
+  return ((avcc[4] ?? 3) & 3) + 1;
+}
+
+/**
+ * A copy of an FLV/RTMP AVC coded-frame payload (5-byte AVC header + NALUs) with a stamp NAL added in
+ * front of the first NAL that is not an access unit delimiter.
+ */
+export function insertStamp(payload: Buffer, lengthSize: number, t: number): Buffer {
+  const nal = stampNal(t);
+  let at = 5;
+  // Keep an AUD first, as H.264 requires.
+  if (payload.length > at + lengthSize && ((payload[at + lengthSize] ?? 0) & 0x1f) === 9) {
+    at += lengthSize + payload.readUIntBE(at, lengthSize);
+  }
+  const len = Buffer.alloc(lengthSize);
+  len.writeUIntBE(nal.length, 0, lengthSize);
+  return Buffer.concat([payload.subarray(0, at), len, nal, payload.subarray(at)]);
+}
+
+/** Finds our stamp in an AVC coded-frame payload; undefined when absent. Looks at the first few NALs. */
+export function readStamp(payload: Buffer, lengthSize: number): number | undefined {
+  let at = 5;
+  for (let i = 0; i < 4 && at + lengthSize <= payload.length; i++) {
+    const n = payload.readUIntBE(at, lengthSize);
+    at += lengthSize;
+    if (at + n > payload.length) return undefined;
+    if (((payload[at] ?? 0) & 0x1f) === 6 && n >= 28) {
+      const rbsp = unescapeRbsp(payload.subarray(at + 1, at + n));
+      if (rbsp[0] === 5 && rbsp[1] === 24 && rbsp.subarray(2, 18).equals(STAMP_UUID)) return rbsp.readDoubleBE(18);
+    }
+    at += n;
+  }
+  return undefined;
+}
