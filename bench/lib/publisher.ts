@@ -6,7 +6,7 @@ import { parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
 import { TagType } from '../../src/media/packet.js';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { MiniRtmpClient, MsgType } from './rtmp-mini.js';
-import { encodeAmf0Values, decodeAmf0Values } from './amf0.js';
+import { decodeAmf0, encodeAmf0 } from '../../src/media/amf/amf0.js';
 import { insertStamp, nalLengthSize, nowMs } from './sei.js';
 
 export interface Media {
@@ -82,8 +82,8 @@ export class RealtimePublisher {
     const md = this.media.metadata;
     if (md) {
       // Wrap onMetaData in @setDataFrame as encoders do.
-      const vals = decodeAmf0Values(md.payload);
-      c.sendMedia(MsgType.DataAmf0, 0, encodeAmf0Values(['@setDataFrame', ...vals]));
+      const vals = decodeAmf0(md.payload);
+      c.sendMedia(MsgType.DataAmf0, 0, encodeAmf0('@setDataFrame', ...vals));
     }
     for (const h of this.media.headers) c.sendMedia(h.type, 0, h.payload);
     this.t0 = performance.now();

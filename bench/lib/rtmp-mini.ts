@@ -3,8 +3,10 @@
 // shared by livecdn's server and client cannot hide in the figures, and it runs against any server.
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { decodeAmf0Values, encodeAmf0Values } from './amf0.js';
-import type { Amf0Object, Amf0Value } from './amf0.js';
+import { decodeAmf0, encodeAmf0 } from '../../src/media/amf/amf0.js';
+import type { Amf0Value } from '../../src/media/amf/amf0.js';
+
+type Amf0Object = { [key: string]: Amf0Value };
 
 export const MsgType = {
   SetChunkSize: 1,
@@ -314,7 +316,7 @@ export class MiniRtmpClient {
   }
 
   private sendCommand(csid: number, streamId: number, values: Amf0Value[]): void {
-    this.sendMessage(csid, { type: MsgType.CommandAmf0, streamId, timestamp: 0, payload: encodeAmf0Values(values) });
+    this.sendMessage(csid, { type: MsgType.CommandAmf0, streamId, timestamp: 0, payload: encodeAmf0(...values) });
   }
 
   private sendMessage(csid: number, msg: RtmpMessage): void {
@@ -386,7 +388,7 @@ export class MiniRtmpClient {
       case MsgType.CommandAmf0: {
         let v: Amf0Value[];
         try {
-          v = decodeAmf0Values(m.payload);
+          v = decodeAmf0(m.payload);
         } catch {
           return;
         }

@@ -1,42 +1,13 @@
 // Send-time stamps carried inside the video: an H.264 SEI user_data_unregistered message (payload
 // type 5) with our UUID and a float64 ms wall-clock time, inserted into the AVCC frame just before it is
 // sent. Servers forward it untouched, so a viewer can compute the delay the server added.
+import { escapeRbsp, unescapeRbsp } from '../../src/media/h264/rbsp.js';
 
 /** 16-byte UUID of our SEI payload ("livecdn-bench-ts"). */
 export const STAMP_UUID = Buffer.from('livecdn-bench-ts', 'latin1');
 
 /** Wall-clock ms with sub-ms resolution, comparable across processes on one machine. */
 export const nowMs = (): number => performance.timeOrigin + performance.now();
-
-/** Inserts emulation-prevention bytes (00 00 0x -> 00 00 03 0x for x <= 3). */
-function escapeRbsp(rbsp: Buffer): Buffer {
-  const out: number[] = [];
-  let zeros = 0;
-  for (const byte of rbsp) {
-    if (zeros >= 2 && byte <= 3) {
-      out.push(3);
-      zeros = 0;
-    }
-    out.push(byte);
-    zeros = byte === 0 ? zeros + 1 : 0;
-  }
-  return Buffer.from(out);
-}
-
-function unescapeRbsp(ebsp: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(ebsp.length);
-  let n = 0;
-  let zeros = 0;
-  for (const byte of ebsp) {
-    if (zeros >= 2 && byte === 3) {
-      zeros = 0;
-      continue;
-    }
-    out[n++] = byte;
-    zeros = byte === 0 ? zeros + 1 : 0;
-  }
-  return out.subarray(0, n);
-}
 
 /** One SEI NAL unit (header byte included, no length prefix) carrying time `t`. */
 export function stampNal(t: number): Buffer {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { unescapeRbsp } from './rbsp.js';
+import { escapeRbsp, unescapeRbsp } from './rbsp.js';
 
 test('unescapeRbsp drops each 03 that follows 00 00', () => {
   assert.equal(unescapeRbsp(Buffer.from('0000030100000302', 'hex')).toString('hex'), '000001000002');
@@ -13,23 +13,17 @@ test('unescapeRbsp drops each 03 that follows 00 00', () => {
   assert.equal(unescapeRbsp(plain), plain, 'no copy when nothing to remove');
 });
 
-test('property: escaping then unescaping is the identity', () => {
-  const escape = (rbsp: Uint8Array): Buffer => {
-    const out: number[] = [];
-    let zeros = 0;
-    for (const b of rbsp) {
-      if (zeros >= 2 && b <= 3) {
-        out.push(3);
-        zeros = 0;
-      }
-      out.push(b);
-      zeros = b === 0 ? zeros + 1 : 0;
-    }
-    return Buffer.from(out);
-  };
+test('escapeRbsp inserts 03 after 00 00 before a byte <= 3, and only there', () => {
+  assert.equal(escapeRbsp(Buffer.from('000001000002000004', 'hex')).toString('hex'), '00000301000003020000' + '04');
+  assert.equal(escapeRbsp(Buffer.from('00000000', 'hex')).toString('hex'), '0000030000');
+});
+
+test('property: escaping then unescaping is the identity, and escaped bytes hold no start code', () => {
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 100 }).map((a) => a.map((b) => (b < 128 ? b & 3 : b))), (rbsp) => {
-      assert.deepEqual([...unescapeRbsp(escape(rbsp))], [...rbsp]);
+      const escaped = escapeRbsp(Buffer.from(rbsp));
+      assert.deepEqual([...unescapeRbsp(escaped)], [...rbsp]);
+      assert.equal(escaped.includes(Buffer.from([0, 0, 1])), false);
     }),
   );
 });

@@ -29,3 +29,18 @@ export function unescapeRbsp(nalu: Buffer): Buffer {
   }
   return out.subarray(0, n);
 }
+
+/** RBSP -> NALU payload: inserts emulation_prevention_three_byte after 00 00 before a byte <= 3. */
+export function escapeRbsp(rbsp: Buffer): Buffer {
+  const out: number[] = [];
+  let zeros = 0;
+  for (const byte of rbsp) {
+    if (zeros >= 2 && byte <= 3) {
+      out.push(3);
+      zeros = 0;
+    }
+    out.push(byte);
+    zeros = byte === 0 ? zeros + 1 : 0;
+  }
+  return Buffer.from(out);
+}
