@@ -28,6 +28,8 @@ const REGIONS = ['eu', 'us', 'ap', 'sa', 'af'];
 const STREAMS = 1000;
 const PLACEMENT_SECONDS = QUICK ? 5 : 15;
 const CONNECTIONS = 32;
+/** Few connections: the closed loop then shows throughput and p99 together, with little queueing in wrk. */
+const FEW_CONNECTIONS = 4;
 /** The issue's target: >= 5,000 req/s with p99 <= 5 ms. */
 const TARGET_RPS = 5000;
 const MEMBERS = 1000;
@@ -271,7 +273,7 @@ async function post(port: number, path: string, body: unknown): Promise<number> 
   return res.status;
 }
 
-function runWrk(port: number, seconds: number, beforeMeasuring: () => void): Record<string, unknown> | undefined {
+function runWrk(port: number, seconds: number, connections: number, beforeMeasuring: () => void): Record<string, unknown> | undefined {
   if (spawnSync('wrk', ['--version']).error) return undefined;
   const dir = mkdtempSync(join(os.tmpdir(), 'signal-bench-'));
   const script = join(dir, 'play.lua');
@@ -288,14 +290,14 @@ done = function(summary, latency, requests)
 end
 `,
   );
-  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, `http://127.0.0.1:${port}/`]);
+  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, `http://127.0.0.1:${port}/`]);
   // warm-up (JIT, ring caches), then the measured run
   spawnSync(cmd, args.map((a) => (a === `-d${seconds}s` ? '-d2s' : a)), { encoding: 'utf8' });
   beforeMeasuring();
   const out = spawnSync(cmd, args, { encoding: 'utf8' });
   const line = out.stdout.split('\n').find((l) => l.startsWith('JSON '));
   if (!line) throw new Error(`wrk failed: ${out.stderr || out.stdout}`);
-  return { ...(JSON.parse(line.slice(5)) as Record<string, unknown>), tool: 'wrk' };
+  return { ...(JSON.parse(line.slice(5)) as Record<string, unknown>), tool: `wrk -c${connections}` };
 }
 
 async function main(): Promise<void> {
@@ -320,7 +322,7 @@ async function main(): Promise<void> {
     // CPU used by the signal during the measured run: requests per CPU-second is what one dedicated core
     // would serve, whatever else the shared machine is doing.
     let cpu0 = NaN;
-    let placement = runWrk(port, PLACEMENT_SECONDS, () => (cpu0 = cpuSeconds(server.proc.pid)));
+    let placement = runWrk(port, PLACEMENT_SECONDS, CONNECTIONS, () => (cpu0 = cpuSeconds(server.proc.pid)));
     if (!placement) {
       cpu0 = cpuSeconds(server.proc.pid);
       const lg = child(1, 'loadgen', [String(port), String(PLACEMENT_SECONDS), '0']);
@@ -333,6 +335,10 @@ async function main(): Promise<void> {
       `placement (${p.tool}, ${CONNECTIONS} connections, ${PLACEMENT_SECONDS} s): ${p.rps.toFixed(0)} req/s, p50 ${p.p50.toFixed(2)} ms, p99 ${p.p99.toFixed(2)} ms, ` +
         `max ${p.max.toFixed(1)} ms, errors ${p.errors + (p.non2xx ?? 0)}; signal CPU ${placementCpu.toFixed(1)} s = ${perCpu.toFixed(0)} req per CPU-second`,
     );
+
+    // Throughput and p99 together: a closed loop over few connections keeps wrk's own queueing small.
+    const few = runWrk(port, PLACEMENT_SECONDS, FEW_CONNECTIONS, () => undefined) as typeof p | undefined;
+    if (few) console.log(`placement (${few.tool}): ${few.rps.toFixed(0)} req/s, p50 ${few.p50.toFixed(2)} ms, p99 ${few.p99.toFixed(2)} ms, max ${few.max.toFixed(1)} ms`);
 
     // Latency at the target rate: open loop at TARGET_RPS (the saturation run above measures queueing).
     const fixed = (await child(1, 'loadgen', [String(port), String(PLACEMENT_SECONDS), String(TARGET_RPS)]).done) as typeof p;
@@ -368,6 +374,7 @@ async function main(): Promise<void> {
           ['load', 'requests/s', 'requests per signal CPU-second', 'p50 ms', 'p99 ms', 'max ms', 'errors'],
           [
             [`saturation (${p.tool}, closed loop)`, p.rps.toFixed(0), perCpu.toFixed(0), p.p50.toFixed(2), p.p99.toFixed(2), p.max.toFixed(1), String(p.errors + (p.non2xx ?? 0))],
+            ...(few ? [[`${few.tool} (closed loop)`, few.rps.toFixed(0), '', few.p50.toFixed(2), few.p99.toFixed(2), few.max.toFixed(1), String(few.errors + (few.non2xx ?? 0))]] : []),
             [`${fixed.tool}`, fixed.rps.toFixed(0), '', fixed.p50.toFixed(2), fixed.p99.toFixed(2), fixed.max.toFixed(1), String(fixed.errors)],
           ],
         ),
