@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'artifacts/**', 'src/player/static/vendor/**', 'public/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'artifacts/**', '.bench-tmp/**', 'src/player/static/vendor/**', 'public/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

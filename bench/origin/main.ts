@@ -31,7 +31,7 @@ const argValue = (name: string): string | undefined => argv.find((a) => a.starts
 /**
  * For development: --only=flv,rtmp,hls,sweep (hls includes ingest; 'none' for nothing),
  * --servers=livecdn,nms,nginx-rtmp, --no-write, --no-profile, --profile=flv,rtmp,ingest (profile even
- * without a miss), --batch-sweep=0,40,60 (livecdn --write-batch-ms values at 1000 viewers; '' for none).
+ * without a miss), --batch-sweep=0,20,60 (livecdn --write-batch-ms values at 1000 viewers; '' for none).
  */
 const ONLY = new Set((argValue('only') ?? 'flv,rtmp,hls,sweep').split(','));
 const SERVERS = new Set((argValue('servers') ?? 'livecdn,nms,nginx-rtmp').split(','));
@@ -52,7 +52,7 @@ const HTTP_FLV_LEVELS = QUICK ? [0, 100, 1000] : [0, 100, 500, 1000];
 const RTMP_LEVELS = QUICK ? [0, 1000] : [0, 500, 1000];
 const INGEST_PUBLISHERS = 50;
 /** --write-batch-ms values tried at 1000 viewers beside the default (what the batching window buys). */
-const BATCH_SWEEP = (argValue('batch-sweep') ?? (QUICK ? '' : '0,40,60')).split(',').filter(Boolean).map(Number);
+const BATCH_SWEEP = (argValue('batch-sweep') ?? (QUICK ? '' : '0,20,60')).split(',').filter(Boolean).map(Number);
 const SWEEP_VIEWERS = 1000;
 const T = QUICK
   ? { warmMs: 3000, windowMs: 4000, windows: 1, extraWindows: 1, hlsMs: 8000, profileMs: 8000 }

@@ -3,6 +3,7 @@
 // A viewer of a stream that is not live yet waits for it (play-wait.ts) before the response head, whose
 // FLV header needs the stream's tracks; it stays connected over a republish within the grace.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Hub } from './hub.js';
 import type { Hooks } from './hooks.js';
 import { CORS_HEADERS, reply } from './http-server.js';
@@ -19,6 +20,48 @@ function notLive(res: ServerResponse, key: string, why: Exclude<WaitOutcome, obj
   if (why === 'full') return reply(res, 503, `stream ${key} is not live and too many viewers wait for it`, { 'Retry-After': '5' });
   if (why === 'aborted') return reply(res, 503, 'origin shutting down');
   reply(res, 404, `stream ${key} not found`);
+}
+
+/**
+ * The socket as a viewer sink. A class rather than a literal with a getter closure: every viewer then
+ * shares one hidden class, so the fan-out's per-viewer writableLength read and write stay monomorphic.
+ */
+class FlvSocketSink implements ViewerSink {
+  private ending = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly chunked: boolean,
+  ) {}
+
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  write(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  writev(parts: readonly Buffer[]): void {
+    // One buffer needs no cork/uncork round.
+    if (parts.length === 1) return void this.socket.write(parts[0] as Buffer);
+    this.socket.cork();
+    for (const p of parts) this.socket.write(p);
+    this.socket.uncork();
+  }
+
+  end(): void {
+    if (this.ending) return;
+    this.ending = true;
+    const socket = this.socket;
+    if (this.chunked) socket.write(CHUNKED_END);
+    socket.end();
+    setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
+  }
+
+  abort(): void {
+    this.socket.destroy();
+  }
 }
 
 /** Without `waits` (the edge's relay), a stream that is not live is a 404 at once. */
@@ -67,26 +110,7 @@ export function flvHandler(hub: Hub, hooks: Hooks, waits?: PlayWaits): RouteHand
     if (req.method === 'HEAD') return void res.end();
     res.flushHeaders();
     socket.setNoDelay(true);
-    let ending = false;
-    const sink: ViewerSink = {
-      get writableLength() {
-        return socket.writableLength;
-      },
-      write: (b) => void socket.write(b),
-      writev: (parts) => {
-        socket.cork();
-        for (const p of parts) socket.write(p);
-        socket.uncork();
-      },
-      end: () => {
-        if (ending) return;
-        ending = true;
-        if (chunked) socket.write(CHUNKED_END);
-        socket.end();
-        setTimeout(() => socket.destroy(), END_GRACE_MS).unref();
-      },
-      abort: () => void socket.destroy(),
-    };
+    const sink = new FlvSocketSink(socket, chunked);
     const joined = stream;
     const viewer = joined.addViewer(chunked ? httpFlvFormat : flvFormat, sink, { id: clientId, remoteAddress, keepAcrossRepublish: !relay });
     hub.log.debug({ stream: key, viewer: clientId, remoteAddress }, 'flv viewer joined');

@@ -4,6 +4,7 @@ import { HlsSegmenter } from '../media/hls/segmenter.js';
 import type { TsSegment } from '../media/hls/segmenter.js';
 import { writeMediaPlaylist } from '../media/hls/playlist.js';
 import type { MediaPacket } from '../media/packet.js';
+import type { AudioTagHeader, VideoTagHeader } from '../media/flv/tag-header.js';
 
 export interface StoredSegment {
   readonly sequence: number;
@@ -38,9 +39,9 @@ export class HlsPlaylist {
     this.maxDurationS = opts.targetDurationMs / 1000;
   }
 
-  /** Feeds a packet; returns how many segments it completed (they are listed on return). */
-  push(p: MediaPacket): number {
-    return this.add(this.segmenter.push(p));
+  /** Feeds a packet (with its tag header when already parsed); returns how many segments it completed (they are listed on return). */
+  push(p: MediaPacket, header?: AudioTagHeader | VideoTagHeader): number {
+    return this.add(this.segmenter.push(p, header));
   }
 
   /** A new publisher continues the playlist: the open segment is flushed and the next one is flagged. */

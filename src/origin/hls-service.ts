@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
-import type { OutPacket } from './out-packet.js';
+import type { OutPacket, TagHeader } from './out-packet.js';
 import type { Stream, StreamObserver } from './stream.js';
 import { HlsPlaylist } from './hls-playlist.js';
 import { CORS_HEADERS, reply } from './http-server.js';
@@ -67,10 +67,10 @@ export class HlsService implements StreamObserver {
     });
   }
 
-  onPacket(stream: Stream, p: OutPacket): void {
+  onPacket(stream: Stream, p: OutPacket, header: TagHeader | undefined): void {
     const e = this.entries.get(stream.key);
     if (!e || e.playlist.ended) return;
-    if (e.playlist.push(p.packet) > 0) this.opts.onSegmentListed?.(performance.now() - p.arrivedAt);
+    if (e.playlist.push(p.packet, header) > 0) this.opts.onSegmentListed?.(performance.now() - p.arrivedAt);
   }
 
   onUnpublish(stream: Stream): void {

@@ -38,7 +38,7 @@ export class Hub {
 
   constructor(opts: HubOptions = {}) {
     this.opts = {
-      writeBatchMs: opts.writeBatchMs ?? 20,
+      writeBatchMs: opts.writeBatchMs ?? 40,
       slowViewer: opts.slowViewer ?? DEFAULT_SLOW_VIEWER_LIMITS,
       ...(opts.gop ? { gop: opts.gop } : {}),
       ...(opts.timeline ? { timeline: opts.timeline } : {}),

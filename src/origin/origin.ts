@@ -102,7 +102,7 @@ export class Origin {
     this.log = config.logger ?? createLogger('origin');
     const graceMs = (config.hlsGrace ?? 10) * 1000;
     this.hub = new Hub({
-      writeBatchMs: config.writeBatchMs ?? 20,
+      writeBatchMs: config.writeBatchMs ?? 40,
       slowViewer: { ...DEFAULT_SLOW_VIEWER_LIMITS, ...config.slowViewer },
       ...(config.gop ? { gop: config.gop } : {}),
       publishTakeover: config.publishTakeover ?? false,

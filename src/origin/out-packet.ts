@@ -4,23 +4,37 @@
 import { TagType } from '../media/packet.js';
 import type { MediaPacket } from '../media/packet.js';
 import { parseAudioTagHeader, parseVideoTagHeader } from '../media/flv/tag-header.js';
+import type { AudioTagHeader, VideoTagHeader } from '../media/flv/tag-header.js';
 
 export type PacketKind = 'video-header' | 'audio-header' | 'metadata' | 'video-key' | 'video' | 'audio' | 'other';
 
-/** Classifies an FLV tag body. Malformed headers are 'other': carried through, never cached as a start. */
-export function classify(p: MediaPacket): PacketKind {
+/** The parsed FLV audio/video tag header of a packet, parsed once on arrival and shared downstream. */
+export type TagHeader = VideoTagHeader | AudioTagHeader;
+
+/** The packet's tag header; undefined for script data or a header that does not parse. */
+export function parseTagHeader(p: MediaPacket): TagHeader | undefined {
   try {
-    if (p.type === TagType.Video) {
-      const h = parseVideoTagHeader(p.payload);
-      if (h.kind === 'sequence-header') return 'video-header';
-      if (h.kind !== 'coded-frames') return 'other';
-      return h.frameType === 'key' || h.frameType === 'generated-key' ? 'video-key' : 'video';
-    }
-    if (p.type === TagType.Audio) return parseAudioTagHeader(p.payload).kind === 'sequence-header' ? 'audio-header' : 'audio';
-    return 'metadata';
+    if (p.type === TagType.Video) return parseVideoTagHeader(p.payload);
+    if (p.type === TagType.Audio) return parseAudioTagHeader(p.payload);
   } catch {
-    return 'other';
+    // Malformed: classify() says 'other', and consumers that need the header parse (and refuse) it themselves.
   }
+  return undefined;
+}
+
+/**
+ * Classifies an FLV tag body, from its already parsed header when the caller has it. Malformed headers
+ * are 'other': carried through, never cached as a start.
+ */
+export function classify(p: MediaPacket, header: TagHeader | undefined = parseTagHeader(p)): PacketKind {
+  if (p.type !== TagType.Video && p.type !== TagType.Audio) return 'metadata';
+  if (!header) return 'other';
+  if ('frameType' in header) {
+    if (header.kind === 'sequence-header') return 'video-header';
+    if (header.kind !== 'coded-frames') return 'other';
+    return header.frameType === 'key' || header.frameType === 'generated-key' ? 'video-key' : 'video';
+  }
+  return header.kind === 'sequence-header' ? 'audio-header' : 'audio';
 }
 
 /** A serializer for one wire format; `slot` says which cache field of OutPacket holds its bytes. */
@@ -30,8 +44,12 @@ export interface PacketEncoder {
 }
 
 export class OutPacket {
-  private readonly cache: [Buffer | undefined, Buffer | undefined] = [undefined, undefined];
-  private cachedBy: [PacketEncoder | undefined, PacketEncoder | undefined] = [undefined, undefined];
+  // Two slots as plain fields, not arrays: packets live for a GOP, and two arrays each are garbage the
+  // old generation has to collect.
+  private bytes0: Buffer | undefined;
+  private bytes1: Buffer | undefined;
+  private by0: PacketEncoder | undefined;
+  private by1: PacketEncoder | undefined;
 
   constructor(
     /** Order of arrival within the stream: viewers track which packets they have had by it. */
@@ -55,11 +73,13 @@ export class OutPacket {
 
   /** The packet's bytes in the encoder's format, encoded on first use and then shared. */
   bytes(enc: PacketEncoder): Buffer {
-    const cached = this.cache[enc.slot];
-    if (cached && this.cachedBy[enc.slot] === enc) return cached;
-    const b = enc.encode(this.packet);
-    this.cache[enc.slot] = b;
-    this.cachedBy[enc.slot] = enc;
-    return b;
+    if (enc.slot === 0) {
+      if (this.bytes0 && this.by0 === enc) return this.bytes0;
+      this.by0 = enc;
+      return (this.bytes0 = enc.encode(this.packet));
+    }
+    if (this.bytes1 && this.by1 === enc) return this.bytes1;
+    this.by1 = enc;
+    return (this.bytes1 = enc.encode(this.packet));
   }
 }

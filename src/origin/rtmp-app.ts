@@ -13,7 +13,7 @@ import { rtmpFormat } from './formats.js';
 import { validNames } from './names.js';
 import type { PlayWaits } from './play-wait.js';
 import type { Stream } from './stream.js';
-import type { Viewer } from './viewer.js';
+import type { Viewer, ViewerSink } from './viewer.js';
 
 const event = (req: RtmpStreamRequest): HookEvent => ({
   app: req.app,
@@ -26,6 +26,46 @@ const event = (req: RtmpStreamRequest): HookEvent => ({
 /** An onStatus on the player's stream, written between media messages (every chunked message starts with fmt 0). */
 const sendStatus = (output: PlayOutput, info: StatusInfo): void =>
   void output.write(encodeMessage(onStatus(output.streamId, info), output.chunkSize));
+
+/**
+ * A player's sink: a class (one hidden class for every player, prototype methods, no per-player
+ * closures) so the fan-out's per-viewer writableLength read and write stay monomorphic and inlinable.
+ */
+class RtmpPlayerSink implements ViewerSink {
+  constructor(
+    private readonly output: PlayOutput,
+    private readonly key: string,
+  ) {}
+
+  get writableLength(): number {
+    return this.output.writableLength;
+  }
+
+  write(bytes: Buffer): void {
+    this.output.write(bytes);
+  }
+
+  writev(parts: readonly Buffer[]): void {
+    this.output.writev(parts);
+  }
+
+  end(reason: string): void {
+    this.output.close(reason);
+  }
+
+  abort(reason: string): void {
+    this.output.close(reason);
+  }
+
+  publisherChanged(change: 'unpublish' | 'republish'): void {
+    sendStatus(
+      this.output,
+      change === 'unpublish'
+        ? { level: 'status', code: 'NetStream.Play.UnpublishNotify', description: `${this.key} is now unpublished.` }
+        : { level: 'status', code: 'NetStream.Play.PublishNotify', description: `${this.key} is now published.` },
+    );
+  }
+}
 
 export class OriginRtmpApp implements RtmpApp {
   constructor(
@@ -86,22 +126,7 @@ export class OriginRtmpApp implements RtmpApp {
     const join = (stream: Stream): void => {
       const viewer = stream.addViewer(
         rtmpFormat(output.chunkSize, output.streamId),
-        {
-          get writableLength() {
-            return output.writableLength;
-          },
-          write: (b) => void output.write(b),
-          writev: (parts) => void output.writev(parts),
-          end: (reason) => output.close(reason),
-          abort: (reason) => output.close(reason),
-          publisherChanged: (change) =>
-            sendStatus(
-              output,
-              change === 'unpublish'
-                ? { level: 'status', code: 'NetStream.Play.UnpublishNotify', description: `${key} is now unpublished.` }
-                : { level: 'status', code: 'NetStream.Play.PublishNotify', description: `${key} is now published.` },
-            ),
-        },
+        new RtmpPlayerSink(output, key),
         { id: req.connectionId, remoteAddress: req.remoteAddress, keepAcrossRepublish: true },
       );
       joined = { stream, viewer };

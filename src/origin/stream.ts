@@ -12,7 +12,8 @@ import type { FanoutCounters, JoinState } from './fanout.js';
 import type { ViewerProtocol, WireFormat } from './formats.js';
 import { GopCache } from './gop-cache.js';
 import type { GopCacheLimits } from './gop-cache.js';
-import { OutPacket, classify } from './out-packet.js';
+import { OutPacket, classify, parseTagHeader } from './out-packet.js';
+import type { TagHeader } from './out-packet.js';
 import { StreamInfo } from './stream-info.js';
 import { Viewer } from './viewer.js';
 import type { ViewerInfo, ViewerSink } from './viewer.js';
@@ -29,7 +30,8 @@ export interface PublisherInfo {
 /** In-process subscribers that see every normalized packet synchronously (the HLS service). */
 export interface StreamObserver {
   onPublish?(stream: Stream, republish: boolean): void;
-  onPacket?(stream: Stream, packet: OutPacket): void;
+  /** `header`: the packet's parsed tag header, valid for this call (not kept with the packet in the GOP cache). */
+  onPacket?(stream: Stream, packet: OutPacket, header: TagHeader | undefined): void;
   onUnpublish?(stream: Stream): void;
 }
 
@@ -142,7 +144,8 @@ export class Stream {
   push(raw: MediaPacket): void {
     if (!this.publisher) return;
     const now = performance.now();
-    const kind = classify(raw);
+    const header = parseTagHeader(raw);
+    const kind = classify(raw, header);
     const timestamp =
       raw.type === TagType.Script ? this.timeline.script() : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
     const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);
@@ -153,7 +156,7 @@ export class Stream {
     else if (kind === 'video-header') this.videoHeader = p;
     else if (kind === 'audio-header') this.audioHeader = p;
     else this.gop.push(p);
-    for (const o of this.observers) o.onPacket?.(this, p);
+    for (const o of this.observers) o.onPacket?.(this, p, header);
     if (this.fanouts.size === 0) return; // nobody to write to: nothing to batch
     this.pending.push(p);
     if (this.opts.writeBatchMs <= 0) this.flush();

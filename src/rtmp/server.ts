@@ -47,6 +47,62 @@ interface Conn {
   lastRole: string;
 }
 
+/**
+ * A connection's output as a class, not an object literal with closures: the fan-out reads
+ * writableLength and writes through it for every player in every batch, and one shared shape keeps
+ * those calls monomorphic (a literal's getter closure gives each connection its own hidden class).
+ */
+class SocketPlayOutput implements PlayOutput {
+  readonly streamId = STREAM_ID;
+  private closing: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly socket: net.Socket,
+    readonly chunkSize: number,
+    private readonly counters: { bytesOut: number },
+    private readonly onClosing: (reason: string) => void,
+  ) {}
+
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  write(bytes: Buffer): boolean {
+    if (this.socket.destroyed || this.closing) return false;
+    this.counters.bytesOut += bytes.length;
+    return this.socket.write(bytes);
+  }
+
+  writev(chunks: readonly Buffer[]): boolean {
+    // One buffer needs no cork/uncork round.
+    if (chunks.length === 1) return this.write(chunks[0] as Buffer);
+    if (this.socket.destroyed || this.closing) return false;
+    this.socket.cork();
+    let ok = true;
+    for (const b of chunks) {
+      this.counters.bytesOut += b.length;
+      ok = this.socket.write(b);
+    }
+    this.socket.uncork();
+    return ok;
+  }
+
+  /** Ends our side after queued bytes flush; a peer that does not read is destroyed after a grace. */
+  close(reason: string): void {
+    const socket = this.socket;
+    if (socket.destroyed || this.closing) return;
+    this.onClosing(reason);
+    socket.end();
+    this.closing = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
+    this.closing.unref();
+  }
+
+  /** The socket closed: the grace timer has nothing left to do. */
+  closed(): void {
+    if (this.closing) clearTimeout(this.closing);
+  }
+}
+
 export class RtmpServer {
   private readonly server: net.Server;
   private readonly conns = new Set<Conn>();
@@ -58,7 +114,7 @@ export class RtmpServer {
   private readonly maxConnections: number;
   private sweepTimer: NodeJS.Timeout | undefined;
   private bytesIn = 0;
-  private bytesOut = 0;
+  private readonly counters = { bytesOut: 0 };
   private refused = 0;
   private dropped = 0;
 
@@ -92,7 +148,7 @@ export class RtmpServer {
       publishers,
       players,
       bytesIn: this.bytesIn,
-      bytesOut: this.bytesOut,
+      bytesOut: this.counters.bytesOut,
       refusedConnections: this.refused,
       droppedConnections: this.dropped,
     };
@@ -169,37 +225,10 @@ export class RtmpServer {
     }
     socket.setNoDelay(true);
     const connectionId = randomUUID();
-    let closing: NodeJS.Timeout | undefined;
-    // Closing ends our side after queued bytes flush; a peer that does not read is destroyed after a grace.
-    const end = (reason: string): void => {
-      if (socket.destroyed || closing) return;
+    const out = new SocketPlayOutput(socket, this.chunkSize, this.counters, (reason) => {
       this.log.debug({ conn: connectionId, reason }, 'rtmp connection closing');
-      socket.end();
-      closing = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS);
-      closing.unref();
-    };
-    const write = (bytes: Buffer): boolean => {
-      if (socket.destroyed || closing) return false;
-      this.bytesOut += bytes.length;
-      return socket.write(bytes);
-    };
-    const playOutput: PlayOutput = {
-      chunkSize: this.chunkSize,
-      streamId: STREAM_ID,
-      write,
-      writev: (chunks) => {
-        if (socket.destroyed || closing) return false;
-        socket.cork();
-        let ok = true;
-        for (const b of chunks) ok = write(b);
-        socket.uncork();
-        return ok;
-      },
-      get writableLength() {
-        return socket.writableLength;
-      },
-      close: (reason) => end(reason),
-    };
+    });
+    const end = (reason: string): void => out.close(reason);
     const publisherControl: PublisherControl = { close: (reason) => end(reason) };
     const session: ServerSession = new ServerSession({
       app: this.app,
@@ -209,10 +238,10 @@ export class RtmpServer {
       maxMessageSize: this.maxMessageSize,
       logger: this.log,
       host: {
-        send: (bytes) => void write(bytes),
+        send: (bytes) => void out.write(bytes),
         close: end,
         fail: (err) => this.drop(conn, 'error', err),
-        playOutput,
+        playOutput: out,
         publisherControl,
       },
     });
@@ -231,7 +260,7 @@ export class RtmpServer {
     });
     socket.on('error', (err) => this.log.debug({ conn: connectionId, err: err.message }, 'rtmp socket error'));
     socket.on('close', () => {
-      if (closing) clearTimeout(closing);
+      out.closed();
       this.conns.delete(conn);
       try {
         session.close();

@@ -68,7 +68,7 @@ export function addOriginOptions(cmd: Command): Command {
     .option('--on-done <url>', 'POST hook told when a publisher or player ends')
     .option('--max-connections <n>', 'RTMP connection limit', '1000')
     .option('--max-message-size <bytes>', 'largest RTMP message accepted', String(16 * 1024 * 1024))
-    .option('--write-batch-ms <ms>', 'viewer write window (0: unbatched)', '20')
+    .option('--write-batch-ms <ms>', 'viewer write window (0: unbatched)', '40')
     .option('--max-viewer-queue <bytes>', 'a viewer with more queued skips to the next keyframe', String(4 * 1024 * 1024))
     .option('--max-viewer-lag <sec>', 'a viewer skipping for longer is disconnected', '10')
     .option('--publish-takeover', 'a new publisher replaces a live one instead of being refused')

@@ -10,8 +10,8 @@ import { adtsHeader } from '../aac/adts.js';
 import { aacCodecString, parseAsc } from '../aac/asc.js';
 import type { AudioSpecificConfig } from '../aac/asc.js';
 import { FlvError, parseAudioTagHeader, parseVideoTagHeader } from '../flv/tag-header.js';
+import type { AudioTagHeader, VideoTagHeader } from '../flv/tag-header.js';
 import { H264Error } from '../h264/error.js';
-import { toAnnexB } from '../h264/annexb.js';
 import { parseAvcConfig } from '../h264/avc-config.js';
 import type { AvcConfig } from '../h264/avc-config.js';
 import { splitAvcc } from '../h264/avcc.js';
@@ -22,6 +22,8 @@ import { Mp3Error, parseMpegAudioHeader } from '../mp3/frame-header.js';
 import type { MpegAudioFrameHeader } from '../mp3/frame-header.js';
 import { TsError } from '../mpegts/error.js';
 import { TsMuxer } from '../mpegts/muxer.js';
+import { TS_PACKET_SIZE } from '../mpegts/packetizer.js';
+import { ByteSlab, joinContiguous } from '../mpegts/slab.js';
 import type { TsTracks } from '../mpegts/muxer.js';
 import { TagType } from '../packet.js';
 import type { MediaPacket } from '../packet.js';
@@ -79,6 +81,13 @@ const isInputError = (e: unknown): boolean =>
 
 const DEFAULT_FRAME_MS = 1000 / 30;
 
+/** The 4-byte Annex B start code put before every NAL unit (as ffmpeg does; h264/annexb.ts joins the same way). */
+const START_CODE = Buffer.from([0, 0, 0, 1]);
+/** Output memory of the first segment; later ones size it from the previous segment. */
+const FIRST_SLAB_BYTES = 256 * 1024;
+/** Headroom over the previous segment's size, so that a segment usually fits in one slab. */
+const SLAB_HEADROOM = 1.15;
+
 export class HlsSegmenter {
   private readonly targetMs: number;
   private readonly framesPerPes: number;
@@ -87,6 +96,9 @@ export class HlsSegmenter {
   private muxer: TsMuxer | undefined;
   private open: OpenSegment | undefined;
   private discontinuityPending = false;
+  /** The open segment's output memory: its TS packets are written here back to back. */
+  private slab = new ByteSlab(FIRST_SLAB_BYTES);
+  private nextSlabBytes = FIRST_SLAB_BYTES;
 
   private hasVideo = false;
   private avc: { config: AvcConfig; params: Buffer[]; sps?: SpsInfo } | undefined;
@@ -96,7 +108,9 @@ export class HlsSegmenter {
   private audioCodec: 'aac' | 'mp3' | undefined;
   private asc: AudioSpecificConfig | undefined;
   private mp3: MpegAudioFrameHeader | undefined;
+  /** Pending audio frames as pieces (ADTS header, raw frame, ...), joined only in the PES packets. */
   private pending: Buffer[] = [];
+  private pendingFrames = 0;
   private pendingPts = 0;
   private pendingEnd = 0;
 
@@ -111,11 +125,14 @@ export class HlsSegmenter {
     this.maxMs = Math.max(this.targetMs, opts.maxDurationMs ?? Math.max(10 * this.targetMs, 30000));
   }
 
-  /** Feeds one packet; returns the segments it completed (at most one). */
-  push(p: MediaPacket): TsSegment[] {
+  /**
+   * Feeds one packet; returns the segments it completed (at most one). `header` is the packet's tag
+   * header when the caller has already parsed it (the origin classifies every packet on arrival).
+   */
+  push(p: MediaPacket, header?: AudioTagHeader | VideoTagHeader): TsSegment[] {
     try {
-      if (p.type === TagType.Video) return this.onVideo(p);
-      if (p.type === TagType.Audio) return this.onAudio(p);
+      if (p.type === TagType.Video) return this.onVideo(p, header && 'frameType' in header ? header : parseVideoTagHeader(p.payload));
+      if (p.type === TagType.Audio) return this.onAudio(p, header && 'soundFormat' in header ? header : parseAudioTagHeader(p.payload));
       return [];
     } catch (e) {
       if (!isInputError(e)) throw e;
@@ -160,8 +177,7 @@ export class HlsSegmenter {
     return out;
   }
 
-  private onVideo(p: MediaPacket): TsSegment[] {
-    const h = parseVideoTagHeader(p.payload);
+  private onVideo(p: MediaPacket, h: VideoTagHeader): TsSegment[] {
     if (h.codec !== 'avc') {
       if (h.kind === 'coded-frames' || h.kind === 'sequence-header') this.dropped++;
       return [];
@@ -204,12 +220,13 @@ export class HlsSegmenter {
     const muxer = this.syncTracks(seg);
 
     // AUD first (required by TS for H.264), then parameter sets before every IDR so each segment decodes alone.
-    const au: Buffer[] = [AUD_NALU];
+    // The pieces go to the PES as they are: no joined Annex B copy of the access unit.
+    const au: Buffer[] = [START_CODE, AUD_NALU];
     let hasParams = false;
     for (const u of nalus) if (nalType(u) === NalType.Sps) hasParams = true;
-    if (keyframe && !hasParams) au.push(...this.avc.params);
-    for (const u of nalus) if (nalType(u) !== NalType.Aud) au.push(u);
-    seg.chunks.push(muxer.video(toAnnexB(au), msToTicks90k(ms(pts)), msToTicks90k(ms(dts)), keyframe));
+    if (keyframe && !hasParams) for (const u of this.avc.params) au.push(START_CODE, u);
+    for (const u of nalus) if (nalType(u) !== NalType.Aud) au.push(START_CODE, u);
+    seg.chunks.push(muxer.video(au, msToTicks90k(ms(pts)), msToTicks90k(ms(dts)), keyframe));
 
     if (this.lastVideoDts !== undefined && dts > this.lastVideoDts) this.videoFrameMs = dts - this.lastVideoDts;
     this.lastVideoDts = dts;
@@ -218,9 +235,8 @@ export class HlsSegmenter {
     return out;
   }
 
-  private onAudio(p: MediaPacket): TsSegment[] {
-    const h = parseAudioTagHeader(p.payload);
-    let frame: Buffer;
+  private onAudio(p: MediaPacket, h: AudioTagHeader): TsSegment[] {
+    let frame: readonly Buffer[];
     let durationMs: number;
     if (h.codec === 'aac') {
       if (h.kind === 'sequence-header') {
@@ -235,11 +251,11 @@ export class HlsSegmenter {
         return [];
       }
       this.audioCodec = 'aac';
-      frame = Buffer.concat([adtsHeader(this.asc, h.data.length), h.data]);
+      frame = [adtsHeader(this.asc, h.data.length), h.data];
       durationMs = (this.asc.frameLength * 1000) / this.asc.sampleRate;
     } else if (h.codec === 'mp3') {
       if (h.data.length === 0) return [];
-      frame = h.data;
+      frame = [h.data];
       durationMs = this.mp3Duration(h.data);
       this.audioCodec = 'mp3';
     } else {
@@ -264,14 +280,15 @@ export class HlsSegmenter {
     this.syncTracks(seg);
 
     // Frames are grouped only while they follow each other; a gap starts a new PES with its own PTS.
-    if (this.pending.length > 0 && Math.abs(dts - this.pendingEnd) > Math.max(2, durationMs / 2)) this.flushAudio(seg);
-    if (this.pending.length === 0) {
+    if (this.pendingFrames > 0 && Math.abs(dts - this.pendingEnd) > Math.max(2, durationMs / 2)) this.flushAudio(seg);
+    if (this.pendingFrames === 0) {
       this.pendingPts = dts;
       this.pendingEnd = dts;
     }
-    this.pending.push(frame);
+    this.pending.push(...frame);
+    this.pendingFrames++;
     this.pendingEnd += durationMs;
-    if (this.pending.length >= this.framesPerPes) this.flushAudio(seg);
+    if (this.pendingFrames >= this.framesPerPes) this.flushAudio(seg);
     seg.audioEnd = Math.max(seg.audioEnd, dts + durationMs);
     return out;
   }
@@ -308,7 +325,7 @@ export class HlsSegmenter {
   private syncTracks(seg: OpenSegment): TsMuxer {
     const tracks = this.wantedTracks();
     if (!this.muxer) {
-      this.muxer = new TsMuxer(tracks);
+      this.muxer = new TsMuxer(tracks, (bytes) => this.slab.alloc(bytes));
       seg.chunks.push(this.muxer.tables());
     } else if (this.muxer.setTracks(tracks) || seg.chunks.length === 0) {
       seg.chunks.push(this.muxer.tables());
@@ -317,14 +334,16 @@ export class HlsSegmenter {
   }
 
   private openSegment(dts: number, keyframeStart: boolean): void {
+    this.slab = new ByteSlab(this.nextSlabBytes);
     this.open = { sequence: this.sequence++, startDts: dts, chunks: [], discontinuity: this.discontinuityPending, keyframeStart, videoEnd: dts, audioEnd: dts };
     this.discontinuityPending = false;
   }
 
   private flushAudio(seg: OpenSegment): void {
-    if (this.pending.length === 0 || !this.muxer) return;
-    const frames = this.pending.length === 1 ? (this.pending[0] ?? Buffer.alloc(0)) : Buffer.concat(this.pending);
+    if (this.pendingFrames === 0 || !this.muxer) return;
+    const frames = this.pending;
     this.pending = [];
+    this.pendingFrames = 0;
     if (!this.muxer.currentTracks.audio) return;
     seg.chunks.push(this.muxer.audio(frames, msToTicks90k(ms(this.pendingPts))));
   }
@@ -334,11 +353,15 @@ export class HlsSegmenter {
     if (!seg) throw new Error('close() without an open segment');
     this.flushAudio(seg);
     this.open = undefined;
+    let data = joinContiguous(seg.chunks);
+    this.nextSlabBytes = Math.max(TS_PACKET_SIZE, Math.ceil(data.length * SLAB_HEADROOM));
+    // A view keeps its whole slab alive as long as the segment is kept: trim one that is mostly unused.
+    if (data.buffer.byteLength > data.length * 1.25) data = Buffer.from(data);
     return {
       sequence: seg.sequence,
       startDts: ms(seg.startDts),
       durationMs: Math.max(0, nextStart - seg.startDts),
-      data: Buffer.concat(seg.chunks),
+      data,
       discontinuity: seg.discontinuity,
       keyframeStart: seg.keyframeStart,
     };

@@ -4,6 +4,8 @@ import type { Ticks90k } from '../time.js';
 import { TsError } from './error.js';
 import { ContinuityCounters, packetizePes, packetizeSection, pcrOnlyPacket } from './packetizer.js';
 import { StreamId, pesHeader } from './pes.js';
+import { heapAlloc, joinContiguous } from './slab.js';
+import type { TsAlloc } from './slab.js';
 import { StreamType, patSection, pmtSection } from './psi.js';
 import type { PmtStream } from './psi.js';
 
@@ -30,7 +32,11 @@ export class TsMuxer {
   private lastPcrAt = Number.NEGATIVE_INFINITY;
   private lastPcr = 0;
 
-  constructor(tracks: TsTracks) {
+  /** `alloc` gives the memory output is written into (a ByteSlab's, to keep a segment's packets contiguous). */
+  constructor(
+    tracks: TsTracks,
+    private readonly alloc: TsAlloc = heapAlloc,
+  ) {
     this.tracks = TsMuxer.check(tracks);
   }
 
@@ -64,9 +70,9 @@ export class TsMuxer {
     if (this.tracks.video) streams.push({ streamType: StreamType.H264, pid: Pid.Video });
     if (this.tracks.audio) streams.push({ streamType: this.tracks.audio === 'aac' ? StreamType.AacAdts : StreamType.Mpeg1Audio, pid: Pid.Audio });
     this.pcrDue = true;
-    return Buffer.concat([
-      packetizeSection(this.cc, Pid.Pat, patSection(Pid.Pmt)),
-      packetizeSection(this.cc, Pid.Pmt, pmtSection(this.pcrPid, streams, this.pmtVersion)),
+    return joinContiguous([
+      packetizeSection(this.cc, Pid.Pat, patSection(Pid.Pmt), this.alloc),
+      packetizeSection(this.cc, Pid.Pmt, pmtSection(this.pcrPid, streams, this.pmtVersion), this.alloc),
     ]);
   }
 
@@ -79,30 +85,41 @@ export class TsMuxer {
     return this.lastPcr;
   }
 
-  /** One H.264 access unit in Annex B form (the caller puts AUD and, for IDR, SPS/PPS first). */
-  video(annexB: Buffer, pts: Ticks90k, dts: Ticks90k, keyframe: boolean): Buffer {
+  /**
+   * One H.264 access unit in Annex B form (the caller puts AUD and, for IDR, SPS/PPS first): one buffer,
+   * or its pieces in order (start codes and NAL units), which are copied into the packets without joining.
+   */
+  video(annexB: Buffer | readonly Buffer[], pts: Ticks90k, dts: Ticks90k, keyframe: boolean): Buffer {
     if (!this.tracks.video) throw new TsError('video() on a TS without a video track');
-    const header = pesHeader({ streamId: StreamId.Video, pts, dts, payloadLength: annexB.length, unbounded: true, dataAligned: true });
+    const parts: readonly Buffer[] = Buffer.isBuffer(annexB) ? [annexB] : annexB;
+    let length = 0;
+    for (const p of parts) length += p.length;
+    const header = pesHeader({ streamId: StreamId.Video, pts, dts, payloadLength: length, unbounded: true, dataAligned: true });
     const pcr = this.pcrFor(dts, keyframe);
-    return packetizePes(this.cc, Pid.Video, Buffer.concat([header, annexB]), { pcr, randomAccess: keyframe });
+    return packetizePes(this.cc, Pid.Video, [header, ...parts], { pcr, randomAccess: keyframe }, this.alloc);
   }
 
-  /** One or more complete audio frames (ADTS-framed AAC, or MPEG audio frames) starting at `pts`. */
-  audio(frames: Buffer, pts: Ticks90k): Buffer {
+  /** One or more complete audio frames (ADTS-framed AAC, or MPEG audio frames) starting at `pts`: one buffer or pieces in order. */
+  audio(frames: Buffer | readonly Buffer[], pts: Ticks90k): Buffer {
     if (!this.tracks.audio) throw new TsError('audio() on a TS without an audio track');
-    const header = pesHeader({ streamId: StreamId.Audio, pts, payloadLength: frames.length });
-    const pes = Buffer.concat([header, frames]);
+    const parts: readonly Buffer[] = Buffer.isBuffer(frames) ? [frames] : frames;
+    let length = 0;
+    for (const p of parts) length += p.length;
+    const pes = [pesHeader({ streamId: StreamId.Audio, pts, payloadLength: length }), ...parts];
     if (this.pcrPid === Pid.Audio) {
       const pcr = this.pcrFor(pts, false);
       // Every audio frame is an entry point, so audio-only segments mark random access like video keyframes.
-      return packetizePes(this.cc, Pid.Audio, pes, { pcr, randomAccess: pcr !== undefined });
+      return packetizePes(this.cc, Pid.Audio, pes, { pcr, randomAccess: pcr !== undefined }, this.alloc);
     }
-    const packets = packetizePes(this.cc, Pid.Audio, pes);
-    // Sparse video (slides, a stalled camera) would leave the PCR stale: send a PCR-only packet on the video PID.
+    // Sparse video (slides, a stalled camera) would leave the PCR stale: send a PCR-only packet on the video PID
+    // (written first, so that it lies right before the audio packets in the output memory).
     if (this.lastPcrAt > Number.NEGATIVE_INFINITY && pts - this.lastPcrAt >= PCR_INTERVAL * 2) {
       const pcr = this.pcrFor(pts, true);
-      if (pcr !== undefined) return Buffer.concat([pcrOnlyPacket(this.cc, Pid.Video, pcr), packets]);
+      if (pcr !== undefined) {
+        const pcrPacket = pcrOnlyPacket(this.cc, Pid.Video, pcr, this.alloc);
+        return joinContiguous([pcrPacket, packetizePes(this.cc, Pid.Audio, pes, {}, this.alloc)]);
+      }
     }
-    return packets;
+    return packetizePes(this.cc, Pid.Audio, pes, {}, this.alloc);
   }
 }
