@@ -8,11 +8,11 @@ import { FlvViewer, waitFor } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { checkSegment, hlsClient } from './media-checks.js';
-import { haveNginx, startNginx } from './nginx.js';
+import { startNginx } from './nginx.js';
 import { startCountingProxy } from './proxy.js';
 import { get } from './util.js';
 
-test('nginx edge: HLS decodes clean with one origin fetch per segment; FLV passes through; bad names 400', { skip: !haveNginx() && 'nginx not installed' }, async (t) => {
+test('nginx edge: HLS decodes clean with one origin fetch per segment; FLV passes through; bad names 400', async (t) => {
   const origin = await startOrigin({ hlsSegment: 1 }, t);
   const publisher = publishTestStream(origin.rtmpUrl('live', 'ng'), 'baseline+aac-mono', { gopS: 1 });
   t.after(() => publisher.stop());

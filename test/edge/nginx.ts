@@ -1,7 +1,6 @@
 // Runs Debian's nginx with nginx/edge.conf.template, non-root style: its own prefix directory (pid,
 // temp paths, cache, error log), `daemon off` as a child process, on a free 127.0.0.1 port.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const NGINX = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
-export const haveNginx = (): boolean => existsSync(NGINX);
 
 export interface RunningNginx {
   readonly base: string;
