@@ -1,5 +1,6 @@
 // Shared validation for command-line flags and environment variables. Every command validates its
 // merged options with zod and exits with one clear line per bad value.
+import type { Command } from 'commander';
 import { z } from 'zod';
 
 export const portSchema = z.coerce.number().int().min(0).max(65535);
@@ -40,3 +41,45 @@ export function parseOptions<T extends z.ZodTypeAny>(
 }
 
 export class OptionsError extends Error {}
+
+/** A boolean flag, or its environment variable as true/false/1/0; unset is false. */
+export const boolFlag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .optional()
+  .transform((v) => v === true || v === 'true' || v === '1');
+
+/** Region and node id reported to the control plane (edge and origin registration). */
+export const regionSchema = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}');
+export const nodeIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match [A-Za-z0-9_.:-]{1,128}');
+
+/**
+ * Validates a command's flags over LIVECDN_* variables. Every declared option is present (undefined when
+ * unset), so variables can fill those without defaults; flags given on the command line win.
+ */
+export function readCommandOptions<T extends z.ZodTypeAny>(schema: T, cmd: Command, flags: Record<string, unknown>): z.infer<T> {
+  const all = Object.fromEntries(cmd.options.map((opt) => [opt.attributeName(), flags[opt.attributeName()]]));
+  const explicit = new Set(Object.keys(all).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+  return parseOptions(schema, all, process.env, explicit);
+}
+
+/** What differs between the edge's and the origin's registration flags. */
+export interface RegistrationFlags {
+  /** 'edge' or 'origin': the default node id is KIND-REGION-HOST-PORT. */
+  readonly kind: string;
+  readonly nodeIdNote?: string;
+  readonly publicUrl: string;
+  readonly capacity: string;
+  readonly capacityDefault: string;
+}
+
+/** The flags of registration with the control plane, shared by `edge` and `origin`. */
+export function addRegistrationOptions(cmd: Command, f: RegistrationFlags): Command {
+  return cmd
+    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
+    .option('--signal-token <token>', 'bearer token for the control plane')
+    .option('--public-url <url>', f.publicUrl)
+    .option('--region <name>', 'region reported to the control plane', 'default')
+    .option('--node-id <id>', `node id for registration${f.nodeIdNote ?? ''} (default ${f.kind}-REGION-HOST-PORT)`)
+    .option('--capacity <n>', f.capacity, f.capacityDefault)
+    .option('--heartbeat <sec>', 'heartbeat period to the control plane', '5');
+}

@@ -85,9 +85,9 @@ export class Fanout {
           v.write(shared);
           this.counters.bytesOut += shared.length;
         } else {
-          const resend = d.resumed && v.headersDropped ? this.source.headers() : [];
+          const parts = d.resumed && v.headersDropped ? this.encode(this.source.headers()) : [];
           v.headersDropped = false;
-          this.counters.bytesOut += this.writePackets(v, [...resend, ...batch.slice(d.from)]);
+          this.counters.bytesOut += this.writeParts(v, this.encode(batch, d.from, parts));
         }
       } else if (d.action === 'skip') {
         this.countSkipped(v, batch, from);
@@ -109,26 +109,26 @@ export class Fanout {
       parts.push(header);
       v.tracks = js.tracks;
     }
-    for (const p of js.packets) parts.push(p.bytes(this.format.encoder));
-    let total = 0;
-    for (const p of parts) total += p.length;
-    if (total > 0) this.counters.bytesOut += v.writev(this.format.frame(parts, total));
+    this.counters.bytesOut += this.writeParts(v, this.encode(js.packets, 0, parts));
     v.nextSeq = js.nextSeq;
     v.started = true;
     if (js.waitKey) v.lag.skipping = true; // behindSince stays undefined: waiting, not lagging
   }
 
   private joinBatch(batch: readonly OutPacket[]): Buffer {
-    const parts = batch.map((p) => p.bytes(this.format.encoder));
-    let total = 0;
-    for (const p of parts) total += p.length;
-    return this.format.join(parts, total);
+    const parts = this.encode(batch);
+    return this.format.join(parts, totalLength(parts));
   }
 
-  private writePackets(v: Viewer, packets: readonly OutPacket[]): number {
-    const parts = packets.map((p) => p.bytes(this.format.encoder));
-    let total = 0;
-    for (const p of parts) total += p.length;
+  /** Appends the bytes of packets[from..] in this fan-out's format to `parts`. */
+  private encode(packets: readonly OutPacket[], from = 0, parts: Buffer[] = []): Buffer[] {
+    for (let i = from; i < packets.length; i++) parts.push((packets[i] as OutPacket).bytes(this.format.encoder));
+    return parts;
+  }
+
+  /** Writes the parts framed for this format in one writev; returns the bytes written. */
+  private writeParts(v: Viewer, parts: readonly Buffer[]): number {
+    const total = totalLength(parts);
     return total > 0 ? v.writev(this.format.frame(parts, total)) : 0;
   }
 
@@ -143,4 +143,10 @@ export class Fanout {
       }
     }
   }
+}
+
+function totalLength(parts: readonly Buffer[]): number {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  return total;
 }

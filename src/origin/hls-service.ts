@@ -87,8 +87,7 @@ export class HlsService implements StreamObserver {
 
   /** Stops every timer (after endAll, on shutdown). */
   close(): void {
-    for (const key of [...this.entries.keys()]) {
-      const e = this.entries.get(key) as Entry;
+    for (const e of this.entries.values()) {
       clearTimeout(e.graceTimer);
       clearTimeout(e.removeTimer);
     }

@@ -70,7 +70,7 @@ export interface OriginConfig {
   readonly chunkSize?: number;
   readonly handshakeTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
-  /** Viewer write window, ms (default 20; 0 writes every packet at once). */
+  /** Viewer write window, ms (default 40; 0 writes every packet at once). */
   readonly writeBatchMs?: number;
   readonly publishTakeover?: boolean;
   /** Seconds a viewer of a stream that is not live yet waits for its publisher (default 30; 0: 404 at once). */

@@ -4,9 +4,9 @@ import { parseAvcConfig } from '../media/h264/avc-config.js';
 import { parseSps } from '../media/h264/sps.js';
 import { parseAsc } from '../media/aac/asc.js';
 import { parseMpegAudioHeader } from '../media/mp3/frame-header.js';
-import { parseAudioTagHeader, parseVideoTagHeader } from '../media/flv/tag-header.js';
+import type { AudioTagHeader, VideoTagHeader } from '../media/flv/tag-header.js';
 import { parseScriptData } from '../media/flv/script.js';
-import type { OutPacket } from './out-packet.js';
+import type { OutPacket, TagHeader } from './out-packet.js';
 
 export interface StreamInfoJson {
   video: { codec: string; width?: number; height?: number; profile?: number; level?: number; fps?: number } | null;
@@ -57,23 +57,26 @@ export class StreamInfo {
   private readonly frames = new Meter();
   private readonly started = Date.now();
 
-  /** Cheap per packet: only headers and metadata are parsed. */
-  observe(p: OutPacket, nowMs: number): void {
+  /**
+   * Cheap per packet: only headers and metadata are parsed. `header` is the packet's tag header as the
+   * stream parsed it on arrival (always present for the media and codec header kinds).
+   */
+  observe(p: OutPacket, nowMs: number, header: TagHeader | undefined): void {
     this.bytes.add(p.size, nowMs);
     switch (p.kind) {
       case 'video':
       case 'video-key':
         this.frames.add(1, nowMs);
-        this.video ??= { codec: videoCodecName(p.packet.payload) };
+        this.video ??= { codec: header?.codec ?? 'unknown' };
         break;
       case 'audio':
-        if (!this.audio) this.audio = audioFromFrame(p.packet.payload);
+        this.audio ??= audioFromFrame(header as AudioTagHeader | undefined);
         break;
       case 'video-header':
-        this.video = videoFromHeader(p.packet.payload);
+        this.video = videoFromHeader(header as VideoTagHeader | undefined);
         break;
       case 'audio-header':
-        this.audio = audioFromHeader(p.packet.payload);
+        this.audio = audioFromHeader(header as AudioTagHeader | undefined);
         break;
       case 'metadata': {
         const m = readMetadata(p.packet.payload);
@@ -116,20 +119,11 @@ export class StreamInfo {
   }
 }
 
-function videoCodecName(payload: Buffer): string {
+function videoFromHeader(h: VideoTagHeader | undefined): NonNullable<StreamInfoJson['video']> {
+  if (!h) return { codec: 'unknown' };
+  const codec = h.codec;
+  if (codec !== 'avc') return { codec };
   try {
-    return parseVideoTagHeader(payload).codec;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function videoFromHeader(payload: Buffer): NonNullable<StreamInfoJson['video']> {
-  let codec = 'unknown';
-  try {
-    const h = parseVideoTagHeader(payload);
-    codec = h.codec;
-    if (h.codec !== 'avc') return { codec };
     const cfg = parseAvcConfig(h.data);
     const sps = cfg.sps[0];
     if (!sps) return { codec, profile: cfg.profile, level: cfg.level };
@@ -141,12 +135,11 @@ function videoFromHeader(payload: Buffer): NonNullable<StreamInfoJson['video']> 
   }
 }
 
-function audioFromHeader(payload: Buffer): NonNullable<StreamInfoJson['audio']> {
-  let codec = 'unknown';
+function audioFromHeader(h: AudioTagHeader | undefined): NonNullable<StreamInfoJson['audio']> {
+  if (!h) return { codec: 'unknown' };
+  const codec = h.codec;
+  if (codec !== 'aac') return { codec };
   try {
-    const h = parseAudioTagHeader(payload);
-    codec = h.codec;
-    if (h.codec !== 'aac') return { codec };
     const asc = parseAsc(h.data);
     return { codec, sampleRate: asc.extensionSampleRate ?? asc.sampleRate, channels: asc.channels };
   } catch {
@@ -154,14 +147,12 @@ function audioFromHeader(payload: Buffer): NonNullable<StreamInfoJson['audio']> 
   }
 }
 
-function audioFromFrame(payload: Buffer): NonNullable<StreamInfoJson['audio']> {
+function audioFromFrame(h: AudioTagHeader | undefined): NonNullable<StreamInfoJson['audio']> {
+  if (!h) return { codec: 'unknown' };
+  if (h.codec !== 'mp3') return { codec: h.codec, sampleRate: h.rateHz, channels: h.channels };
   try {
-    const h = parseAudioTagHeader(payload);
-    if (h.codec === 'mp3') {
-      const m = parseMpegAudioHeader(h.data);
-      return { codec: 'mp3', sampleRate: m.sampleRate, channels: m.channels };
-    }
-    return { codec: h.codec, sampleRate: h.rateHz, channels: h.channels };
+    const m = parseMpegAudioHeader(h.data);
+    return { codec: 'mp3', sampleRate: m.sampleRate, channels: m.channels };
   } catch {
     return { codec: 'unknown' };
   }

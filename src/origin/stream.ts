@@ -150,7 +150,7 @@ export class Stream {
       raw.type === TagType.Script ? this.timeline.script() : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
     const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);
     const p = new OutPacket(this.seq++, { type: raw.type, timestamp, payload: raw.payload }, kind, randomAccess, now);
-    this.info.observe(p, Date.now());
+    this.info.observe(p, Date.now(), header);
     if (this.recheckTracks && p.isMedia) this.closeTrackMismatches();
     if (kind === 'metadata') this.metadata = p;
     else if (kind === 'video-header') this.videoHeader = p;

@@ -4,13 +4,18 @@ import { z } from 'zod';
 import type { EdgeConfig } from '../../edge/config.js';
 import { runEdge } from '../../edge/workers.js';
 import { createLogger } from '../../shared/log.js';
-import { hostSchema, httpUrl, parseOptions, portSchema, positiveInt } from '../options.js';
+import {
+  addRegistrationOptions,
+  boolFlag,
+  hostSchema,
+  httpUrl,
+  nodeIdSchema,
+  portSchema,
+  positiveInt,
+  readCommandOptions,
+  regionSchema,
+} from '../options.js';
 import { stopOnSignals } from '../shutdown.js';
-
-/** A boolean flag, or its environment variable as true/false/1/0. */
-const bool = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-  .transform((v) => v === true || v === 'true' || v === '1');
 
 const urlList = z
   .string({ required_error: 'required: one or more upstream URLs, comma-separated' })
@@ -21,14 +26,14 @@ export const edgeSchema = z.object({
   upstream: urlList,
   httpPort: portSchema,
   host: hostSchema,
-  region: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}'),
-  nodeId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match [A-Za-z0-9_.:-]{1,128}').optional(),
+  region: regionSchema,
+  nodeId: nodeIdSchema.optional(),
   publicUrl: httpUrl.optional(),
   signal: httpUrl.optional(),
   signalToken: z.string().min(1).optional(),
   playSecret: z.string().min(1).optional(),
   cacheMb: z.coerce.number().positive().max(1024 * 1024),
-  prefetch: bool,
+  prefetch: boolFlag,
   maxHops: positiveInt.max(64),
   workers: positiveInt.max(256),
   flvLinger: z.coerce.number().nonnegative().max(3600),
@@ -42,15 +47,18 @@ export const edgeSchema = z.object({
 export type EdgeOptions = z.infer<typeof edgeSchema>;
 
 export function addEdgeOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference')
     .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api/edge)', '8080')
-    .option('--host <addr>', 'address to bind', '0.0.0.0')
-    .option('--region <name>', 'region reported to the control plane', 'default')
-    .option('--node-id <id>', 'node id for registration and loop detection (default edge-REGION-HOST-PORT)')
-    .option('--public-url <url>', 'URL viewers use to reach this edge (registration)')
-    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
-    .option('--signal-token <token>', 'bearer token for the control plane')
+    .option('--host <addr>', 'address to bind', '0.0.0.0');
+  addRegistrationOptions(cmd, {
+    kind: 'edge',
+    nodeIdNote: ' and loop detection',
+    publicUrl: 'URL viewers use to reach this edge (registration)',
+    capacity: 'viewers before this edge counts as full',
+    capacityDefault: '5000',
+  });
+  return cmd
     .option('--play-secret <secret>', 'require a valid play token (?token=) on .m3u8 playlists and .flv; segments are not checked')
     .option('--cache-mb <mb>', 'HLS cache budget', '512')
     .option('--no-prefetch', 'do not fetch new segments before viewers ask')
@@ -59,15 +67,11 @@ export function addEdgeOptions(cmd: Command): Command {
     .option('--flv-linger <sec>', 'keep an HTTP-FLV upstream this long after its last viewer', '10')
     .option('--flv-grace <sec>', 'keep HTTP-FLV viewers connected this long while the upstream reconnects', '10')
     .option('--upstream-timeout <sec>', 'connect + response head timeout, and body idle timeout', '5')
-    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', '10')
-    .option('--capacity <n>', 'viewers before this edge counts as full', '5000')
-    .option('--heartbeat <sec>', 'heartbeat period to the control plane', '5');
+    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', '10');
 }
 
 export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): EdgeOptions {
-  const all = Object.fromEntries(cmd.options.map((opt) => [opt.attributeName(), flags[opt.attributeName()]]));
-  const explicit = new Set(Object.keys(all).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
-  return parseOptions(edgeSchema, all, process.env, explicit);
+  return readCommandOptions(edgeSchema, cmd, flags);
 }
 
 export function edgeConfig(o: EdgeOptions): EdgeConfig {

@@ -6,14 +6,19 @@ import type { Logger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
 import type { OriginConfig } from '../../origin/origin.js';
 import { createPlayerHandler } from '../../player/serve.js';
-import { hostSchema, httpUrl, nonNegativeNumber, parseOptions, portSchema, positiveInt } from '../options.js';
+import {
+  addRegistrationOptions,
+  boolFlag,
+  hostSchema,
+  httpUrl,
+  nodeIdSchema,
+  nonNegativeNumber,
+  portSchema,
+  positiveInt,
+  readCommandOptions,
+  regionSchema,
+} from '../options.js';
 import { stopOnSignals } from '../shutdown.js';
-
-/** A boolean flag, or its environment variable as true/false/1/0. */
-const flag = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-  .optional()
-  .transform((v) => v === true || v === 'true' || v === '1');
 
 const rtmpUrl = z
   .string()
@@ -37,15 +42,15 @@ export const originSchema = z.object({
   writeBatchMs: nonNegativeNumber.max(1000),
   maxViewerQueue: positiveInt,
   maxViewerLag: nonNegativeNumber,
-  publishTakeover: flag,
+  publishTakeover: boolFlag,
   playWait: nonNegativeNumber.max(3600),
   // Registration with the signal service (`origin` only; named as the edge's flags where they overlap).
   signal: httpUrl.optional(),
   signalToken: z.string().min(1).optional(),
   publicUrl: httpUrl.optional(),
   rtmpUrl: rtmpUrl.optional(),
-  region: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must match [A-Za-z0-9_.-]{1,64}').default('default'),
-  nodeId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must match [A-Za-z0-9_.:-]{1,128}').optional(),
+  region: regionSchema.default('default'),
+  nodeId: nodeIdSchema.optional(),
   capacity: positiveInt.default(100),
   heartbeat: z.coerce.number().positive().max(300).default(5),
 });
@@ -77,23 +82,17 @@ export function addOriginOptions(cmd: Command): Command {
 
 /** The flags of registration with the control plane (the `origin` command only). */
 export function addOriginSignalOptions(cmd: Command): Command {
-  return cmd
-    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
-    .option('--signal-token <token>', 'bearer token for the control plane')
-    .option('--public-url <url>', 'HTTP URL viewers, edges and the control plane use to reach this origin')
-    .option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935')
-    .option('--region <name>', 'region reported to the control plane', 'default')
-    .option('--node-id <id>', 'node id for registration (default origin-REGION-HOST-PORT)')
-    .option('--capacity <n>', 'publishers before this origin counts as full', '100')
-    .option('--heartbeat <sec>', 'heartbeat period to the control plane', '5');
+  return addRegistrationOptions(cmd, {
+    kind: 'origin',
+    publicUrl: 'HTTP URL viewers, edges and the control plane use to reach this origin',
+    capacity: 'publishers before this origin counts as full',
+    capacityDefault: '100',
+  }).option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935');
 }
 
 /** Parses the command's flags over LIVECDN_* variables; throws OptionsError with one line per bad value. */
 export function readOriginOptions(cmd: Command, flags: Record<string, unknown>): OriginOptions {
-  // Every option present (undefined when unset), so LIVECDN_* variables can fill those without defaults.
-  const all = Object.fromEntries(cmd.options.map((opt) => [opt.attributeName(), flags[opt.attributeName()]]));
-  const explicit = new Set(Object.keys(all).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
-  return parseOptions(originSchema, all, process.env, explicit);
+  return readCommandOptions(originSchema, cmd, flags);
 }
 
 export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
@@ -134,7 +133,6 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     logger,
   };
 }
-
 
 export function registerOrigin(program: Command): void {
   addOriginSignalOptions(addOriginOptions(program.command('origin').description('RTMP ingest remuxed to HTTP-FLV, RTMP play and HLS'))).action(

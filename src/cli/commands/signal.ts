@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import { RegionGraph, RegionMap } from '../../signal/region-map.js';
 import { Signal } from '../../signal/signal.js';
-import { httpUrl, parseOptions, portSchema, positiveInt } from '../options.js';
+import { boolFlag, httpUrl, portSchema, positiveInt, readCommandOptions } from '../options.js';
 import { stopOnSignals } from '../shutdown.js';
 
 const parses = (parse: (s: string) => unknown) => (s: string | undefined, ctx: z.RefinementCtx) => {
@@ -15,12 +15,6 @@ const parses = (parse: (s: string) => unknown) => (s: string | undefined, ctx: z
     ctx.addIssue({ code: z.ZodIssueCode.custom, message: err instanceof Error ? err.message : String(err) });
   }
 };
-
-/** A boolean flag, or its environment variable as true/false/1/0. */
-const flag = z
-  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
-  .optional()
-  .transform((v) => v === true || v === 'true' || v === '1');
 
 const schema = z
   .object({
@@ -42,8 +36,8 @@ const schema = z
     originHttp: httpUrl.optional(),
     nodeTtl: positiveInt,
     tokenTtl: positiveInt,
-    playTokens: flag,
-    trustProxy: flag,
+    playTokens: boolFlag,
+    trustProxy: boolFlag,
   })
   .refine((o) => (o.originRtmp === undefined) === (o.originHttp === undefined), {
     message: '--origin-rtmp and --origin-http go together',
@@ -68,10 +62,7 @@ export function registerSignal(program: Command): void {
     .option('--play-tokens', 'sign play URLs and require play tokens in on_play')
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a proxy)')
     .action(async (flags: Record<string, unknown>, cmd: Command) => {
-      // Every option present (undefined when unset), so LIVECDN_* variables can fill those without defaults.
-      const all = Object.fromEntries(cmd.options.map((opt) => [opt.attributeName(), flags[opt.attributeName()]]));
-      const explicit = new Set(Object.keys(all).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
-      const o = parseOptions(schema, all, process.env, explicit);
+      const o = readCommandOptions(schema, cmd, flags);
       const log = createLogger('signal');
       const signal = new Signal({
         apiPort: o.apiPort,
