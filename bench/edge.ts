@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { CACHE_DIR, ensureTestMedia } from './lib/media.js';
 import { fmt, mdTable, replaceSection } from './lib/report.js';
 import { sleep, startPinned, type ServerProcess } from './lib/server-proc.js';
-import { openCounter, type Viewer } from './lib/viewers.js';
+import { openCounters, type Viewer } from './lib/viewers.js';
 import { NGINX, freePort, prepareNginx } from '../test/edge/nginx.js';
 
 const run = promisify(execFile);
@@ -181,14 +181,7 @@ async function publish(rtmp: string, media: string): Promise<ServerProcess> {
   });
 }
 
-async function openViewers(url: string, n: number): Promise<Viewer[]> {
-  const out: Viewer[] = [];
-  for (let i = 0; i < n; i += 50) {
-    for (let k = i; k < Math.min(n, i + 50); k++) out.push(openCounter('flv', url));
-    await sleep(50);
-  }
-  return out;
-}
+const openViewers = (url: string, n: number): Promise<Viewer[]> => openCounters('flv', url, n, 50, 50);
 
 const totalBytes = (vs: readonly Viewer[]): number => vs.reduce((s, v) => s + v.bytes, 0);
 

@@ -10,13 +10,16 @@
 // Writes the "## Signal" section of BENCHMARKS.md.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { Signal } from '../src/signal/signal.js';
+import { cpuSeconds as procCpuSeconds } from './lib/proc.js';
 import { mdTable, replaceSection } from './lib/report.js';
+import { sleep } from './lib/server-proc.js';
+import { max, quantiles } from './lib/stats.js';
 
 const argv = process.argv.slice(2);
 const MODE = argv[0] === 'serve' || argv[0] === 'loadgen' || argv[0] === 'chat-clients' ? argv[0] : 'main';
@@ -37,8 +40,6 @@ const CHAT_SECONDS = QUICK ? 4 : 10;
 /** Offered chat rates, messages/s into the room. */
 const CHAT_RATES = QUICK ? [50, 200] : [20, 100, 300];
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 const hasTaskset = spawnSync('taskset', ['--version']).status === 0;
 /**
  * The machine is shared with other engineers' builds and tests: pin to a core and raise the priority
@@ -175,9 +176,9 @@ async function loadgen(port: number, seconds: number, rate: number): Promise<voi
     }),
   );
   clearInterval(ticker);
-  lat.sort((a, b) => a - b);
   console.log(JSON.stringify({ ready: true }));
-  console.log(JSON.stringify({ rps: lat.length / seconds, p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), max: lat[lat.length - 1], errors, tool: rate > 0 ? `node, open loop at ${rate}/s` : 'node' }));
+  const [p50, p99] = quantiles(lat, 0.5, 0.99);
+  console.log(JSON.stringify({ rps: lat.length / seconds, p50, p99, max: max(lat), errors, tool: rate > 0 ? `node, open loop at ${rate}/s` : 'node' }));
   agent.destroy();
 }
 
@@ -239,16 +240,16 @@ async function chatClients(port: number, rate: number, seconds: number): Promise
   }
   const elapsed = (lastAt - start) / 1000;
   measuring = false;
-  delays.sort((a, b) => a - b);
+  const [p50, p99] = quantiles(delays, 0.5, 0.99);
   console.log(
     JSON.stringify({
       sent,
       expected: sent * MEMBERS,
       received,
       deliveredPerSec: received / elapsed,
-      p50: quantile(delays, 0.5),
-      p99: quantile(delays, 0.99),
-      max: delays[delays.length - 1] ?? NaN,
+      p50,
+      p99,
+      max: max(delays),
     }),
   );
   for (const ws of members) ws.terminate();
@@ -258,10 +259,9 @@ async function chatClients(port: number, rate: number, seconds: number): Promise
 
 /** CPU seconds (user + system) used so far by a process, from /proc; NaN where there is none. */
 function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
   try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    return procCpuSeconds(pid);
   } catch {
     return NaN;
   }

@@ -1,7 +1,7 @@
 // The load generator process: opens N byte-counting viewers and reports their byte counts.
 // Run by Helper.start (pinned to the load core); commands arrive over IPC.
 import { serve } from './ipc.js';
-import { openCounter } from './viewers.js';
+import { openCounters } from './viewers.js';
 import type { Protocol, Viewer } from './viewers.js';
 import { sleep } from './server-proc.js';
 
@@ -28,10 +28,7 @@ let viewers: Viewer[] = [];
 serve({
   open: async (a: unknown) => {
     const o = a as OpenArgs;
-    for (let i = 0; i < o.count; i += o.batch) {
-      for (let k = i; k < Math.min(o.count, i + o.batch); k++) viewers.push(openCounter(o.proto, o.url));
-      await sleep(o.stepMs);
-    }
+    await openCounters(o.proto, o.url, o.count, o.batch, o.stepMs, viewers);
     return viewers.length;
   },
   snapshot: (): CounterSnapshot => {

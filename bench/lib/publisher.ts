@@ -2,7 +2,8 @@
 // time in an SEI message (see sei.ts).
 import { readFileSync } from 'node:fs';
 import { FlvReader } from '../../src/media/flv/reader.js';
-import { parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
+import { parseAudioTagHeader, parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
+import type { NaluLengthSize } from '../../src/media/h264/avcc.js';
 import { TagType } from '../../src/media/packet.js';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { MiniRtmpClient, MsgType } from './rtmp-mini.js';
@@ -18,7 +19,7 @@ export interface Media {
   frames: MediaPacket[];
   /** Per frame: is it a video keyframe. */
   keyframe: boolean[];
-  lengthSize: number;
+  lengthSize: NaluLengthSize;
   durationMs: number;
 }
 
@@ -31,14 +32,12 @@ export function loadMedia(file: string, durationMs: number): Media {
       media.metadata ??= p;
       continue;
     }
-    const isSeqHeader =
-      p.type === TagType.Video ? parseVideoTagHeader(p.payload).kind === 'sequence-header' : (p.payload[1] ?? 1) === 0 && ((p.payload[0] ?? 0) >> 4) === 10;
-    if (isSeqHeader) {
-      if (p.type === TagType.Video) media.lengthSize = nalLengthSize(p.payload.subarray(5));
+    const h = p.type === TagType.Video ? parseVideoTagHeader(p.payload) : undefined;
+    if (h ? h.kind === 'sequence-header' : parseAudioTagHeader(p.payload).kind === 'sequence-header') {
+      if (h) media.lengthSize = nalLengthSize(h.data);
       media.headers.push(p);
       continue;
     }
-    const h = p.type === TagType.Video ? parseVideoTagHeader(p.payload) : undefined;
     media.frames.push(p);
     media.keyframe.push(h !== undefined && h.frameType === 'key' && h.kind === 'coded-frames');
   }

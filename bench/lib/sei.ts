@@ -1,6 +1,9 @@
 // Send-time stamps carried inside the video: an H.264 SEI user_data_unregistered message (payload
 // type 5) with our UUID and a float64 ms wall-clock time, inserted into the AVCC frame just before it is
 // sent. Servers forward it untouched, so a viewer can compute the delay the server added.
+import { parseAvcConfig } from '../../src/media/h264/avc-config.js';
+import { splitAvcc } from '../../src/media/h264/avcc.js';
+import type { NaluLengthSize } from '../../src/media/h264/avcc.js';
 import { escapeRbsp, unescapeRbsp } from '../../src/media/h264/rbsp.js';
 
 /** 16-byte UUID of our SEI payload ("livecdn-bench-ts"). */
@@ -19,9 +22,13 @@ export function stampNal(t: number): Buffer {
   return Buffer.concat([Buffer.from([0x06]), escapeRbsp(rbsp)]);
 }
 
-/** NALU length size (1, 2 or 4) from an AVCDecoderConfigurationRecord (the AVC sequence header body). */
-export function nalLengthSize(avcc: Buffer): number {
-  return ((avcc[4] ?? 3) & 3) + 1;
+/** NALU length size (1, 2 or 4) from an AVCDecoderConfigurationRecord (the AVC sequence header body); 4 if malformed. */
+export function nalLengthSize(avcc: Buffer): NaluLengthSize {
+  try {
+    return parseAvcConfig(avcc).lengthSize;
+  } catch {
+    return 4;
+  }
 }
 
 /**
@@ -41,17 +48,18 @@ export function insertStamp(payload: Buffer, lengthSize: number, t: number): Buf
 }
 
 /** Finds our stamp in an AVC coded-frame payload; undefined when absent. Looks at the first few NALs. */
-export function readStamp(payload: Buffer, lengthSize: number): number | undefined {
-  let at = 5;
-  for (let i = 0; i < 4 && at + lengthSize <= payload.length; i++) {
-    const n = payload.readUIntBE(at, lengthSize);
-    at += lengthSize;
-    if (at + n > payload.length) return undefined;
-    if (((payload[at] ?? 0) & 0x1f) === 6 && n >= 28) {
-      const rbsp = unescapeRbsp(payload.subarray(at + 1, at + n));
+export function readStamp(payload: Buffer, lengthSize: NaluLengthSize): number | undefined {
+  let nals: Buffer[];
+  try {
+    nals = splitAvcc(payload.subarray(5), lengthSize);
+  } catch {
+    return undefined; // truncated framing
+  }
+  for (const nal of nals.slice(0, 4)) {
+    if (((nal[0] ?? 0) & 0x1f) === 6 && nal.length >= 28) {
+      const rbsp = unescapeRbsp(nal.subarray(1));
       if (rbsp[0] === 5 && rbsp[1] === 24 && rbsp.subarray(2, 18).equals(STAMP_UUID)) return rbsp.readDoubleBE(18);
     }
-    at += n;
   }
   return undefined;
 }

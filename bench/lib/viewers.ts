@@ -4,9 +4,11 @@ import net from 'node:net';
 import http from 'node:http';
 import { FlvReader } from '../../src/media/flv/reader.js';
 import { parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
+import type { NaluLengthSize } from '../../src/media/h264/avcc.js';
 import { TagType } from '../../src/media/packet.js';
 import { MiniRtmpClient, MsgType } from './rtmp-mini.js';
 import { nalLengthSize, nowMs, readStamp } from './sei.js';
+import { sleep } from './server-proc.js';
 
 export type Protocol = 'flv' | 'rtmp';
 
@@ -64,19 +66,24 @@ export class HttpFlvCounter implements Viewer {
   }
 }
 
+/** Connects `client` and starts playing; a failure is recorded through `setEnded` and closes it. */
+function startPlaying(client: MiniRtmpClient, setEnded: (why: string) => void): void {
+  client
+    .connect()
+    .then(() => client.play())
+    .catch((e: unknown) => {
+      setEnded(e instanceof Error ? e.message : String(e));
+      client.close();
+    });
+}
+
 export class RtmpCounter implements Viewer {
   ended: string | undefined;
   private readonly client: MiniRtmpClient;
 
   constructor(url: string) {
     this.client = new MiniRtmpClient(url, { mode: 'count', onClose: (e) => (this.ended ??= e?.message ?? 'closed') });
-    this.client
-      .connect()
-      .then(() => this.client.play())
-      .catch((e: unknown) => {
-        this.ended ??= e instanceof Error ? e.message : String(e);
-        this.client.close();
-      });
+    startPlaying(this.client, (why) => (this.ended ??= why));
   }
 
   get bytes(): number {
@@ -95,7 +102,7 @@ abstract class StampProbe implements Viewer {
   ended: string | undefined;
   /** Arrival minus send time (ms) of every stamped video frame since the last take(). */
   private samples: number[] = [];
-  private lengthSize = 4;
+  private lengthSize: NaluLengthSize = 4;
   videoFrames = 0;
 
   protected onVideo(payload: Buffer): void {
@@ -171,13 +178,7 @@ export class RtmpProbe extends StampProbe {
       },
       onClose: (e) => (this.ended ??= e?.message ?? 'closed'),
     });
-    this.client
-      .connect()
-      .then(() => this.client.play())
-      .catch((e: unknown) => {
-        this.ended ??= e instanceof Error ? e.message : String(e);
-        this.client.close();
-      });
+    startPlaying(this.client, (why) => (this.ended ??= why));
   }
 
   get bytes(): number {
@@ -192,6 +193,18 @@ export class RtmpProbe extends StampProbe {
 
 export function openCounter(proto: Protocol, url: string): Viewer {
   return proto === 'flv' ? new HttpFlvCounter(url) : new RtmpCounter(url);
+}
+
+/**
+ * Opens `count` counters into `into`, `batch` at a time with a `stepMs` pause after each batch: servers
+ * get a ramp, not a SYN flood. `into` fills as they open, so a concurrent reader sees the ramp.
+ */
+export async function openCounters(proto: Protocol, url: string, count: number, batch: number, stepMs: number, into: Viewer[] = []): Promise<Viewer[]> {
+  for (let i = 0; i < count; i += batch) {
+    for (let k = i; k < Math.min(count, i + batch); k++) into.push(openCounter(proto, url));
+    await sleep(stepMs);
+  }
+  return into;
 }
 
 export function openProbe(proto: Protocol, url: string): StampProbe {

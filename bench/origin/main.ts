@@ -4,7 +4,6 @@
 // Writes the "## Origin" section of BENCHMARKS.md. See issue 2, "## Benchmarks".
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Helper } from '../lib/ipc.js';
@@ -21,6 +20,7 @@ import { median, min, quantile } from '../lib/stats.js';
 import { topSelfTime } from '../lib/cpuprofile.js';
 import type { Protocol } from '../lib/viewers.js';
 import { nginxRtmpArgs } from './nginx-rtmp.js';
+import { freePort } from '../../test/edge/nginx.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Settings
@@ -81,18 +81,6 @@ interface ServerSpec {
 /** livecdn with extra CLI flags (the --write-batch-ms sweep). */
 function livecdnWith(flags: readonly string[]): ServerSpec {
   return { name: 'livecdn', start: (ports, prof) => startLivecdn(ports, prof, flags) };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
 }
 
 let livecdnEntry: { args: string[]; how: string } | undefined;

@@ -7,7 +7,7 @@
 // The pages are built by scripts/build-player.mjs (`npm run build`) into dist/player/www/. When that
 // directory is missing the handler builds it once on first use (esbuild is a dependency), and when it
 // cannot, answers 503 with the command to run.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
@@ -83,6 +83,14 @@ export function playerPath(rawUrl: string): string[] | null | Error {
   return segments;
 }
 
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHandler {
   const root = resolve(opts.root ?? defaultPlayerRoot);
   const buildIfMissing = opts.buildIfMissing ?? true;
@@ -133,7 +141,7 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
     } catch {
       st = undefined;
     }
-    if (st?.isDirectory() && existsSync(join(file, 'index.html'))) {
+    if (st?.isDirectory() && (await isFile(join(file, 'index.html')))) {
       // /player/sub -> /player/sub/ so that the page's relative URLs resolve
       const q = url.indexOf('?');
       res.writeHead(301, { location: `${PREFIX}/${rel}/${q >= 0 ? url.slice(q) : ''}`, 'cache-control': 'no-cache' });
@@ -198,13 +206,4 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
     else ensureBuilt().then(go, (err: unknown) => sendText(res, 503, `player: ${err instanceof Error ? err.message : String(err)}`));
     return true;
   };
-}
-
-/** True when the built pages exist in `root` (for a start-up log line). */
-export function playerBuilt(root: string = defaultPlayerRoot): boolean {
-  try {
-    return statSync(join(root, 'index.html')).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -6,7 +6,7 @@
 // its viewer count rises. Screenshots go to artifacts/*.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { freePort } from '../edge/nginx.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,21 +17,12 @@ import { publishTestStream } from '../helpers/publish.js';
 import { Edge } from '../../src/edge/edge.js';
 import { Signal } from '../../src/signal/signal.js';
 import { createPlayerHandler } from '../../src/player/serve.js';
-import { buildPlayer, launchBrowser, median, playAndMeasure, saveArtifact, screenshot, waitFor, watchConsole } from './helpers.js';
+import { buildPlayer, launchBrowser, median, playAndMeasure, saveArtifact, screenshot, waitFor, watchConsole, withPage } from './helpers.js';
 import type { Browser, PlayResult } from './helpers.js';
 
 const SECRET = 'player-e2e-secret';
 const APP = 'live';
 const NAME = 'e2e';
-
-/** A free TCP port on 127.0.0.1 (the edge must know its public URL before it registers). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((ok) => s.close(() => ok()));
-  return port;
-}
 
 interface Measured {
   readonly path: string;
@@ -160,10 +151,8 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
   };
 
   const play = async (key: string, pageUrl: string, expectEngine: string, screenshotName: string): Promise<PlayResult> => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    const log = watchConsole(page);
-    try {
+    return withPage(browser, async (page) => {
+      const log = watchConsole(page);
       const r = await playAndMeasure(page, pageUrl, 5, 45_000);
       assert.deepEqual(r.fatalErrors, [], `fatal player errors; console:\n${log.join('\n')}`);
       assert.ok(r.advanced >= 5, `currentTime advanced ${r.advanced} s; console:\n${log.join('\n')}`);
@@ -173,9 +162,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       record(key, pageUrl, r);
       await screenshot(page, screenshotName);
       return r;
-    } finally {
-      await page.close();
-    }
+    });
   };
 
   it('the dashboard lists the stream and its viewer count rises', async () => {
@@ -269,9 +256,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
   });
 
   it('the streamer page creates a stream on the signal and shows a push URL the origin accepts', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(`${signalBase}/player/streamer.html`);
       await page.fill('#name', 'fromthepage');
       await page.click('#create-form button');
@@ -292,9 +277,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       } finally {
         await pub.stop();
       }
-    } finally {
-      await page.close();
-    }
+    });
   });
 
 });

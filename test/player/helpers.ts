@@ -1,4 +1,5 @@
 // Shared by the player's browser tests: Chromium through playwright-core, FFmpeg test sources, polling.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -69,6 +70,17 @@ export async function launchBrowser(): Promise<Browser> {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `fn` on a new page of `browser` (asserted launched) and closes the page afterwards. */
+export async function withPage<T>(browser: Browser | undefined, fn: (page: Page) => Promise<T>): Promise<T> {
+  assert.ok(browser);
+  const page = await browser.newPage();
+  try {
+    return await fn(page);
+  } finally {
+    await page.close();
+  }
 }
 
 /** Collect the page's console errors and uncaught exceptions (printed when a test fails). */

@@ -13,7 +13,7 @@ import express from 'express';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { createPlayerHandler, playerPath } from '../../src/player/serve.js';
-import { buildPlayer, closeServer, launchBrowser, listen, median, playAndMeasure, Procs, saveArtifact, screenshot, stderrTail, TEST_SOURCE_ARGS, waitFor, watchConsole } from './helpers.js';
+import { buildPlayer, closeServer, launchBrowser, listen, median, playAndMeasure, Procs, saveArtifact, screenshot, stderrTail, TEST_SOURCE_ARGS, waitFor, watchConsole, withPage } from './helpers.js';
 import type { Browser } from './helpers.js';
 
 interface Got {
@@ -398,10 +398,8 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
   const latencies: Record<string, { median: number | undefined; samples: number[] }> = {};
 
   it('plays a ?src= HLS URL with hls.js: currentTime advances >= 5 s, no fatal error, latency measured', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    const log = watchConsole(page);
-    try {
+    await withPage(browser, async (page) => {
+      const log = watchConsole(page);
       const r = await playAndMeasure(page, `${base}/player/?src=${encodeURIComponent(`${base}/hls/live.m3u8`)}`);
       assert.ok(r.advanced >= 5, `advanced ${r.advanced} s; console: ${log.join('\n')}`);
       assert.deepEqual(r.fatalErrors, [], `fatal errors; console: ${log.join('\n')}`);
@@ -416,16 +414,12 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       assert.match((await page.textContent('#st-latency')) ?? '', /^\d+\.\d\d s$/);
       assert.match((await page.textContent('#st-engine')) ?? '', /hls\.js \(HLS\)/);
       await screenshot(page, 'player-hls-local.png');
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('plays ?stream= through the control plane by HTTP-FLV with mpegts.js', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    const log = watchConsole(page);
-    try {
+    await withPage(browser, async (page) => {
+      const log = watchConsole(page);
       const r = await playAndMeasure(page, `${base}/player/?stream=live/test&proto=flv`);
       assert.ok(r.advanced >= 5, `advanced ${r.advanced} s; console: ${log.join('\n')}`);
       assert.deepEqual(r.fatalErrors, [], `fatal errors; console: ${log.join('\n')}`);
@@ -438,15 +432,11 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       await saveArtifact('player-latency-local.json', JSON.stringify({ source: 'in-test ffmpeg server', ...latencies }, null, 2) + '\n');
       console.log(`# local latency: HLS median ${latencies.hls?.median?.toFixed(2)} s, FLV median ${med.toFixed(2)} s`);
       await screenshot(page, 'player-flv-local.png');
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('chat: a message sent reaches the room and an error frame is shown', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(`${base}/player/?stream=live/test&proto=hls`);
       await page.waitForSelector('#chat-input:not([disabled])', { timeout: 10_000 });
       assert.equal(await page.textContent('#chat-status'), 'connected');
@@ -457,15 +447,11 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       await page.fill('#chat-input', 'flood');
       await page.press('#chat-input', 'Enter');
       await page.waitForSelector('.chat-error >> text=slow down', { timeout: 5000 });
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('shows a fatal error in the video.js error display and records it', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(`${base}/player/?src=${encodeURIComponent(`${base}/hls/missing.m3u8`)}`);
       await page.waitForSelector('.vjs-error .vjs-error-display', { timeout: 15_000 });
       const text = (await page.textContent('.vjs-error-display')) ?? '';
@@ -473,15 +459,11 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       const errs = await page.evaluate(() => window.__livecdn?.errors.filter((e) => e.fatal).length ?? 0);
       assert.ok(errs >= 1);
       await screenshot(page, 'player-error.png');
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('streamer page creates a stream and shows the OBS settings and the FFmpeg command', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(`${base}/player/streamer.html`);
       await page.fill('#name', 'bad name!');
       await page.click('#create-form button');
@@ -498,9 +480,7 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       await page.waitForSelector('#result button.copy >> text=Copied', { timeout: 3000 });
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'rtmp://127.0.0.1:1935/live');
       await screenshot(page, 'streamer.png');
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it('dashboard lists streams and nodes and the viewer count rises when someone watches', async () => {
@@ -530,9 +510,7 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
   });
 
   it('player picker lists live streams and navigates to one', async () => {
-    assert.ok(browser);
-    const page = await browser.newPage();
-    try {
+    await withPage(browser, async (page) => {
       await page.goto(`${base}/player/`);
       await page.waitForSelector('#live-list a >> text=live/test');
       await page.fill('#pick-input', 'not a stream');
@@ -542,8 +520,6 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       await page.selectOption('#pick-proto', 'flv');
       await Promise.all([page.waitForURL(/stream=live%2Ftest/), page.press('#pick-input', 'Enter')]);
       assert.match(page.url(), /proto=flv/);
-    } finally {
-      await page.close();
-    }
+    });
   });
 });

@@ -198,7 +198,7 @@ class Playback {
   start(): void {
     const source = this.sources[this.index % this.sources.length];
     this.source = source;
-    const url = source ? (this.proto === 'hls' ? source.hls : source.flv) : undefined;
+    const url = this.urlOf(source);
     if (!url) {
       this.fail({ fatal: true, type: 'config', message: `no ${this.proto.toUpperCase()} URL for this stream` });
       return;
@@ -215,6 +215,10 @@ class Playback {
     });
   }
 
+  private urlOf(source: PlaySource | undefined): string | undefined {
+    return source ? (this.proto === 'hls' ? source.hls : source.flv) : undefined;
+  }
+
   private onEngineError(e: EngineError): void {
     if (e.fatal) this.fail(e);
     else record(e, this.engine?.url);
@@ -222,7 +226,7 @@ class Playback {
 
   /** The engine gave up (or could not start): show it, then try the next source after a pause. */
   private fail(e: EngineError): void {
-    record(e, this.engine?.url ?? (this.source ? (this.proto === 'hls' ? this.source.hls : this.source.flv) : undefined));
+    record(e, this.engine?.url ?? this.urlOf(this.source));
     this.stopEngine();
     this.failuresInRow++;
     this.index++;
@@ -308,7 +312,8 @@ async function watch(): Promise<void> {
   const latency = new RingSeries(60);
   const buffer = new RingSeries(60);
   const canvas = byId<HTMLCanvasElement>('chart');
-  const snapshot = (): PlayerStats => {
+  // The one-second tick reads everything but the history; only stats() copies that.
+  const sample = (): Omit<PlayerStats, 'latencyHistory'> => {
     const eng = playback.current;
     const quality = typeof video.getVideoPlaybackQuality === 'function' ? video.getVideoPlaybackQuality() : undefined;
     return {
@@ -326,7 +331,6 @@ async function watch(): Promise<void> {
       totalFrames: quality?.totalVideoFrames,
       width: video.videoWidth,
       height: video.videoHeight,
-      latencyHistory: [...latency.values],
       restarts: playback.restarts,
     };
   };
@@ -340,7 +344,7 @@ async function watch(): Promise<void> {
     time: byId('st-time'),
   };
   const tick = (): void => {
-    const s = snapshot();
+    const s = sample();
     latency.push(s.latency);
     buffer.push(s.buffer);
     fields.engine.textContent = s.engine ? `${s.engine} (${s.proto.toUpperCase()})` : '–';
@@ -357,7 +361,7 @@ async function watch(): Promise<void> {
   };
   setInterval(tick, 1000);
   tick();
-  window.__livecdn = { stats: () => ({ ...snapshot(), latencyHistory: [...latency.values] }), errors, page: 'player' };
+  window.__livecdn = { stats: () => ({ ...sample(), latencyHistory: [...latency.values] }), errors, page: 'player' };
   window.addEventListener('pagehide', () => playback.stop());
 
   // chat
