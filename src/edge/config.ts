@@ -1,7 +1,9 @@
 // Edge configuration: what the CLI (or a test, or `livecdn all`) passes to `new Edge(...)`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import type { NodeLoad } from '../shared/cluster.js';
 import type { Logger } from '../shared/log.js';
+import { Registration, defaultNodeId } from '../shared/registration.js';
 import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
 import type { ShardPosition } from './shard.js';
 import { defaultUpstreamOptions, type UpstreamOptions } from './upstream.js';
@@ -104,5 +106,20 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
   };
 }
 
-export const defaultNodeId = (region: string, port: number): string =>
-  `edge-${region}-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${port}`;
+/** The configured node id, else the stable default edge-{region}-{hostname}-{port}. */
+export const edgeNodeId = (c: ResolvedEdgeConfig, port: number): string => c.nodeId ?? defaultNodeId('edge', c.region, port);
+
+/** Registration of the edge listening on `port` as `id`, when a control plane is configured (not started). */
+export function edgeRegistration(c: ResolvedEdgeConfig, id: string, port: number, load: () => NodeLoad, log: Logger): Registration | undefined {
+  if (!c.signal) return undefined;
+  return new Registration(
+    {
+      signal: c.signal,
+      registration: { id, kind: 'edge', region: c.region, publicUrl: c.publicUrl ?? `http://${hostname()}:${port}`, capacity: c.capacity },
+      load,
+      intervalMs: c.heartbeatMs,
+      ...(c.signalToken ? { token: c.signalToken } : {}),
+    },
+    log.child({ part: 'registration' }),
+  );
+}

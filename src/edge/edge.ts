@@ -3,14 +3,13 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { hostname } from 'node:os';
 import { Hub } from '../origin/hub.js';
 import { reply } from '../origin/http-server.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { verifyPlayToken } from '../shared/token.js';
 import { sendError } from './cache-object.js';
-import { defaultNodeId, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
+import { edgeNodeId, edgeRegistration, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
 import { FlvRelay } from './flv-relay.js';
 import { HlsViewers } from './hls-viewers.js';
 import { HitRatioSampler, hitRatio, type CacheCounts } from './hit-ratio.js';
@@ -18,7 +17,7 @@ import { HttpCache } from './http-cache.js';
 import { LoadSampler } from '../shared/load.js';
 import { EdgeMetrics } from './metrics.js';
 import { classifyPath, type EdgePath } from './paths.js';
-import { Registration } from '../shared/registration.js';
+import type { Registration } from '../shared/registration.js';
 import { ShardRouter } from './shard.js';
 import { UpstreamPool } from './upstream.js';
 import { checkVia } from './via.js';
@@ -102,7 +101,7 @@ export class Edge {
       this.privateServer = priv;
       this.privatePort = (priv.address() as AddressInfo).port;
     }
-    const base = this.config.nodeId ?? defaultNodeId(this.config.region, this.port);
+    const base = edgeNodeId(this.config, this.port);
     // Workers need ids of their own: the owner must not take a sibling's Via entry for its own (a loop).
     this.id = this.config.shard ? `${base}.w${this.config.shard.index}` : base;
     this.cache = new HttpCache(this.router, this.metrics, this.log, {
@@ -117,25 +116,8 @@ export class Edge {
       graceMs: this.config.flvGraceMs,
       idleTimeoutMs: this.config.upstream.idleTimeoutMs,
     });
-    if (this.config.signal) {
-      this.registration = new Registration(
-        {
-          signal: this.config.signal,
-          registration: {
-            id: this.id,
-            kind: 'edge',
-            region: this.config.region,
-            publicUrl: this.config.publicUrl ?? `http://${hostname()}:${this.port}`,
-            capacity: this.config.capacity,
-          },
-          load: () => this.nodeLoad(),
-          intervalMs: this.config.heartbeatMs,
-          ...(this.config.signalToken ? { token: this.config.signalToken } : {}),
-        },
-        this.log.child({ part: 'registration' }),
-      );
-      await this.registration.start();
-    }
+    this.registration = edgeRegistration(this.config, this.id, this.port, () => this.nodeLoad(), this.log);
+    await this.registration?.start();
     this.log.info({ id: this.id, port: this.port, privatePort: this.privatePort, upstreams: this.config.upstreams }, 'edge listening');
     return { httpPort: this.port };
   }
@@ -179,14 +161,15 @@ export class Edge {
   /** Load for heartbeats; egress and CPU are averaged since the previous call. */
   nodeLoad(): NodeLoad {
     const { egressBps, cpu } = this.load.sample();
-    const streams = new Set<string>(this.relay?.status().map((s) => s.stream));
+    // One relay session per stream: the keys are unique already.
+    const streams = this.relay?.status().map((s) => s.stream) ?? [];
     const cacheHitRatio = this.hitRatio.sample();
     return {
       viewers: this.hlsViewers.count() + (this.relay?.viewers() ?? 0),
       publishers: 0,
       egressBps: Math.round(egressBps),
       cpu: Math.round(cpu * 1000) / 1000,
-      streams: [...streams],
+      streams,
       ...(cacheHitRatio !== undefined ? { cacheHitRatio } : {}),
     };
   }

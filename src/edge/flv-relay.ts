@@ -120,7 +120,7 @@ class RelaySession {
     const reader = new FlvReader();
     const body = up.body;
     body.on('data', (chunk: Buffer) => {
-      if (!peer) metrics.upstreamBytes.inc({ kind: 'flv' }, chunk.length);
+      metrics.countUpstreamBytes('flv', chunk.length, peer);
       let packets: MediaPacket[];
       try {
         packets = reader.push(chunk);

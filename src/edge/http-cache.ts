@@ -19,6 +19,8 @@ export interface HttpCacheOptions {
   readonly prefetch: boolean;
 }
 
+const noBytes = (): void => {};
+
 export class HttpCache {
   private readonly lru: ByteLru<CacheObject>;
   private readonly inflight = new Coalescer<CacheObject>();
@@ -26,6 +28,8 @@ export class HttpCache {
   /** Viewer requests (not a sibling worker's) served fresh from the cache, and the others. */
   hits = 0;
   misses = 0;
+  /** Egress of viewer responses; one function for all of them rather than a closure per request. */
+  private readonly countEgress = (n: number): void => this.metrics.egress('hls', n);
 
   constructor(
     private readonly router: ShardRouter,
@@ -49,21 +53,20 @@ export class HttpCache {
    */
   handle(req: IncomingMessage, res: ServerResponse, path: string, kind: CacheKind, hops: readonly string[], internal = false): void {
     const head = req.method === 'HEAD';
-    const onBytes = internal ? (): void => {} : (n: number): void => this.metrics.egress('hls', n);
-    const count = (result: 'hit' | 'miss'): void => {
-      if (internal) return;
-      this.metrics.cacheRequests.inc({ kind, result });
-      if (result === 'hit') this.hits++;
-      else this.misses++;
-    };
+    const onBytes = internal ? noBytes : this.countEgress;
     const cached = this.lru.get(path);
-    const now = Date.now();
-    if (cached?.isFresh(now)) {
-      count('hit');
+    if (cached?.isFresh(Date.now())) {
+      if (!internal) {
+        this.metrics.cacheRequests.inc({ kind, result: 'hit' });
+        this.hits++;
+      }
       cached.serve(res, 'HIT', head, onBytes);
       return;
     }
-    count('miss');
+    if (!internal) {
+      this.metrics.cacheRequests.inc({ kind, result: 'miss' });
+      this.misses++;
+    }
     // The query (a play token) goes upstream with the fetch, for a parent tier that checks it, but the
     // cache key stays the path so tokens never split the cache.
     const url = req.url ?? '';
@@ -95,7 +98,7 @@ export class HttpCache {
           const ttl = freshnessMs(up.status, up.headers, kind, this.opts.freshness);
           obj.setHeaders(up.status, up.headers, upstreamAgeMs(up.headers), ttl);
           up.body.on('data', (chunk: Buffer) => {
-            if (!peer) this.metrics.upstreamBytes.inc({ kind: 'hls' }, chunk.length);
+            this.metrics.countUpstreamBytes('hls', chunk.length, peer);
             obj.push(chunk);
           });
           up.body.once('end', () => {

@@ -116,6 +116,11 @@ export class EdgeMetrics {
     else this.upstreamRequests.inc({ kind, upstream });
   }
 
+  /** Body bytes received for `kind`; a sibling worker's bytes are not upstream traffic and are left out. */
+  countUpstreamBytes(kind: Protocol, bytes: number, peer: boolean): void {
+    if (!peer) this.upstreamBytes.inc({ kind }, bytes);
+  }
+
   egress(protocol: Protocol, bytes: number): void {
     this.egressBytes.inc({ protocol }, bytes);
     this.hlsEgressTotal += bytes;

@@ -7,13 +7,11 @@
 import cluster from 'node:cluster';
 import type { Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
-import { hostname } from 'node:os';
 import type { NodeLoad } from '../shared/cluster.js';
 import type { Logger } from '../shared/log.js';
-import { defaultNodeId, resolveEdgeConfig, type EdgeConfig } from './config.js';
+import { edgeNodeId, edgeRegistration, resolveEdgeConfig, type EdgeConfig } from './config.js';
 import { Edge } from './edge.js';
 import { HitRatioSampler, type CacheCounts } from './hit-ratio.js';
-import { Registration } from '../shared/registration.js';
 
 type Msg =
   | { t: 'edge-ready'; index: number; port: number; privatePort: number }
@@ -73,7 +71,7 @@ async function runWorker(config: EdgeConfig, workers: number, log: Logger): Prom
   send({ t: 'edge-ready', index, port: httpPort, privatePort: edge.peerPort });
   const interval = setInterval(
     () => send({ t: 'edge-load', load: edge.nodeLoad(), cache: edge.cacheCounts() }),
-    resolveEdgeConfig(config).heartbeatMs / 2,
+    edge.config.heartbeatMs / 2,
   );
   interval.unref();
   edge.setMetricsSource(
@@ -186,32 +184,20 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
   });
   for (let i = 0; i < workers; i++) fork(i);
   const port = await ready;
-  const id = resolved.nodeId ?? defaultNodeId(resolved.region, port);
+  const id = edgeNodeId(resolved, port);
   log.info({ workers, port, id }, 'edge workers ready');
 
-  let registration: Registration | undefined;
-  if (resolved.signal) {
-    registration = new Registration(
-      {
-        signal: resolved.signal,
-        registration: {
-          id,
-          kind: 'edge',
-          region: resolved.region,
-          publicUrl: resolved.publicUrl ?? `http://${hostname()}:${port}`,
-          capacity: resolved.capacity,
-        },
-        load: () => {
-          const cacheHitRatio = hitRatio.sample();
-          return { ...sumLoads([...loads.values()]), ...(cacheHitRatio !== undefined ? { cacheHitRatio } : {}) };
-        },
-        intervalMs: resolved.heartbeatMs,
-        ...(resolved.signalToken ? { token: resolved.signalToken } : {}),
-      },
-      log.child({ part: 'registration' }),
-    );
-    await registration.start();
-  }
+  const registration = edgeRegistration(
+    resolved,
+    id,
+    port,
+    () => {
+      const cacheHitRatio = hitRatio.sample();
+      return { ...sumLoads([...loads.values()]), ...(cacheHitRatio !== undefined ? { cacheHitRatio } : {}) };
+    },
+    log,
+  );
+  await registration?.start();
   return {
     httpPort: port,
     stop: async () => {

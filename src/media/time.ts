@@ -11,4 +11,3 @@ export type Ticks90k = number & { readonly [ticksBrand]: '90kHz' };
 export const ms = (n: number): Ms => n as Ms;
 export const ticks90k = (n: number): Ticks90k => n as Ticks90k;
 export const msToTicks90k = (t: Ms): Ticks90k => ticks90k(Math.round(t * 90));
-export const ticks90kToMs = (t: Ticks90k): Ms => ms(t / 90);

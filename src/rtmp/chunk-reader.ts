@@ -25,6 +25,8 @@ export const DEFAULT_CHUNK_SIZE = 128;
 export const MAX_PEER_CHUNK_SIZE = 65536;
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 const MSG_SET_CHUNK_SIZE = 1;
+/** Longest chunk header: 3-byte basic header, 11-byte fmt 0 header, 4-byte extended timestamp. */
+const MAX_HEADER_SIZE = 18;
 const MSG_ABORT = 2;
 
 interface ChunkStream {
@@ -38,7 +40,6 @@ interface ChunkStream {
   length: number;
   typeId: number;
   streamId: number;
-  hasHeader: boolean;
   // message being assembled
   parts: Buffer[];
   received: number;
@@ -74,27 +75,35 @@ export class ChunkReader {
    */
   feed(data: Buffer): RtmpMessage[] {
     const out: RtmpMessage[] = [];
-    let buf = data;
-    if (this.leftover) {
-      buf = Buffer.concat([this.leftover, data]);
-      this.leftover = undefined;
-    }
     let off = 0;
+    if (this.leftover) {
+      // Join the split header with only the bytes that can complete it: the body is then read from
+      // `data` itself, never from a copy of the whole slice.
+      const head = this.leftover;
+      this.leftover = undefined;
+      const joined = Buffer.concat([head, data.subarray(0, MAX_HEADER_SIZE)]);
+      const n = this.parseHeader(joined, 0);
+      if (n === 0) {
+        this.leftover = joined; // still incomplete: `data` was shorter than a header
+        return out;
+      }
+      off = n - head.length;
+    }
     while (true) {
       if (!this.current) {
-        if (off >= buf.length) break;
-        const n = this.parseHeader(buf, off);
+        if (off >= data.length) break;
+        const n = this.parseHeader(data, off);
         if (n === 0) {
-          this.leftover = Buffer.from(buf.subarray(off)); // copy: never pin a large socket buffer
+          this.leftover = Buffer.from(data.subarray(off)); // copy: never pin a large socket buffer
           break;
         }
         off += n;
       }
       const cs = this.current!;
       if (this.bodyRemaining > 0) {
-        if (off >= buf.length) break;
-        const take = Math.min(this.bodyRemaining, buf.length - off);
-        cs.parts.push(buf.subarray(off, off + take));
+        if (off >= data.length) break;
+        const take = Math.min(this.bodyRemaining, data.length - off);
+        cs.parts.push(data.subarray(off, off + take));
         cs.received += take;
         this.buffered += take;
         off += take;
@@ -145,7 +154,6 @@ export class ChunkReader {
         length: 0,
         typeId: 0,
         streamId: 0,
-        hasHeader: false,
         parts: [],
         received: 0,
       };
@@ -182,9 +190,8 @@ export class ChunkReader {
       cs.length = length;
       cs.typeId = typeId;
       cs.streamId = streamId;
-      cs.hasHeader = true;
     } else {
-      if (!cs.hasHeader) throw new RtmpProtocolError('bad-chunk-header', `chunk stream ${csid} has no header yet`);
+      // A stream is only stored after a fmt 0/1 header (a new one starting with fmt 3 throws above).
       if (cs.extended) {
         // Type-3 chunks after an extended timestamp should repeat it (FFmpeg, librtmp, Flash); some
         // encoders do not. Consume the 4 bytes only if they equal the value we have: a payload that

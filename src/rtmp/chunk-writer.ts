@@ -46,10 +46,7 @@ function writeBasicHeader(buf: Buffer, off: number, fmt: number, csid: number): 
  * Chunks one message: a fmt 0 header, then fmt 3 continuation chunks. The timestamp is taken mod 2^32;
  * an extended timestamp is repeated in every fmt 3 chunk, as FFmpeg and librtmp expect.
  */
-export function encodeMessage(
-  msg: { csid: number; timestamp: number; typeId: number; streamId: number; payload: Buffer },
-  chunkSize: number,
-): Buffer {
+export function encodeMessage(msg: OutgoingMessage, chunkSize: number): Buffer {
   if (!(chunkSize >= 1 && chunkSize <= 0x7fffffff)) throw new RangeError(`invalid chunk size ${chunkSize}`);
   const len = msg.payload.length;
   if (len > 0xffffff) throw new RangeError(`message of ${len} bytes does not fit RTMP's 24-bit length`);

@@ -20,6 +20,7 @@ import {
   pingResponse,
   setBufferLength,
   setChunkSize,
+  stripSetDataFrame,
   windowAckSize,
 } from './messages.js';
 
@@ -303,10 +304,8 @@ export class RtmpClient extends EventEmitter {
 
   private data(m: RtmpMessage): void {
     if (!this.onPacket) return;
-    const body = m.typeId === MessageType.DataAmf3 ? m.payload.subarray(1) : m.payload;
+    const rest = stripSetDataFrame(m.typeId, m.payload);
     try {
-      const first = decodeAmf0Value(body, 0);
-      const rest = first.value === '@setDataFrame' ? body.subarray(first.offset) : body;
       if (decodeAmf0Value(rest, 0).value !== 'onMetaData') return;
       this.onPacket({ type: TagType.Script, timestamp: ms(m.timestamp), payload: rest });
     } catch (e) {

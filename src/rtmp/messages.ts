@@ -1,6 +1,6 @@
 // RTMP message types, protocol control and user control messages, and command/data messages
 // (AMF0 types 20/18, AMF3 types 17/15 which start with a 0x00 format byte and continue in AMF0).
-import { decodeAmf0, encodeAmf0, AmfError, type Amf0Value } from '../media/amf/amf0.js';
+import { decodeAmf0, decodeAmf0Value, encodeAmf0, AmfError, type Amf0Value } from '../media/amf/amf0.js';
 import { Csid, type OutgoingMessage } from './chunk-writer.js';
 import { RtmpProtocolError } from './errors.js';
 
@@ -68,9 +68,6 @@ export function userControl(event: number, ...values: number[]): OutgoingMessage
 }
 export const streamBegin = (streamId: number): OutgoingMessage => userControl(UserControlEvent.StreamBegin, streamId);
 export const streamEof = (streamId: number): OutgoingMessage => userControl(UserControlEvent.StreamEOF, streamId);
-export const streamDry = (streamId: number): OutgoingMessage => userControl(UserControlEvent.StreamDry, streamId);
-export const streamIsRecorded = (streamId: number): OutgoingMessage =>
-  userControl(UserControlEvent.StreamIsRecorded, streamId);
 export const setBufferLength = (streamId: number, ms: number): OutgoingMessage =>
   userControl(UserControlEvent.SetBufferLength, streamId, ms);
 export const pingRequest = (time: number): OutgoingMessage => userControl(UserControlEvent.PingRequest, time);
@@ -116,6 +113,21 @@ export function decodeAmfPayload(typeId: number, payload: Buffer): Amf0Value[] {
     return decodeAmf0(body);
   } catch (e) {
     if (e instanceof AmfError) throw new RtmpProtocolError('bad-command', `malformed AMF: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * The AMF0 values of a data message (after an AMF3 type's format byte), without a leading
+ * '@setDataFrame' (which wraps what a publisher wants stored).
+ */
+export function stripSetDataFrame(typeId: number, payload: Buffer): Buffer {
+  const body = typeId === MessageType.DataAmf3 ? payload.subarray(1) : payload;
+  try {
+    const first = decodeAmf0Value(body, 0);
+    return first.value === '@setDataFrame' ? body.subarray(first.offset) : body;
+  } catch (e) {
+    if (e instanceof AmfError) throw new RtmpProtocolError('bad-command', `malformed AMF in data message: ${e.message}`);
     throw e;
   }
 }

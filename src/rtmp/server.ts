@@ -229,7 +229,7 @@ export class RtmpServer {
       this.log.debug({ conn: connectionId, reason }, 'rtmp connection closing');
     });
     const end = (reason: string): void => out.close(reason);
-    const publisherControl: PublisherControl = { close: (reason) => end(reason) };
+    const publisherControl: PublisherControl = { close: end };
     const session: ServerSession = new ServerSession({
       app: this.app,
       connectionId,

@@ -2,7 +2,8 @@
 // control, and the NetConnection/NetStream commands of publishers and players. No I/O and no timers:
 // bytes go out through the host, and the app (origin hub or edge) is reached through RtmpApp.
 import type { Logger } from 'pino';
-import { decodeAmf0Value, encodeAmf0, encodeAmf0EcmaArray, AmfError, type Amf0Value } from '../media/amf/amf0.js';
+import type { Amf0Value } from '../media/amf/amf0.js';
+import { encodeScriptData } from '../media/flv/script.js';
 import { TagType, type MediaPacket } from '../media/packet.js';
 import { ms } from '../media/time.js';
 import { isValidName } from '../shared/names.js';
@@ -27,6 +28,7 @@ import {
   setChunkSize,
   setPeerBandwidth,
   streamBegin,
+  stripSetDataFrame,
   streamEof,
   windowAckSize,
   type Command,
@@ -244,25 +246,14 @@ export class ServerSession {
   private data(msg: RtmpMessage): void {
     if (!this.sink) return;
     const amf3 = msg.typeId === MessageType.DataAmf3;
-    const body = amf3 ? msg.payload.subarray(1) : msg.payload;
-    let first: { value: Amf0Value; offset: number };
-    try {
-      first = decodeAmf0Value(body, 0);
-    } catch (e) {
-      if (e instanceof AmfError) throw new RtmpProtocolError('bad-command', `malformed AMF in data message: ${e.message}`);
-      throw e;
-    }
-    // @setDataFrame wraps what the publisher wants stored: strip it and keep 'onMetaData' + object.
-    const rest = first.value === '@setDataFrame' ? body.subarray(first.offset) : body;
+    // Keep 'onMetaData' + object.
+    const rest = stripSetDataFrame(msg.typeId, msg.payload);
     const values = decodeAmfPayload(MessageType.DataAmf0, rest);
     if (values[0] !== 'onMetaData') return; // onCuePoint, onTextData...: not carried for now
     const obj = values[1];
     // AMF3 bodies are re-encoded so downstream FLV consumers only ever see AMF0.
     const payload = amf3
-        ? Buffer.concat([
-            encodeAmf0('onMetaData'),
-            encodeAmf0EcmaArray(obj !== null && typeof obj === 'object' && !Array.isArray(obj) && !(obj instanceof Date) ? obj : {}),
-          ])
+        ? encodeScriptData('onMetaData', obj !== null && typeof obj === 'object' && !Array.isArray(obj) && !(obj instanceof Date) ? obj : {})
         : rest;
     this.sink.onPacket({ type: TagType.Script, timestamp: ms(msg.timestamp), payload });
   }

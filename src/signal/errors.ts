@@ -21,19 +21,22 @@ interface BodyParserError {
 const isBodyParserError = (e: unknown): e is Error & BodyParserError =>
   e instanceof Error && typeof (e as BodyParserError).type === 'string' && typeof (e as BodyParserError).status === 'number';
 
+/** Status and body for an error thrown by a handler: an ApiError as it says, anything else a logged 500. */
+export function errorReply(err: unknown, log: Logger): { status: number; body: { error: string; message: string } } {
+  if (err instanceof ApiError) return { status: err.status, body: { error: err.code, message: err.message } };
+  log.error({ err }, 'unhandled API error');
+  return { status: 500, body: { error: 'internal', message: 'internal error' } };
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err: unknown, _req, res, _next) => {
-    if (err instanceof ApiError) {
-      res.status(err.status).json({ error: err.code, message: err.message });
-      return;
-    }
     // express.json() errors: malformed JSON, too large, wrong charset.
-    if (isBodyParserError(err)) {
+    if (!(err instanceof ApiError) && isBodyParserError(err)) {
       const code = err.type === 'entity.too.large' ? 'too_large' : err.type === 'entity.parse.failed' ? 'bad_json' : 'bad_request';
       res.status(err.status ?? 400).json({ error: code, message: err.message });
       return;
     }
-    log.error({ err }, 'unhandled API error');
-    res.status(500).json({ error: 'internal', message: 'internal error' });
+    const { status, body } = errorReply(err, log);
+    res.status(status).json(body);
   };
 }

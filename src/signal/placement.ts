@@ -33,6 +33,8 @@ export class ClusterView {
   readonly byRegion = new Map<string, RegionEdges>();
   readonly all: RegionEdges;
   readonly origins: readonly NodeRecord[];
+  /** "app/stream" -> the first origin whose heartbeat lists it: built once here, not per play request. */
+  readonly originOf = new Map<string, NodeRecord>();
 
   constructor(
     readonly nodes: readonly NodeRecord[],
@@ -48,6 +50,7 @@ export class ClusterView {
     for (const [region, list] of groups) this.byRegion.set(region, rings.group(list));
     this.all = rings.group(edges);
     this.origins = nodes.filter((n) => n.kind === 'origin');
+    for (const o of this.origins) for (const key of o.load.streams) if (!this.originOf.has(key)) this.originOf.set(key, o);
   }
 }
 
@@ -176,8 +179,7 @@ export class Placement {
 
   /** The origin that has the stream (by its heartbeat), else the least loaded one. */
   originFor(view: ClusterView, key: string): NodeRecord | undefined {
-    const holding = view.origins.find((o) => o.load.streams.includes(key));
-    return holding ?? this.leastLoadedOrigin(view.origins, false);
+    return view.originOf.get(key) ?? this.leastLoadedOrigin(view.origins, false);
   }
 
   private leastLoadedOrigin(origins: readonly NodeRecord[], needRtmp: boolean): NodeRecord | undefined {

@@ -10,7 +10,7 @@ import { PLAY_ROUTE, createApiRouter, placePlay } from './api.js';
 import type { ApiContext } from './api.js';
 import { ChatHub, defaultChatLimits } from './chat.js';
 import type { ChatLimits } from './chat.js';
-import { ApiError, errorHandler } from './errors.js';
+import { ApiError, errorHandler, errorReply } from './errors.js';
 import { MemoryStore } from './memory-store.js';
 import { SignalMetrics } from './metrics.js';
 import { ClusterView, Placement, RingCache, defaultPlacementOptions } from './placement.js';
@@ -225,11 +225,8 @@ export class Signal {
     placePlay(ctx, m[1] as string, m[2] as string, region).then(
       (body) => send(200, body),
       (err: unknown) => {
-        if (err instanceof ApiError) send(err.status, { error: err.code, message: err.message });
-        else {
-          this.log.error({ err }, 'unhandled API error');
-          send(500, { error: 'internal', message: 'internal error' });
-        }
+        const { status, body } = errorReply(err, this.log);
+        send(status, body);
       },
     );
     return true;

@@ -58,7 +58,7 @@ async function withEdge(
 }
 
 test('100 simultaneous cold requests for one segment make exactly one upstream request', async () => {
-  const up = await startFakeUpstream(hlsHandler({ playlist: [1], segmentDelayMs: 200 }));
+  const up = await startFakeUpstream(hlsHandler({ playlist: [1], segmentDelayMs: 2000 }));
   await withEdge([up], {}, async (base) => {
     const all = await Promise.all(Array.from({ length: 100 }, () => get(`${base}/live/s/7.ts`)));
     assert.equal(up.count('/live/s/7.ts'), 1);

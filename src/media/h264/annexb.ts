@@ -1,7 +1,8 @@
 // Annex B byte stream (ITU-T H.264 Annex B): NALUs separated by 00 00 01 / 00 00 00 01 start codes.
 // This is how H.264 travels in MPEG-TS.
 
-const START_CODE = Buffer.from([0, 0, 0, 1]);
+/** The 4-byte start code put before every NALU (ffmpeg's choice; a 4-byte code is required before SPS/PPS/first NALU of an AU). */
+export const START_CODE: Buffer = Buffer.from([0, 0, 0, 1]);
 
 /** Joins NALUs with 4-byte start codes (ffmpeg's choice; a 4-byte code is required before SPS/PPS/first NALU of an AU). */
 export function toAnnexB(nalus: readonly Buffer[]): Buffer {

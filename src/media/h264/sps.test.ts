@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { H264Error } from './error.js';
+import { escapeRbsp } from './rbsp.js';
 import { parseSps } from './sps.js';
 
 // Real SPS NALUs from x264 via `ffmpeg -f lavfi -i testsrc=size=WxH:rate=R -pix_fmt ... -c:v libx264 -f h264`,
@@ -85,17 +86,7 @@ class BitWriter {
     const raw = Buffer.alloc(b.length / 8);
     b.forEach((bit, i) => (raw[i >> 3] = (raw[i >> 3] ?? 0) | (bit << (7 - (i & 7)))));
     // Emulation prevention, as an encoder would apply it.
-    const out: number[] = [];
-    let zeros = 0;
-    for (const byte of raw) {
-      if (zeros >= 2 && byte <= 3) {
-        out.push(3);
-        zeros = 0;
-      }
-      out.push(byte);
-      zeros = byte === 0 ? zeros + 1 : 0;
-    }
-    return Buffer.from(out);
+    return escapeRbsp(raw);
   }
 }
 

@@ -14,6 +14,7 @@ import type { AudioTagHeader, VideoTagHeader } from '../flv/tag-header.js';
 import { H264Error } from '../h264/error.js';
 import { parseAvcConfig } from '../h264/avc-config.js';
 import type { AvcConfig } from '../h264/avc-config.js';
+import { START_CODE } from '../h264/annexb.js';
 import { splitAvcc } from '../h264/avcc.js';
 import { AUD_NALU, NalType, nalType } from '../h264/nal.js';
 import { parseSps } from '../h264/sps.js';
@@ -81,8 +82,6 @@ const isInputError = (e: unknown): boolean =>
 
 const DEFAULT_FRAME_MS = 1000 / 30;
 
-/** The 4-byte Annex B start code put before every NAL unit (as ffmpeg does; h264/annexb.ts joins the same way). */
-const START_CODE = Buffer.from([0, 0, 0, 1]);
 /** Output memory of the first segment; later ones size it from the previous segment. */
 const FIRST_SLAB_BYTES = 256 * 1024;
 /** Headroom over the previous segment's size, so that a segment usually fits in one slab. */

@@ -1,5 +1,6 @@
 // Splits PES packets and PSI sections into 188-byte transport packets (ISO 13818-1 2.4.3.2/2.4.3.4/2.4.3.5).
 import { TsError } from './error.js';
+import { wrap33 } from './pes.js';
 import { heapAlloc } from './slab.js';
 import type { TsAlloc } from './slab.js';
 
@@ -41,7 +42,7 @@ function writeHeader(b: Buffer, at: number, pid: number, pusi: boolean, afc: num
 
 // program_clock_reference_base (33 bits), 6 reserved bits, extension 0 (ISO 13818-1 2.4.3.5).
 function writePcr(b: Buffer, at: number, pcr: number): void {
-  const v = ((Math.round(pcr) % 2 ** 33) + 2 ** 33) % 2 ** 33;
+  const v = wrap33(pcr);
   b[at] = Math.floor(v / 2 ** 25) & 0xff;
   b[at + 1] = Math.floor(v / 2 ** 17) & 0xff;
   b[at + 2] = Math.floor(v / 2 ** 9) & 0xff;
