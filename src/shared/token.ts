@@ -24,10 +24,10 @@ const PUBLISH_DOMAIN = 'livecdn-publish-v1';
 const PLAY_DOMAIN = 'livecdn-play-v1';
 const TOKEN_PATTERN = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
-const mac = (domain: string, app: string, stream: string, expSec: number, secret: string): Buffer =>
+const mac = (domain: string, app: string, stream: string, expSec: number, secret: string | Buffer): Buffer =>
   createHmac('sha256', secret).update(`${domain}\n${app}/${stream}/${expSec}`, 'utf8').digest();
 
-function sign(domain: string, { app, stream, expSec }: TokenClaims, secret: string): string {
+function sign(domain: string, { app, stream, expSec }: TokenClaims, secret: string | Buffer): string {
   if (!Number.isSafeInteger(expSec) || expSec < 0 || expSec > 999_999_999_999) {
     throw new RangeError(`expSec must be a non-negative integer of at most 12 digits, got ${expSec}`);
   }
@@ -39,7 +39,7 @@ function verify(
   domain: string,
   token: string | undefined,
   { app, stream }: TokenSubject,
-  secret: string,
+  secret: string | Buffer,
   nowSec: number,
 ): TokenCheck {
   if (token === undefined || token === '') return { ok: false, reason: 'missing' };
@@ -58,21 +58,21 @@ function verify(
 const now = (): number => Math.floor(Date.now() / 1000);
 
 /** Token that allows publishing app/stream until expSec. */
-export const signPublishToken = (claims: TokenClaims, secret: string): string => sign(PUBLISH_DOMAIN, claims, secret);
+export const signPublishToken = (claims: TokenClaims, secret: string | Buffer): string => sign(PUBLISH_DOMAIN, claims, secret);
 
 export const verifyPublishToken = (
   token: string | undefined,
   subject: TokenSubject,
-  secret: string,
+  secret: string | Buffer,
   nowSec: number = now(),
 ): TokenCheck => verify(PUBLISH_DOMAIN, token, subject, secret, nowSec);
 
 /** Token that allows playing app/stream until expSec (checked by edges when play tokens are on). */
-export const signPlayToken = (claims: TokenClaims, secret: string): string => sign(PLAY_DOMAIN, claims, secret);
+export const signPlayToken = (claims: TokenClaims, secret: string | Buffer): string => sign(PLAY_DOMAIN, claims, secret);
 
 export const verifyPlayToken = (
   token: string | undefined,
   subject: TokenSubject,
-  secret: string,
+  secret: string | Buffer,
   nowSec: number = now(),
 ): TokenCheck => verify(PLAY_DOMAIN, token, subject, secret, nowSec);
