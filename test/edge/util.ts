@@ -1,9 +1,10 @@
 // Small helpers for the edge tests: a counting upstream, a plain GET, and the edge CLI in a child process.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from './nginx.js';
+import { startCli } from '../helpers/cli-process.js';
+import type { CliProcess } from '../helpers/cli-process.js';
 
 export interface FakeUpstream {
   readonly url: string;
@@ -79,44 +80,13 @@ export function bytes(n: number, seed: number): Buffer {
   return b;
 }
 
-export interface CliEdge {
+export interface CliEdge extends CliProcess {
   readonly base: string;
-  readonly child: ChildProcessWithoutNullStreams;
-  /** Resolves with the exit code. */
-  readonly exited: Promise<number | null>;
-  stderr(): string;
-  /** SIGKILL if still running. */
-  kill(): void;
-  /** SIGTERM (the primary stops its workers), SIGKILL after 10 s; resolves once it exited. */
-  stop(): Promise<void>;
 }
 
 /** `livecdn edge ARGS --http-port P --host 127.0.0.1` in a child process, as an operator runs it. */
 export async function startCliEdge(args: readonly string[], env: Record<string, string> = {}): Promise<CliEdge> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'edge', ...args, '--http-port', String(port), '--host', '127.0.0.1'], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-  });
-  child.stdin.end();
-  child.stdout.resume();
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const running = (): boolean => child.exitCode === null && child.signalCode === null;
-  return {
-    base: `http://127.0.0.1:${port}`,
-    child,
-    exited,
-    stderr: () => stderr,
-    kill: () => {
-      if (running()) child.kill('SIGKILL');
-    },
-    stop: async () => {
-      if (!running()) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  const proc = startCli('edge', [...args, '--http-port', String(port), '--host', '127.0.0.1'], env);
+  return { ...proc, base: `http://127.0.0.1:${port}` };
 }
