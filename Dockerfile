@@ -21,4 +21,4 @@ USER node
 # RTMP, HTTP (origin and edge), control plane
 EXPOSE 1935 8080 8090
 ENTRYPOINT ["node","dist/cli/main.js"]
-CMD ["all"]
+CMD ["all", "--host", "0.0.0.0"]

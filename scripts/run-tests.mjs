@@ -1,4 +1,4 @@
-// Runs every *.test.ts under the given folders (default: src and test) with node's test runner via tsx.
+// Runs every *.test.ts under the given folders (default: src, test and fuzz) with node's test runner via tsx.
 // Node 20's --test does not expand globs itself, so the files are listed here.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ const walk = (dir) =>
     if (name === 'node_modules' || name === 'dist') return [];
     return statSync(p).isDirectory() ? walk(p) : p.endsWith('.test.ts') ? [p] : [];
   });
-const files = (roots.length ? roots : ['src', 'test']).flatMap((r) => (statSync(r).isDirectory() ? walk(r) : [r])).sort();
+const files = (roots.length ? roots : ['src', 'test', 'fuzz']).flatMap((r) => (statSync(r).isDirectory() ? walk(r) : [r])).sort();
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);

@@ -130,15 +130,24 @@ describe('docker-compose.yml', () => {
       assert.equal(a.get('--signal'), `http://signal:${String(signalPort)}`, `${e} registers with the signal service`);
       assert.ok(services[e]?.depends_on?.origin, `${e} starts after the origin`);
     }
-    // the origin does not register itself (yet): the signal hands out the origin it is told about
+    // the origin does not register itself: the signal hands encoders the origin it is told about (the host's
+    // published RTMP port), and kicks it (revocation) at the origin service, inside the compose network:
+    // `localhost` in the signal's container would be the signal itself
     assert.equal(signal.get('--origin-rtmp'), `rtmp://localhost:${String(origin.get('--rtmp-port'))}`);
-    assert.equal(signal.get('--origin-http'), `http://localhost:${String(originHttp)}`);
+    assert.equal(signal.get('--origin-http'), `http://origin:${String(originHttp)}`);
+    // the origin asks the signal before each publish, so that a revoked token stays refused after the kick
+    assert.equal(origin.get('--on-publish'), `http://signal:${String(signalPort)}/api/hooks/on_publish`);
+    assert.equal(origin.get('--on-done'), `http://signal:${String(signalPort)}/api/hooks/on_done`);
     const redisUrl = signal.get('--redis');
     assert.equal(redisUrl, 'redis://redis:6379');
     assert.equal(services.signal?.depends_on?.redis?.condition, 'service_healthy');
-    // secrets come from the environment (not visible in `ps`), and origin and signal share one
-    assert.equal(services.origin?.environment?.LIVECDN_SECRET, services.signal?.environment?.LIVECDN_SECRET);
-    assert.match(services.signal?.environment?.LIVECDN_SECRET ?? '', /^\$\{LIVECDN_SECRET:-.{8,}\}$/);
+    // the secret comes from the environment (not visible in `ps`), one for every livecdn service (edges sign
+    // their registration with it), and there is no default: compose refuses to start without it (${VAR:?…})
+    for (const [name, svc] of livecdnServices) {
+      assert.equal(svc.environment?.LIVECDN_SECRET, services.signal?.environment?.LIVECDN_SECRET, `${name} has the cluster secret`);
+    }
+    assert.match(services.signal?.environment?.LIVECDN_SECRET ?? '', /^\$\{LIVECDN_SECRET:\?[^}]+\}$/);
+    assert.doesNotMatch(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), /LIVECDN_SECRET:-|--secret\b|--insecure/, 'no default secret, no secret on a command line, no --insecure');
   });
 
   it('publishes each container port the service listens on, with no host port used twice', () => {

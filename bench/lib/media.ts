@@ -24,13 +24,21 @@ const FFMPEG_ARGS = [
 ];
 
 /** Returns the path of the cached test FLV, generating it with ffmpeg on first use. */
-export async function ensureTestMedia(): Promise<string> {
+export function ensureTestMedia(): Promise<string> {
+  return ensureEncodedMedia('bench-720p30-v1.flv', FFMPEG_ARGS);
+}
+
+/**
+ * Returns the path of `.bench-tmp/{fileName}`, encoding it first with `ffmpegArgs` (inputs, codecs and
+ * the output format; the output file is appended) when it is not there yet.
+ */
+export async function ensureEncodedMedia(fileName: string, ffmpegArgs: readonly string[]): Promise<string> {
   mkdirSync(CACHE_DIR, { recursive: true });
-  const file = join(CACHE_DIR, 'bench-720p30-v1.flv');
-  if (existsSync(file) && statSync(file).size > 1_000_000) return file;
+  const file = join(CACHE_DIR, fileName);
+  if (existsSync(file) && statSync(file).size > 100_000) return file;
   const tmp = file + '.part';
   await new Promise<void>((done, fail) => {
-    const p = spawn('ffmpeg', [...FFMPEG_ARGS, tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const p = spawn('ffmpeg', [...ffmpegArgs, tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('error', fail);
     p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`ffmpeg exited with ${code}`))));
   });

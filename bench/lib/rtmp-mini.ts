@@ -3,7 +3,7 @@
 // shared by livecdn's server and client cannot hide in the figures, and it runs against any server.
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { decodeAmf0, encodeAmf0 } from '../../src/media/amf/amf0.js';
+import { decodeAmf0, encodeAmf0, isAmfObject } from '../../src/media/amf/amf0.js';
 import type { Amf0Value } from '../../src/media/amf/amf0.js';
 
 type Amf0Object = { [key: string]: Amf0Value };
@@ -401,7 +401,7 @@ export class MiniRtmpClient {
           }
         } else if (name === 'onStatus') {
           const info = v[3];
-          const code = info && typeof info === 'object' && !Array.isArray(info) && !(info instanceof Date) ? info['code'] : undefined;
+          const code = isAmfObject(info) ? info['code'] : undefined;
           const w = this.statusWaiter;
           this.statusWaiter = undefined;
           w?.ok(typeof code === 'string' ? code : '');

@@ -119,11 +119,14 @@ async function startLivecdn(ports: Ports, cpuProfDir: string | undefined, flags:
   const extra: string[] = [];
   // 1000 RTMP viewers + probes + publisher exceed the default RTMP connection limit of 1000.
   if (/--max-connections\b/.test(livecdnHelp)) extra.push('--max-connections', '10000');
+  // ...and all come from loopback, one address.
+  if (/--max-connections-per-ip\b/.test(livecdnHelp)) extra.push('--max-connections-per-ip', '10000');
   const prof = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
   return startPinned({
     name: 'livecdn',
     command: process.execPath,
-    args: [...prof, ...cmd.args, 'origin', '--rtmp-port', String(ports.rtmp), '--http-port', String(ports.http), ...extra, ...flags],
+    // Loopback: an origin bound to every address needs the cluster secret (or --insecure).
+    args: [...prof, ...cmd.args, 'origin', '--host', '127.0.0.1', '--rtmp-port', String(ports.rtmp), '--http-port', String(ports.http), ...extra, ...flags],
     core: SERVER_CORE,
     nice: NICE,
     logFile: join(TMP, 'livecdn.log'),

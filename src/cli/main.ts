@@ -5,6 +5,7 @@ import { registerOrigin } from './commands/origin.js';
 import { registerEdge } from './commands/edge.js';
 import { registerSignal } from './commands/signal.js';
 import { registerAll } from './commands/all.js';
+import { registerKeys } from './commands/keys.js';
 import { OptionsError } from './options.js';
 
 const program = new Command('livecdn').description('live streaming CDN: origin, edge, signal').showHelpAfterError();
@@ -12,6 +13,7 @@ registerOrigin(program);
 registerEdge(program);
 registerSignal(program);
 registerAll(program);
+registerKeys(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof OptionsError) {

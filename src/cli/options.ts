@@ -75,8 +75,7 @@ export interface RegistrationFlags {
 /** The flags of registration with the control plane, shared by `edge` and `origin`. */
 export function addRegistrationOptions(cmd: Command, f: RegistrationFlags): Command {
   return cmd
-    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090')
-    .option('--signal-token <token>', 'bearer token for the control plane')
+    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090 (requests are signed with the cluster secret)')
     .option('--public-url <url>', f.publicUrl)
     .option('--region <name>', 'region reported to the control plane', 'default')
     .option('--node-id <id>', `node id for registration${f.nodeIdNote ?? ''} (default ${f.kind}-REGION-HOST-PORT)`)

@@ -16,6 +16,9 @@ interface Reader {
   onFail(): void;
 }
 
+/** The body one viewer gets from the shared one (e.g. a playlist with the viewer's play token). */
+export type BodyRewrite = (body: Buffer) => Buffer;
+
 export type ObjectState = 'pending' | 'streaming' | 'complete' | 'failed';
 
 export class CacheObject implements Sized {
@@ -117,21 +120,35 @@ export class CacheObject implements Sized {
    * a slow viewer: the chunks are shared buffers already held by the object, so queueing them costs
    * references, not copies, and the object is bounded by its own size.
    */
-  serve(res: ServerResponse, cache: 'HIT' | 'MISS', head: boolean, onBytes: (n: number) => void): void {
+  serve(res: ServerResponse, cache: 'HIT' | 'MISS', head: boolean, onBytes: (n: number) => void, rewrite?: BodyRewrite): void {
     const now = Date.now();
     if (this.state === 'complete') {
-      res.writeHead(this.status, this.responseHeaders(cache, now));
+      const body = rewrite && this.status === 200 ? rewrite(this.body) : this.body;
+      const headers = this.responseHeaders(cache, now);
+      headers['content-length'] = body.length;
+      res.writeHead(this.status, headers);
       if (head) {
         res.end();
         return;
       }
-      const body = this.body;
       onBytes(body.length);
       res.end(body);
       return;
     }
     if (this.state === 'failed') {
       sendError(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
+      return;
+    }
+    if (rewrite) {
+      // A body to rewrite (a playlist: small) is sent whole once it is complete.
+      const waiter: Reader = {
+        onHeaders: () => undefined,
+        onData: () => undefined,
+        onEnd: () => this.serve(res, cache, head, onBytes, rewrite),
+        onFail: () => this.serve(res, cache, head, onBytes, rewrite),
+      };
+      this.readers.add(waiter);
+      res.once('close', () => this.readers.delete(waiter));
       return;
     }
     const reader: Reader = {

@@ -2,6 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { NodeLoad } from '../shared/cluster.js';
+import type { HttpLimits } from '../origin/http-server.js';
+import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { Registration, defaultNodeId } from '../shared/registration.js';
 import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
@@ -25,8 +27,6 @@ export interface EdgeConfig {
   readonly publicUrl?: string;
   /** Control plane base URL: register, heartbeat, deregister. */
   readonly signal?: string;
-  /** Bearer token for the control plane's write routes. */
-  readonly signalToken?: string;
   /** HLS cache budget in bytes (default 512 MiB). */
   readonly cacheBytes?: number;
   /** Prefetch new segments listed by refreshed playlists (default true). */
@@ -46,8 +46,20 @@ export interface EdgeConfig {
   readonly logger?: Logger;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   readonly defaultMetrics?: boolean;
-  /** When set, top-level playlists and FLV need a valid `?token=` play token (shared/token.ts). */
-  readonly playSecret?: string;
+  /** The cluster's keys (shared/keys.ts); the edge uses keys.play to verify play tokens. */
+  readonly keys?: ClusterKeys | undefined;
+  /** Every playlist, segment and FLV request needs a valid `?token=` play token (needs keys). */
+  readonly playTokens?: boolean;
+  /**
+   * on_play hook (POSTed JSON as on the origin, non-2xx refuses): asked for every FLV viewer, and per
+   * client address + stream for HLS (cached). Without it the edge asks nothing; the origin's hook is
+   * asked only by the edge's own upstream requests.
+   */
+  readonly onPlay?: string | undefined;
+  /** Hook timeout, ms (default 2000). */
+  readonly hookTimeoutMs?: number;
+  /** Timeouts and caps of the HTTP listeners (defaults: DEFAULT_HTTP_LIMITS in origin/http-server.ts). */
+  readonly httpLimits?: Partial<HttpLimits>;
   /** This process's slot among the workers of one edge (set by workers.ts): ownership by hash. */
   readonly shard?: ShardPosition;
 }
@@ -60,7 +72,6 @@ export interface ResolvedEdgeConfig {
   readonly nodeId: string | undefined;
   readonly publicUrl: string | undefined;
   readonly signal: string | undefined;
-  readonly signalToken: string | undefined;
   readonly cacheBytes: number;
   readonly prefetch: boolean;
   readonly maxHops: number;
@@ -72,11 +83,18 @@ export interface ResolvedEdgeConfig {
   readonly heartbeatMs: number;
   readonly fallback: FallbackHandler | undefined;
   readonly defaultMetrics: boolean;
-  readonly playSecret: string | undefined;
+  /** The play token key when play tokens are on, else undefined (nothing is checked). */
+  readonly playKey: Buffer | undefined;
+  /** Signs registration and heartbeats to the signal (keys.node); undefined in an --insecure cluster. */
+  readonly nodeKey: Buffer | undefined;
+  readonly onPlay: string | undefined;
+  readonly hookTimeoutMs: number;
+  readonly httpLimits: Partial<HttpLimits>;
   readonly shard: ShardPosition | undefined;
 }
 
 export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
+  if (c.playTokens && !c.keys) throw new Error('edge: play tokens need the cluster keys (a secret)');
   if (c.upstreams.length === 0) throw new Error('edge: at least one upstream URL is required');
   for (const u of c.upstreams) {
     if (!/^https?:\/\//.test(u)) throw new Error(`edge: upstream must be an http(s) URL: ${u}`);
@@ -89,7 +107,6 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
     nodeId: c.nodeId,
     publicUrl: c.publicUrl,
     signal: c.signal?.replace(/\/+$/, ''),
-    signalToken: c.signalToken,
     cacheBytes: c.cacheBytes ?? 512 * 1024 * 1024,
     prefetch: c.prefetch ?? true,
     maxHops: c.maxHops ?? 8,
@@ -101,10 +118,16 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
     heartbeatMs: c.heartbeatMs ?? 5000,
     fallback: c.fallback,
     defaultMetrics: c.defaultMetrics ?? true,
-    playSecret: c.playSecret === '' ? undefined : c.playSecret,
+    playKey: playKey(c),
+    onPlay: c.onPlay === '' ? undefined : c.onPlay,
+    hookTimeoutMs: c.hookTimeoutMs ?? 2000,
+    httpLimits: c.httpLimits ?? {},
+    nodeKey: c.keys?.node,
     shard: c.shard,
   };
 }
+
+const playKey = (c: EdgeConfig): Buffer | undefined => (c.playTokens && c.keys ? c.keys.play : undefined);
 
 /** The configured node id, else the stable default edge-{region}-{hostname}-{port}. */
 export const edgeNodeId = (c: ResolvedEdgeConfig, port: number): string => c.nodeId ?? defaultNodeId('edge', c.region, port);
@@ -118,7 +141,8 @@ export function edgeRegistration(c: ResolvedEdgeConfig, id: string, port: number
       registration: { id, kind: 'edge', region: c.region, publicUrl: c.publicUrl ?? `http://${hostname()}:${port}`, capacity: c.capacity },
       load,
       intervalMs: c.heartbeatMs,
-      ...(c.signalToken ? { token: c.signalToken } : {}),
+      // Signed with the node key: the signal authenticates the edge, and no secret is sent.
+      key: c.nodeKey,
     },
     log.child({ part: 'registration' }),
   );

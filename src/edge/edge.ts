@@ -1,19 +1,22 @@
 // One edge node: plain node:http in front of the HLS cache and the HTTP-FLV relay, plus /metrics,
 // /api/edge and registration with the control plane.
-import http from 'node:http';
+import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hub } from '../origin/hub.js';
-import { reply } from '../origin/http-server.js';
+import { createHttpServer, reply, type HttpLimits } from '../origin/http-server.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { verifyPlayToken } from '../shared/token.js';
+import { Hooks } from '../origin/hooks.js';
+import { newClientId } from '../origin/names.js';
+import { PlayDecisions, playTokenOf, playTokenRefusal, withPlayToken } from '../origin/play-auth.js';
 import { sendError } from './cache-object.js';
 import { edgeNodeId, edgeRegistration, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
 import { FlvRelay } from './flv-relay.js';
 import { HlsViewers } from './hls-viewers.js';
 import { HitRatioSampler, hitRatio, type CacheCounts } from './hit-ratio.js';
 import { HttpCache } from './http-cache.js';
+import { PlaylistContinuity } from './playlist-continuity.js';
 import { LoadSampler } from '../shared/load.js';
 import { EdgeMetrics } from './metrics.js';
 import { classifyPath, type EdgePath } from './paths.js';
@@ -54,6 +57,9 @@ export class Edge {
   private readonly pool: UpstreamPool;
   private readonly router: ShardRouter;
   private readonly hlsViewers = new HlsViewers();
+  private readonly continuity = new PlaylistContinuity();
+  private readonly hooks: Hooks;
+  private readonly decisions: PlayDecisions;
   private readonly load: LoadSampler;
   private readonly hitRatio: HitRatioSampler;
   private server: http.Server | undefined;
@@ -73,6 +79,8 @@ export class Edge {
     this.pool = new UpstreamPool(this.config.upstreams, this.config.upstream, this.log);
     this.router = new ShardRouter(this.pool, this.config.shard, this.config.upstream, this.log);
     this.hub = new Hub({ logger: this.log.child({ part: 'hub' }) });
+    this.hooks = new Hooks({ onPlay: this.config.onPlay }, this.log.child({ part: 'hooks' }), this.config.hookTimeoutMs);
+    this.decisions = new PlayDecisions(this.hooks);
     this.metrics.hlsViewers = () => this.hlsViewers.count();
     this.metrics.flvStats = () => ({
       bytesOut: Math.max(0, this.hub.totals.bytesOut - (this.relay?.peerBytes() ?? 0)),
@@ -92,12 +100,12 @@ export class Edge {
   }
 
   async start(): Promise<{ httpPort: number }> {
-    const server = await listen((req, res) => this.route(req, res, false), { port: this.config.httpPort, host: this.config.host });
+    const server = await listen((req, res) => this.route(req, res, false), { port: this.config.httpPort, host: this.config.host }, this.config.httpLimits);
     this.server = server;
     this.port = (server.address() as AddressInfo).port;
     if (this.config.shard) {
       // Exclusive: under node:cluster a plain listen would share one port among all workers.
-      const priv = await listen((req, res) => this.route(req, res, true), { port: 0, host: '127.0.0.1', exclusive: true });
+      const priv = await listen((req, res) => this.route(req, res, true), { port: 0, host: '127.0.0.1', exclusive: true }, this.config.httpLimits);
       this.privateServer = priv;
       this.privatePort = (priv.address() as AddressInfo).port;
     }
@@ -110,7 +118,7 @@ export class Edge {
       freshness: this.config.freshness,
       prefetch: this.config.prefetch,
     });
-    this.relay = new FlvRelay(this.hub, this.router, this.metrics, this.log.child({ part: 'flv-relay' }), {
+    this.relay = new FlvRelay(this.hub, this.router, this.hooks, this.metrics, this.log.child({ part: 'flv-relay' }), {
       nodeId: this.id,
       lingerMs: this.config.flvLingerMs,
       graceMs: this.config.flvGraceMs,
@@ -243,25 +251,52 @@ export class Edge {
       sendError(res, 508, via.reason);
       return;
     }
-    if (this.config.playSecret && needsPlayToken(p)) {
-      const token = new URLSearchParams(url.slice(pathname.length)).get('token') ?? undefined;
-      const check = verifyPlayToken(token, p, this.config.playSecret);
-      if (!check.ok) {
-        reply(res, 403, { error: 'forbidden', message: `play token ${check.reason} for ${p.app}/${p.stream}` });
-        return;
-      }
-    }
-    if (p.kind === 'flv') {
-      this.relay?.handle(req, res, p.app, p.stream, via.hops, internal).catch((err: unknown) => {
-        this.log.error({ err: String(err), path: pathname }, 'flv relay failed');
-        sendError(res, 500, 'internal error');
-      });
+    void this.serveMedia(req, res, p, url.slice(pathname.length), via.hops, internal).catch((err: unknown) => {
+      this.log.error({ err: String(err), path: pathname }, 'media request failed');
+      sendError(res, 500, 'internal error');
+    });
+  }
+
+  /**
+   * What the edge enforces on every media request: the play token (when play tokens are on) on every
+   * playlist, segment and FLV request, sibling workers' included; the on_play hook (when the edge has one)
+   * for every FLV viewer that joins, open relay or not, and per client address + stream for HLS.
+   */
+  private async serveMedia(
+    req: IncomingMessage,
+    res: ServerResponse,
+    p: Extract<EdgePath, { path: string }>,
+    search: string,
+    hops: readonly string[],
+    internal: boolean,
+  ): Promise<void> {
+    const params = new URLSearchParams(search);
+    const refused = playTokenRefusal(this.config.playKey, p.app, p.stream, params);
+    if (refused) {
+      reply(res, 403, { error: 'forbidden', message: `${refused} (${p.app}/${p.stream})` });
       return;
     }
-    if (p.kind === 'playlist' && !internal) {
-      this.hlsViewers.touch(`${req.socket.remoteAddress ?? ''} ${req.headers['user-agent'] ?? ''}`);
+    if (p.kind === 'flv') {
+      // The relay's FLV handler asks on_play for each viewer.
+      await this.relay?.handle(req, res, p.app, p.stream, hops, internal);
+      return;
     }
-    this.cache?.handle(req, res, p.path, p.kind, via.hops, internal);
+    // Sibling workers were asked about where the viewer arrived.
+    if (!internal) {
+      const event = { app: p.app, stream: p.stream, query: Object.fromEntries(params), remoteAddress: req.socket.remoteAddress ?? '', clientId: newClientId('hls') };
+      const answer = await this.decisions.allow(event, 'hls');
+      if (!answer.ok) {
+        reply(res, 403, { error: 'forbidden', message: answer.reason });
+        return;
+      }
+      if (p.kind === 'playlist') this.hlsViewers.touch(req.socket.remoteAddress ?? '');
+    }
+    // Playlists list their URIs with this viewer's token (or none): a playlist cached from another
+    // viewer's fetch never hands out that viewer's token.
+    const token = p.kind === 'playlist' ? playTokenOf(params) : undefined;
+    // A restarted upstream starts its playlist over: viewers keep one continuous playlist (playlist-continuity.ts).
+    const rewrite = p.kind === 'playlist' ? (body: Buffer): Buffer => playlistForViewer(this.continuity.apply(p.path, body), token) : undefined;
+    this.cache?.handle(req, res, p.path, p.kind, hops, internal, rewrite);
   }
 
   /** With --workers, /metrics in any worker answers with all workers' metrics summed (see workers.ts). */
@@ -290,17 +325,18 @@ export class Edge {
   }
 }
 
-/**
- * Play tokens guard the entry points a player is given: the FLV URL and the stream's own playlist.
- * Segments and nested playlists, referenced relatively from it without the query, go unchecked.
- */
-function needsPlayToken(p: Extract<EdgePath, { path: string }>): boolean {
-  return p.kind === 'flv' || (p.kind === 'playlist' && p.path.split('/').length === 3);
+/** The cached playlist as this viewer gets it: its URIs with the viewer's token, or with no token. */
+function playlistForViewer(body: Buffer, token: string | undefined): Buffer {
+  if (token === undefined && !body.includes('token=')) return body;
+  return Buffer.from(withPlayToken(body.toString('utf8'), token), 'utf8');
 }
 
-function listen(handler: http.RequestListener, options: { port: number; host: string; exclusive?: boolean }): Promise<http.Server> {
-  const server = http.createServer(handler);
-  server.keepAliveTimeout = 30_000;
+function listen(
+  handler: http.RequestListener,
+  options: { port: number; host: string; exclusive?: boolean },
+  limits: Partial<HttpLimits>,
+): Promise<http.Server> {
+  const server = createHttpServer(handler, limits);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options, () => {

@@ -76,7 +76,15 @@ class RelaySession {
     return `${this.app}/${this.stream}`;
   }
 
-  private async connect(hops: readonly string[]): Promise<ConnectResult> {
+  /** Never rejects: a failure of any kind is a failed attempt, retried or answered like the others. */
+  private connect(hops: readonly string[]): Promise<ConnectResult> {
+    return this.attempt(hops).catch((err: unknown) => {
+      this.relay.log.error({ stream: this.key, err: String(err) }, 'flv relay connect failed');
+      return { ok: false, status: 502, message: 'relay failed' };
+    });
+  }
+
+  private async attempt(hops: readonly string[]): Promise<ConnectResult> {
     const { metrics, log, opts } = this.relay;
     // Routed on every connect: after a sibling's restart the owner's port has changed.
     const { pool, peer } = this.relay.router.route(this.key);
@@ -129,7 +137,13 @@ class RelaySession {
         body.destroy();
         return;
       }
-      for (const p of packets) this.forward(p);
+      // A throw in this listener would end the process: a packet the hub cannot take ends this relay only.
+      try {
+        for (const p of packets) this.forward(p);
+      } catch (err) {
+        log.error({ stream: this.key, err: String(err) }, 'flv relay forward failed');
+        this.close('forward failed');
+      }
     });
     let clean = false;
     body.once('end', () => (clean = true));
@@ -140,7 +154,7 @@ class RelaySession {
       // A clean end means the stream ended upstream (the publisher left): not the upstream's fault.
       if (!clean) pool.markDown(up.upstream, 'flv connection dropped');
       log.warn({ stream: this.key, upstream: up.upstream, clean }, 'flv upstream dropped; reconnecting');
-      this.scheduleReconnect();
+      this.reconnectLater();
     });
     return { ok: true };
   }
@@ -165,6 +179,16 @@ class RelaySession {
     pub.push(p);
   }
 
+  /** scheduleReconnect() from a callback, where a throw would end the process: the relay closes instead. */
+  private reconnectLater(): void {
+    try {
+      this.scheduleReconnect();
+    } catch (err) {
+      this.relay.log.error({ stream: this.key, err: String(err) }, 'flv relay reconnect failed');
+      this.closeFromTimer('reconnect failed');
+    }
+  }
+
   private scheduleReconnect(): void {
     const { opts, log } = this.relay;
     const now = Date.now();
@@ -183,7 +207,7 @@ class RelaySession {
       void this.connect([]).then((r) => {
         if (this.closed || r.ok) return;
         log.info({ stream: this.key, status: r.status, message: r.message }, 'flv reconnect failed');
-        this.scheduleReconnect();
+        this.reconnectLater();
       });
     }, delay);
   }
@@ -199,7 +223,16 @@ class RelaySession {
     this.viewers = Math.max(0, this.viewers - 1);
     if (peer) this.peerViewers = Math.max(0, this.peerViewers - 1);
     if (this.viewers > 0 || this.closed) return;
-    this.linger = setTimeout(() => this.close('linger expired'), this.relay.opts.lingerMs);
+    this.linger = setTimeout(() => this.closeFromTimer('linger expired'), this.relay.opts.lingerMs);
+  }
+
+  /** close() from a timer callback, where a throw would end the process. */
+  private closeFromTimer(reason: string): void {
+    try {
+      this.close(reason);
+    } catch (err) {
+      this.relay.log.error({ stream: this.key, err: String(err) }, 'flv relay close failed');
+    }
   }
 
   close(reason: string): void {
@@ -219,19 +252,25 @@ class RelaySession {
 export class FlvRelay {
   private readonly sessions = new Map<string, RelaySession>();
   private readonly serveFlv;
+  private readonly servePeer;
   private readonly peerSockets = new Set<Socket>();
   private peerBytesClosed = 0;
 
   constructor(
     readonly hub: Hub,
     readonly router: ShardRouter,
+    hooks: Hooks,
     readonly metrics: EdgeMetrics,
     readonly log: Logger,
     readonly opts: FlvRelayOptions,
   ) {
-    // No on_play hooks at the edge: the origin's hooks guard the source (the viewer's query is forwarded
-    // to it). No play-before-publish wait either: the relay holds the viewer until the upstream answers.
-    this.serveFlv = flvHandler(hub, new Hooks({}, log), new PlayWaits({ ...DEFAULT_PLAY_WAIT_LIMITS, timeoutMs: 0 }));
+    // The edge's on_play hook (if any) is asked for every viewer, also those joining an open relay; the
+    // origin's is asked once per upstream connection, with the query of the viewer that opened it. No
+    // play-before-publish wait: the relay holds the viewer until the upstream answers.
+    const noWait = new PlayWaits({ ...DEFAULT_PLAY_WAIT_LIMITS, timeoutMs: 0 });
+    this.serveFlv = flvHandler(hub, hooks, noWait);
+    // A sibling worker's relay connection is no viewer: its viewers were asked where they arrived.
+    this.servePeer = flvHandler(hub, new Hooks({}, log), noWait);
   }
 
   /**
@@ -270,7 +309,7 @@ export class FlvRelay {
       return;
     }
     if (req.socket.destroyed) return release();
-    await this.serveFlv(req, res, [app, stream], new URL(req.url ?? '/', 'http://edge.invalid'));
+    await (peer ? this.servePeer : this.serveFlv)(req, res, [app, stream], new URL(req.url ?? '/', 'http://edge.invalid'));
   }
 
   forget(session: RelaySession): void {

@@ -1,22 +1,40 @@
-// HLS has no connection per viewer, so viewers are estimated: distinct clients (address + user agent)
-// that fetched a playlist within the window. Good enough for load reports and placement.
+// HLS has no connection per viewer, so viewers are estimated: distinct client addresses that fetched a
+// playlist within the window. Good enough for load reports and placement. Keyed by address alone (a
+// header such as User-Agent is the client's to vary, and would let one client count as thousands),
+// pruned on every insert and capped, so a flood of requests can neither grow it nor inflate the load.
+
+export const DEFAULT_MAX_HLS_VIEWERS = 100_000;
 
 export class HlsViewers {
+  // Insertion order is recency order (an address is re-inserted on touch): expiry stops at the first live one.
   private readonly lastSeen = new Map<string, number>();
 
-  constructor(private readonly windowMs = 15_000) {}
+  constructor(
+    private readonly windowMs = 15_000,
+    private readonly maxEntries = DEFAULT_MAX_HLS_VIEWERS,
+  ) {}
 
-  touch(client: string, now = Date.now()): void {
-    this.lastSeen.delete(client);
-    this.lastSeen.set(client, now);
+  touch(address: string, now = Date.now()): void {
+    this.lastSeen.delete(address);
+    this.lastSeen.set(address, now);
+    this.prune(now);
+    // Past the cap the oldest go first: the count is then a lower bound, never more than the cap.
+    while (this.lastSeen.size > this.maxEntries) {
+      const oldest = this.lastSeen.keys().next().value;
+      if (oldest === undefined) break;
+      this.lastSeen.delete(oldest);
+    }
   }
 
   count(now = Date.now()): number {
-    // Oldest first (re-inserted on touch), so expiry stops at the first live entry.
+    this.prune(now);
+    return this.lastSeen.size;
+  }
+
+  private prune(now: number): void {
     for (const [k, t] of this.lastSeen) {
       if (now - t <= this.windowMs) break;
       this.lastSeen.delete(k);
     }
-    return this.lastSeen.size;
   }
 }

@@ -2,7 +2,7 @@
 // object, freshness from the upstream's Cache-Control, 404s cached briefly, statuses passed through.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
-import { CacheObject } from './cache-object.js';
+import { CacheObject, type BodyRewrite } from './cache-object.js';
 import { Coalescer } from './coalescer.js';
 import { freshnessMs, upstreamAgeMs, type FreshnessPolicy } from './freshness.js';
 import { ByteLru } from './lru.js';
@@ -38,7 +38,7 @@ export class HttpCache {
     private readonly opts: HttpCacheOptions,
   ) {
     this.lru = new ByteLru<CacheObject>(opts.cacheBytes);
-    this.prefetcher = opts.prefetch ? new Prefetcher({ prefetch: (p) => this.prefetch(p) }) : undefined;
+    this.prefetcher = opts.prefetch ? new Prefetcher({ prefetch: (p, search) => this.prefetch(p, search) }) : undefined;
     metrics.cacheStats = () => ({ bytes: this.lru.bytes, objects: this.lru.count });
   }
 
@@ -50,8 +50,17 @@ export class HttpCache {
    * Serves a playlist or segment. `hops` are the Via entries of the request, already checked for loops
    * by the caller; they are forwarded with this node appended. `internal` marks a sibling worker's
    * request: it is neither a viewer's hit or miss nor egress, the viewer was counted where it arrived.
+   * `rewrite` gives the body this viewer gets (a playlist with its play token); the cached one stays shared.
    */
-  handle(req: IncomingMessage, res: ServerResponse, path: string, kind: CacheKind, hops: readonly string[], internal = false): void {
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    kind: CacheKind,
+    hops: readonly string[],
+    internal = false,
+    rewrite?: BodyRewrite,
+  ): void {
     const head = req.method === 'HEAD';
     const onBytes = internal ? noBytes : this.countEgress;
     const cached = this.lru.get(path);
@@ -60,7 +69,7 @@ export class HttpCache {
         this.metrics.cacheRequests.inc({ kind, result: 'hit' });
         this.hits++;
       }
-      cached.serve(res, 'HIT', head, onBytes);
+      cached.serve(res, 'HIT', head, onBytes, rewrite);
       return;
     }
     if (!internal) {
@@ -74,14 +83,14 @@ export class HttpCache {
     const search = q < 0 ? '' : url.slice(q);
     const { value, joined } = this.inflight.join(path, () => this.startFetch(path, kind, hops, search));
     if (joined) this.metrics.coalescedWaits.inc({ kind });
-    value.serve(res, 'MISS', head, onBytes);
+    value.serve(res, 'MISS', head, onBytes, rewrite);
   }
 
   /** Fetches a segment into the cache ahead of viewers (no-op when cached or already in flight). */
-  prefetch(path: string): void {
+  prefetch(path: string, search: string): void {
     if (this.lru.peek(path)?.isFresh(Date.now()) || this.inflight.get(path)) return;
     this.metrics.prefetches.inc();
-    this.inflight.join(path, () => this.startFetch(path, 'segment', [], ''));
+    this.inflight.join(path, () => this.startFetch(path, 'segment', [], search));
   }
 
   private startFetch(path: string, kind: CacheKind, hops: readonly string[], search: string): CacheObject {

@@ -7,8 +7,8 @@ import { segmentUris } from './playlist-uris.js';
 const MAX_PLAYLISTS = 10_000;
 
 export interface PrefetchTarget {
-  /** Starts a fetch of `path` into the cache unless it is cached or already in flight. */
-  prefetch(path: string): void;
+  /** Starts a fetch of `path` (sending `search` upstream) into the cache unless it is cached or in flight. */
+  prefetch(path: string, search: string): void;
 }
 
 export class Prefetcher {
@@ -22,21 +22,21 @@ export class Prefetcher {
   ) {}
 
   onPlaylist(playlistPath: string, body: Buffer): void {
-    const paths: string[] = [];
+    const segments: SegmentRef[] = [];
     for (const uri of segmentUris(body.toString('utf8'))) {
-      const path = resolveSegment(playlistPath, uri);
-      if (path !== undefined) paths.push(path);
+      const ref = resolveSegment(playlistPath, uri);
+      if (ref !== undefined) segments.push(ref);
     }
     const before = this.seen.get(playlistPath);
-    const fresh = before ? paths.filter((p) => !before.has(p)) : paths.slice(-this.initialCount);
+    const fresh = before ? segments.filter((s) => !before.has(s.path)) : segments.slice(-this.initialCount);
     // Re-inserted so the map stays in recency order; ended streams' playlists fall off the front.
     this.seen.delete(playlistPath);
-    this.seen.set(playlistPath, new Set(paths));
+    this.seen.set(playlistPath, new Set(segments.map((s) => s.path)));
     if (this.seen.size > MAX_PLAYLISTS) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
-    for (const p of fresh) this.target.prefetch(p);
+    for (const s of fresh) this.target.prefetch(s.path, s.search);
   }
 
   forget(playlistPath: string): void {
@@ -48,15 +48,22 @@ export class Prefetcher {
   }
 }
 
+/** A segment of this edge's URL space: its path (the cache key) and the query its URI carries upstream. */
+export interface SegmentRef {
+  readonly path: string;
+  /** '' or '?token=...': an upstream with play tokens on lists its segments with the token it was sent. */
+  readonly search: string;
+}
+
 /** The edge path of a playlist entry, or undefined when it leaves this edge's URL space. */
-export function resolveSegment(playlistPath: string, uri: string): string | undefined {
+export function resolveSegment(playlistPath: string, uri: string): SegmentRef | undefined {
   let url: URL;
   try {
     url = new URL(uri, 'http://edge.invalid' + playlistPath);
   } catch {
     return undefined;
   }
-  if (url.host !== 'edge.invalid' || url.search !== '') return undefined;
+  if (url.host !== 'edge.invalid') return undefined;
   const c = classifyPath(url.pathname);
-  return c.kind === 'segment' ? url.pathname : undefined;
+  return c.kind === 'segment' ? { path: url.pathname, search: url.search } : undefined;
 }

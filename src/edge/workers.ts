@@ -22,6 +22,14 @@ type Msg =
   | { t: 'metrics-json'; req: number; json: object[] }
   | { t: 'metrics-response'; req: number; text: string };
 
+/** No-op send callback: with a callback, a closed channel is an error passed here, not an 'error' event. */
+const ignoreSendError = (): void => undefined;
+
+/** To a worker, if it is still there (it may have died since it was looked up). */
+const post = (w: Worker, m: Msg): void => {
+  if (w.isConnected()) w.send(m, undefined, undefined, ignoreSendError);
+};
+
 const isMsg = (m: unknown): m is Msg => typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
 
 /** The primary tells each worker its slot here (a replacement takes the slot of the worker it replaces). */
@@ -53,7 +61,8 @@ async function runWorker(config: EdgeConfig, workers: number, log: Logger): Prom
     shard: { index, count: workers },
     logger: log.child({ worker: index }),
   });
-  const send = (m: Msg): void => void process.send?.(m);
+  // The primary may be gone (killed): a closed channel must not end this worker with an 'error' event.
+  const send = (m: Msg): void => void process.send?.(m, undefined, undefined, ignoreSendError);
   let next = 0;
   const pending = new Map<number, (text: string) => void>();
   // Listening before start(): the peer map may arrive as soon as the primary hears from a sibling.
@@ -61,7 +70,10 @@ async function runWorker(config: EdgeConfig, workers: number, log: Logger): Prom
     if (!isMsg(m)) return;
     if (m.t === 'peers') edge.setPeers(m.ports);
     else if (m.t === 'metrics-collect') {
-      void edge.metrics.registry.getMetricsAsJSON().then((json) => send({ t: 'metrics-json', req: m.req, json }));
+      edge.metrics.registry.getMetricsAsJSON().then(
+        (json) => send({ t: 'metrics-json', req: m.req, json }),
+        (err: unknown) => log.warn({ err: String(err) }, 'metrics collection failed'),
+      );
     } else if (m.t === 'metrics-response') {
       pending.get(m.req)?.(m.text);
       pending.delete(m.req);
@@ -69,10 +81,13 @@ async function runWorker(config: EdgeConfig, workers: number, log: Logger): Prom
   });
   const { httpPort } = await edge.start();
   send({ t: 'edge-ready', index, port: httpPort, privatePort: edge.peerPort });
-  const interval = setInterval(
-    () => send({ t: 'edge-load', load: edge.nodeLoad(), cache: edge.cacheCounts() }),
-    edge.config.heartbeatMs / 2,
-  );
+  const interval = setInterval(() => {
+    try {
+      send({ t: 'edge-load', load: edge.nodeLoad(), cache: edge.cacheCounts() });
+    } catch (err) {
+      log.warn({ err: String(err) }, 'load report failed');
+    }
+  }, edge.config.heartbeatMs / 2);
   interval.unref();
   edge.setMetricsSource(
     () =>
@@ -115,7 +130,7 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
 
   const live = (): Worker[] => Object.values(cluster.workers ?? {}).filter((x): x is Worker => x !== undefined && x.isConnected());
   const broadcastPeers = (): void => {
-    for (const w of live()) w.send({ t: 'peers', ports } satisfies Msg);
+    for (const w of live()) post(w, { t: 'peers', ports });
   };
 
   const finishRound = (id: number): void => {
@@ -123,9 +138,13 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
     if (!r) return;
     rounds.delete(id);
     clearTimeout(r.timer);
-    void AggregatorRegistry.aggregate(r.parts)
-      .metrics()
-      .then((text) => r.from.send({ t: 'metrics-response', req: r.req, text } satisfies Msg));
+    // The asking worker answers 500 when its request times out; here a failure is only logged.
+    Promise.resolve()
+      .then(() => AggregatorRegistry.aggregate(r.parts).metrics())
+      .then(
+        (text) => post(r.from, { t: 'metrics-response', req: r.req, text }),
+        (err: unknown) => log.warn({ err: String(err) }, 'metrics aggregation failed'),
+      );
   };
 
   const onMessage = (w: Worker, m: unknown): void => {
@@ -141,7 +160,7 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
       const all = live();
       // A worker that does not answer in time is left out rather than failing the scrape.
       rounds.set(id, { from: w, req: m.req, parts: [], expect: all.length, timer: setTimeout(() => finishRound(id), 2000) });
-      for (const x of all) x.send({ t: 'metrics-collect', req: id } satisfies Msg);
+      for (const x of all) post(x, { t: 'metrics-collect', req: id });
     } else if (m.t === 'metrics-json') {
       const r = rounds.get(m.req);
       if (!r) return;
@@ -179,7 +198,11 @@ async function runPrimary(config: EdgeConfig, workers: number, log: Logger): Pro
         return;
       }
       log.error({ worker: index, code, signal }, 'edge worker died; starting another');
-      fork(index);
+      try {
+        fork(index);
+      } catch (err) {
+        log.error({ worker: index, err: String(err) }, 'could not start a worker');
+      }
     });
   });
   for (let i = 0; i < workers; i++) fork(i);

@@ -1,12 +1,14 @@
 // /api/streams (JSON for operators and the signal service) and DELETE /api/streams/{app}/{stream}, which
-// kicks a publisher (token revocation). The DELETE needs `Authorization: Bearer <secret>`.
+// kicks a publisher (token revocation). The DELETE needs the admin bearer or a request signed with the node
+// key (the signal's kicks); publishers' addresses are shown to admin callers only.
 import type { NodeLoad, StreamStat } from '../shared/cluster.js';
 import type { Hub } from './hub.js';
 import type { HlsService } from './hls-service.js';
 import type { Stream } from './stream.js';
 import type { RouteHandler } from './http-server.js';
 import { reply } from './http-server.js';
-import { checkBearer } from './auth.js';
+import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
+import type { ClusterKeys } from '../shared/keys.js';
 import { validNames } from './names.js';
 
 export const API_STREAMS_PATH = /^\/api\/streams\/?$/;
@@ -45,7 +47,8 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
   };
 }
 
-export function listStreams(hub: Hub, hls: HlsService): object[] {
+/** `withAddresses`: publishers' IP addresses are personal data, for admin callers only. */
+export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean): object[] {
   const now = Date.now();
   return hub.list().map((s) => {
     const info = s.info.toJSON(now);
@@ -62,23 +65,21 @@ export function listStreams(hub: Hub, hls: HlsService): object[] {
       audio: info.audio,
       bitrateIn: info.bitrateIn,
       viewers: streamViewers(s, hls),
-      publisher: s.publisher ? { id: s.publisher.id, remoteAddress: s.publisher.remoteAddress } : null,
+      publisher: s.publisher ? { id: s.publisher.id, ...(withAddresses ? { remoteAddress: s.publisher.remoteAddress } : {}) } : null,
       uptimeMs: s.info.uptimeMs,
     };
   });
 }
 
-export function streamsHandler(hub: Hub, hls: HlsService): RouteHandler {
-  return (_req, res) => reply(res, 200, { streams: listStreams(hub, hls) });
+export function streamsHandler(hub: Hub, hls: HlsService, keys: ClusterKeys | undefined): RouteHandler {
+  return (req, res) => reply(res, 200, { streams: listStreams(hub, hls, keys !== undefined && hasAdminBearer(req.headers.authorization, keys)) });
 }
 
-export function kickHandler(hub: Hub, secret: string | undefined): RouteHandler {
+/** Operators (admin bearer) and the signal (a DELETE signed with the node key) may kick; anyone without keys. */
+export function kickHandler(hub: Hub, keys: ClusterKeys | undefined): RouteHandler {
   return (req, res, [app, name]) => {
-    if (!checkBearer(req.headers.authorization, secret)) {
-      return reply(res, secret ? 401 : 403, secret ? 'bad or missing bearer token' : 'no --secret configured: the admin API is off', {
-        'WWW-Authenticate': 'Bearer',
-      });
-    }
+    const allowed = hasAdminBearer(req.headers.authorization, keys) || checkNodeSignature(keys, req.headers, 'DELETE', req.url ?? '', '').ok;
+    if (!allowed) return reply(res, 401, 'bad or missing bearer token or signature', { 'WWW-Authenticate': 'Bearer' });
     if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
     if (!hub.kick(app, name, 'revoked by the control plane')) return reply(res, 404, `stream ${app}/${name} is not live`);
     reply(res, 200, { kicked: `${app}/${name}` });

@@ -10,6 +10,8 @@ import type { ViewerSink } from './viewer.js';
 import { createLogger } from '../shared/log.js';
 import { FlvReader } from '../media/flv/reader.js';
 import { aacFrame, aacHeader, videoHeader, videoInter, videoKey } from './test-packets.js';
+import { TagType } from '../media/packet.js';
+import { ms } from '../media/time.js';
 
 class FakeSink implements ViewerSink {
   writes: Buffer[][] = [];
@@ -172,4 +174,38 @@ test('unpublish flushes the window and ends viewers cleanly', () => {
   s.detach();
   assert.deepEqual(new FlvReader().push(sink.bytes()).map((p) => p.timestamp), [0, 40]);
   assert.equal(sink.ended, 'stream ended');
+});
+
+test('packets no encoder can take are refused at ingest: nothing throws in the write window, joiners still start', async () => {
+  const s = newStream({ writeBatchMs: 5 });
+  const sink = new FakeSink();
+  for (const p of [videoHeader(), aacHeader(), videoKey(0)]) s.push(p);
+  s.addViewer(flvFormat, sink, info);
+  const script = (size: number) => ({ type: TagType.Script, timestamp: ms(0), payload: Buffer.alloc(size, 0x02) });
+  s.push(script(64 * 1024 + 1)); // over the metadata cap
+  s.push({ ...videoKey(40), payload: Buffer.alloc(0x1000000, 0x17) }); // over FLV's 24-bit size field
+  s.push(script(100));
+  s.push(videoKey(80));
+  await tick(30); // the write window's timer ran: it would have thrown (and ended the process) before
+  const tags = new FlvReader().push(sink.bytes());
+  assert.deepEqual(tags.map((t) => [t.type, t.payload.length]).slice(-2), [[TagType.Script, 100], [TagType.Video, 100]]);
+  const late = new FakeSink();
+  s.addViewer(flvFormat, late, info);
+  assert.ok(new FlvReader().push(late.bytes()).every((t) => t.payload.length <= 64 * 1024));
+});
+
+test('a small payload that is a view of a larger buffer (a socket read) is copied, so the GOP cache pins only its bytes', () => {
+  const s = newStream();
+  const read = Buffer.alloc(64 * 1024);
+  aacFrame(0, 300).payload.copy(read, 1000);
+  s.push(aacHeader());
+  s.push({ type: TagType.Audio, timestamp: ms(0), payload: read.subarray(1000, 1300) });
+  const cached = s.joinState()?.packets.at(-1);
+  assert.equal(cached?.size, 300);
+  assert.equal(cached?.packet.payload.buffer.byteLength, 300);
+  const whole = Buffer.alloc(1000, 0x55);
+  whole[0] = 0xaf;
+  whole[1] = 0x01;
+  s.push({ type: TagType.Audio, timestamp: ms(20), payload: whole });
+  assert.equal(s.joinState()?.packets.at(-1)?.packet.payload, whole, 'a buffer of its own is kept as is');
 });

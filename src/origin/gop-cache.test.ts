@@ -59,3 +59,18 @@ test('a GOP over the count limit is dropped too', () => {
   assert.equal(c.count, 0);
   assert.equal(c.needsKeyframe, true);
 });
+
+test('audio-only with a timestamp that never advances: the window is capped in packets and bytes, newest kept', () => {
+  const byCount = new GopCache({ maxPackets: 100 });
+  for (let i = 0; i < 10_000; i++) byCount.push(out(aacFrame(1000, 20)));
+  assert.equal(byCount.count, 100);
+  assert.equal(byCount.packets().length, 100);
+  assert.equal(byCount.packets().at(-1)?.seq, seq - 1);
+  assert.equal(byCount.needsKeyframe, false);
+
+  const byBytes = new GopCache({ maxBytes: 10_000 });
+  for (let i = 0; i < 10_000; i++) byBytes.push(out(aacFrame(1000, 1000)));
+  assert.equal(byBytes.count, 10);
+  assert.equal(byBytes.bytes, 10_000);
+  assert.equal(byBytes.bytes, byBytes.packets().reduce((n, p) => n + p.size, 0));
+});

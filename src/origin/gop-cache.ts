@@ -1,6 +1,7 @@
-// What a late joiner gets at once: every frame from the last video keyframe (bounded by bytes and
-// count), or for an audio-only stream the last ~second of audio. Codec headers and metadata are kept
-// by the stream, not here.
+// What a late joiner gets at once: every frame from the last video keyframe, or for an audio-only stream
+// the last ~second of audio; both bounded by bytes and count, whatever the timestamps say (a publisher
+// whose timestamps never advance would keep its whole audio window). Codec headers and metadata are
+// kept by the stream, not here.
 import type { OutPacket } from './out-packet.js';
 
 export interface GopCacheLimits {
@@ -8,7 +9,7 @@ export interface GopCacheLimits {
   readonly maxBytes?: number;
   /** Default 4096 packets. */
   readonly maxPackets?: number;
-  /** Audio kept for audio-only streams (and before the first keyframe). Default 1000 ms. */
+  /** Audio kept for audio-only streams (and before the first keyframe), within the caps above. Default 1000 ms. */
   readonly audioWindowMs?: number;
 }
 
@@ -80,10 +81,17 @@ export class GopCache {
   private append(p: OutPacket): void {
     this.list.push(p);
     this.total += p.size;
-    if (this.videoMode && (this.total > this.maxBytes || this.count > this.maxPackets)) {
+    if (this.total <= this.maxBytes && this.count <= this.maxPackets) return;
+    if (this.videoMode) {
       // A GOP prefix without its tail would leave joiners with missing references: drop it all.
       this.reset();
       this.overflowed = true;
+      return;
+    }
+    // Audio window: any frame is a start, so the oldest go.
+    while (this.count > 0 && (this.total > this.maxBytes || this.count > this.maxPackets)) {
+      this.total -= (this.list[this.head] as OutPacket).size;
+      this.head++;
     }
   }
 

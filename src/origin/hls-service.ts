@@ -6,10 +6,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
 import type { OutPacket, TagHeader } from './out-packet.js';
 import type { Stream, StreamObserver } from './stream.js';
+import { HlsViewers } from '../edge/hls-viewers.js';
 import { HlsPlaylist } from './hls-playlist.js';
 import { CORS_HEADERS, reply } from './http-server.js';
 import type { RouteHandler } from './http-server.js';
 import { validNames } from './names.js';
+import { playTokenOf, withPlayToken } from './play-auth.js';
 
 export interface HlsOptions {
   /** Target segment duration, ms (--hls-segment). */
@@ -35,7 +37,8 @@ const VIEWER_WINDOW_MS = 10_000;
 
 export class HlsService implements StreamObserver {
   private readonly entries = new Map<string, Entry>();
-  private readonly fetchers = new Map<string, Map<string, number>>();
+  /** Per stream, the addresses that fetched its playlist lately: pruned on insert and capped. */
+  private readonly fetchers = new Map<string, HlsViewers>();
   /** Playlist and segment body bytes served since start (egress for /metrics and heartbeats). */
   bytesOut = 0;
 
@@ -99,23 +102,18 @@ export class HlsService implements StreamObserver {
 
   /** Distinct addresses that fetched the playlist in the last ~10 s. */
   viewers(app: string, stream: string, now = Date.now()): number {
-    const m = this.fetchers.get(`${app}/${stream}`);
-    if (!m) return 0;
-    let n = 0;
-    for (const [addr, at] of m) {
-      if (now - at <= VIEWER_WINDOW_MS) n++;
-      else m.delete(addr);
-    }
-    return n;
+    return this.fetchers.get(`${app}/${stream}`)?.count(now) ?? 0;
   }
 
   playlistHandler(): RouteHandler {
-    return (req: IncomingMessage, res: ServerResponse, [app, name]) => {
+    return (req: IncomingMessage, res: ServerResponse, [app, name], url) => {
       if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
       const text = this.playlist(app, name)?.text;
       if (text === undefined) return reply(res, 404, `playlist ${app}/${name} not found`);
       this.countFetcher(`${app}/${name}`, req.socket.remoteAddress ?? '');
-      const body = Buffer.from(text);
+      // The request's play token goes on every segment URI, so the player sends it with each segment.
+      const token = playTokenOf(url.searchParams);
+      const body = Buffer.from(token === undefined ? text : withPlayToken(text, token));
       res.writeHead(200, {
         ...CORS_HEADERS,
         'Content-Type': 'application/vnd.apple.mpegurl',
@@ -170,9 +168,9 @@ export class HlsService implements StreamObserver {
   private countFetcher(key: string, addr: string): void {
     let m = this.fetchers.get(key);
     if (!m) {
-      m = new Map();
+      m = new HlsViewers(VIEWER_WINDOW_MS);
       this.fetchers.set(key, m);
     }
-    m.set(addr, Date.now());
+    m.touch(addr);
   }
 }

@@ -25,6 +25,11 @@ export class Hooks {
     private readonly timeoutMs = 2000,
   ) {}
 
+  /** Whether an on_play hook is configured (without one, every play is allowed). */
+  get asksPlay(): boolean {
+    return Boolean(this.urls.onPlay);
+  }
+
   allowPublish(e: HookEvent): Promise<HookAnswer> {
     return this.ask(this.urls.onPublish, 'publish', e);
   }

@@ -39,6 +39,56 @@ export function reply(res: ServerResponse, status: number, body: string | object
   res.end(text);
 }
 
+/** Limits of every HTTP listener (origin, edge): a slow or greedy client costs its own connection only. */
+export interface HttpLimits {
+  /** Time a client has to send the request head, ms (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** Time a client has to send the whole request, ms (not the response: live FLV bodies are unaffected). */
+  readonly requestTimeoutMs: number;
+  /** Idle time of a kept-alive connection between requests, ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Request headers parsed; the rest are ignored. */
+  readonly maxHeadersCount: number;
+  /** Open connections; new ones past it are closed at once. */
+  readonly maxConnections: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  // Players refresh a playlist every segment (a few seconds): longer idle connections serve nobody.
+  keepAliveTimeoutMs: 10_000,
+  maxHeadersCount: 100,
+  maxConnections: 10_000,
+};
+
+/** An http.Server with `limits` applied. */
+export function createHttpServer(handler: http.RequestListener, limits: Partial<HttpLimits> = {}): http.Server {
+  const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
+  const server = http.createServer(
+    {
+      headersTimeout: l.headersTimeoutMs,
+      requestTimeout: l.requestTimeoutMs,
+      // Node checks the two timeouts above on this period (30 s by default, longer than the timeouts).
+      connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(l.headersTimeoutMs / 2))),
+    },
+    handler,
+  );
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.maxHeadersCount = l.maxHeadersCount;
+  server.maxConnections = l.maxConnections;
+  // Node's headers timeout starts with the first byte: a connection that never sends one would hold a
+  // slot under the cap forever. It gets the same time to start its request.
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, l.headersTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+  return server;
+}
+
 export class HttpServer {
   readonly server: http.Server;
   private readonly routes: Route[] = [];
@@ -46,8 +96,11 @@ export class HttpServer {
   private readonly sockets = new Set<Socket>();
   private readonly closers: Array<() => void> = [];
 
-  constructor(private readonly log: Logger) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+  constructor(
+    private readonly log: Logger,
+    limits: Partial<HttpLimits> = {},
+  ) {
+    this.server = createHttpServer((req, res) => void this.handle(req, res), limits);
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));

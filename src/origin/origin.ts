@@ -1,16 +1,17 @@
 // The origin service: RTMP ingest and play, HTTP-FLV, HLS, /metrics and /api on one hub.
 import { hostname } from 'node:os';
-import { RtmpServer } from '../rtmp/server.js';
+import { DEFAULT_IDLE_TIMEOUT_MS, RtmpServer } from '../rtmp/server.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { LoadSampler } from '../shared/load.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
+import type { ClusterKeys } from '../shared/keys.js';
 import { Registration, defaultNodeId } from '../shared/registration.js';
 import { Hub } from './hub.js';
 import { Hooks } from './hooks.js';
 import { HlsService } from './hls-service.js';
 import { HttpServer, reply } from './http-server.js';
-import type { FallbackHandler } from './http-server.js';
+import type { FallbackHandler, HttpLimits } from './http-server.js';
 import { flvHandler } from './flv-handler.js';
 import { OriginRtmpApp } from './rtmp-app.js';
 import { createMetrics } from './metrics.js';
@@ -18,6 +19,7 @@ import type { OriginMetrics } from './metrics.js';
 import { API_STREAMS_PATH, API_STREAM_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
 import { FLV_PATH, PLAYLIST_PATH, SEGMENT_PATH } from './names.js';
 import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from './play-wait.js';
+import { PlayDecisions, guardPlay } from './play-auth.js';
 import type { PlayWaitLimits } from './play-wait.js';
 import { DEFAULT_SLOW_VIEWER_LIMITS } from './viewer-policy.js';
 import type { SlowViewerLimits } from './viewer-policy.js';
@@ -27,8 +29,6 @@ import type { GopCacheLimits } from './gop-cache.js';
 export interface OriginSignalConfig {
   /** Base URL of the signal service, e.g. http://signal:8090 */
   readonly url: string;
-  /** Bearer token of the signal's node routes, when it has one. */
-  readonly token?: string | undefined;
   /** Default 'default'. */
   readonly region?: string;
   /** Default origin-REGION-HOST-HTTPPORT. */
@@ -58,17 +58,26 @@ export interface OriginConfig {
   readonly hlsGrace?: number;
   /** Seconds an ended playlist stays before 404 (default 60). */
   readonly hlsRemoveAfter?: number;
-  /** Publish token key; also the bearer secret of DELETE /api/streams/... */
-  readonly secret?: string | undefined;
+  /** The cluster's keys (shared/keys.ts): publish verifies RTMP publish tokens, admin guards the kick API. */
+  readonly keys?: ClusterKeys | undefined;
+  /** Play tokens (signed with keys.play) on every path that serves media: .m3u8, segments, .flv. */
+  readonly playTokens?: boolean;
   readonly onPublish?: string | undefined;
   readonly onPlay?: string | undefined;
   readonly onDone?: string | undefined;
   /** Hook timeout, ms (default 2000). */
   readonly hookTimeoutMs?: number;
   readonly maxConnections?: number;
+  /** RTMP connections per client address (IPv6: per /64; default 32). */
+  readonly maxConnectionsPerIp?: number;
+  /** RTMP connection slots only publishers may take (default a tenth of maxConnections). */
+  readonly publisherSlots?: number;
   readonly maxMessageSize?: number;
   readonly chunkSize?: number;
   readonly handshakeTimeoutMs?: number;
+  /** An RTMP connection must publish or play within this (default 15 s). */
+  readonly startTimeoutMs?: number;
+  /** An RTMP publisher sending no media for this long is dropped (default 30 s). */
   readonly idleTimeoutMs?: number;
   /** Viewer write window, ms (default 40; 0 writes every packet at once). */
   readonly writeBatchMs?: number;
@@ -80,6 +89,8 @@ export interface OriginConfig {
   /** Handlers tried after the origin's own routes, e.g. the player pages under /player/ (the CLI mounts them). */
   readonly extraHandlers?: readonly FallbackHandler[];
   readonly slowViewer?: Partial<SlowViewerLimits>;
+  /** Timeouts and caps of the HTTP listener (defaults: DEFAULT_HTTP_LIMITS). */
+  readonly httpLimits?: Partial<HttpLimits>;
   readonly gop?: GopCacheLimits;
   readonly signal?: OriginSignalConfig | undefined;
   readonly logger?: Logger;
@@ -99,6 +110,7 @@ export class Origin {
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly config: OriginConfig = {}) {
+    if (config.playTokens && !config.keys) throw new Error('origin: play tokens need the cluster keys (a secret)');
     this.log = config.logger ?? createLogger('origin');
     const graceMs = (config.hlsGrace ?? 10) * 1000;
     this.hub = new Hub({
@@ -131,12 +143,21 @@ export class Origin {
     });
     this.hub.observe(this.waits);
     const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? 2000);
-    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.secret, this.waits), {
+    // Play tokens (keys.play) on every path that serves media when they are on: RTMP play, FLV, HLS.
+    const playKey = config.playTokens ? config.keys?.play : undefined;
+    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.keys?.publish, this.waits, playKey), {
       ...(config.chunkSize !== undefined ? { chunkSize: config.chunkSize } : {}),
       ...(config.maxMessageSize !== undefined ? { maxMessageSize: config.maxMessageSize } : {}),
       ...(config.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.handshakeTimeoutMs } : {}),
       ...(config.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.idleTimeoutMs } : {}),
       ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
+      ...(config.maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp: config.maxConnectionsPerIp } : {}),
+      ...(config.publisherSlots !== undefined ? { publisherSlots: config.publisherSlots } : {}),
+      ...(config.startTimeoutMs !== undefined ? { startTimeoutMs: config.startTimeoutMs } : {}),
+      // A player legitimately receives nothing while it waits for a publisher (play wait) or for a
+      // republish (a silent publisher's idle timeout, then the grace); past the longest of those, plus a
+      // margin, it is idle.
+      playerIdleTimeoutMs: Math.max(this.waits.limits.timeoutMs, (config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) + graceMs) + 30_000,
       logger: this.log.child({ part: 'rtmp' }),
     });
     this.metrics = createMetrics(this.hub, this.hls, () => this.rtmp.stats());
@@ -144,13 +165,16 @@ export class Origin {
     const latency = this.metrics.hlsSegmentLatency;
     onSegmentListed = (ms) => latency.observe(ms);
 
-    this.http = new HttpServer(this.log.child({ part: 'http' }));
+    this.http = new HttpServer(this.log.child({ part: 'http' }), config.httpLimits);
+    // Play tokens on every path that serves media; on_play per viewer for FLV (in its handler), per
+    // client address and stream for HLS (cached: not on every playlist refresh or segment).
+    const decisions = new PlayDecisions(hooks);
     this.http
-      .route(['GET', 'HEAD'], FLV_PATH, flvHandler(this.hub, hooks, this.waits))
-      .route(['GET', 'HEAD'], PLAYLIST_PATH, this.hls.playlistHandler())
-      .route(['GET', 'HEAD'], SEGMENT_PATH, this.hls.segmentHandler())
-      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls))
-      .route('DELETE', API_STREAM_PATH, kickHandler(this.hub, config.secret))
+      .route(['GET', 'HEAD'], FLV_PATH, guardPlay(flvHandler(this.hub, hooks, this.waits), playKey))
+      .route(['GET', 'HEAD'], PLAYLIST_PATH, guardPlay(this.hls.playlistHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], SEGMENT_PATH, guardPlay(this.hls.segmentHandler(), playKey, decisions))
+      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys))
+      .route('DELETE', API_STREAM_PATH, kickHandler(this.hub, config.keys))
       .route('GET', /^\/metrics$/, async (_req, res) => {
         const body = await this.metrics.registry.metrics();
         reply(res, 200, body.trimEnd(), { 'Content-Type': this.metrics.registry.contentType });
@@ -200,7 +224,8 @@ export class Origin {
         },
         load: () => this.nodeLoad(),
         intervalMs: sig.heartbeatMs ?? 5000,
-        ...(sig.token ? { token: sig.token } : {}),
+        // Requests to the signal are signed with the node key (no secret is sent).
+        key: this.config.keys?.node,
       },
       this.log.child({ part: 'registration' }),
     );

@@ -2,6 +2,8 @@
 // into the hub, and play (on_play hook) out of it through pre-chunked, shared RTMP bytes. A player of a
 // stream that is not live yet gets Play.Start and waits for the publisher (play-wait.ts); when the
 // publisher stops it gets Play.UnpublishNotify and stays for a republish within the grace.
+// Errors: publish() and play() may reject (the RTMP session drops that connection); what runs later, off
+// the session's promise chain (the play wait), catches its own errors and closes only its player.
 import type { PlayOutput, PlayResult, PublishResult, PublisherControl, RtmpApp, RtmpStreamRequest } from '../rtmp/app.js';
 import { encodeMessage } from '../rtmp/chunk-writer.js';
 import { onStatus } from '../rtmp/messages.js';
@@ -9,6 +11,7 @@ import type { StatusInfo } from '../rtmp/messages.js';
 import type { Hub } from './hub.js';
 import type { Hooks, HookEvent } from './hooks.js';
 import { checkPublishToken } from './auth.js';
+import { playTokenRefusal } from './play-auth.js';
 import { rtmpFormat } from './formats.js';
 import { validNames } from './names.js';
 import type { PlayWaits } from './play-wait.js';
@@ -71,15 +74,17 @@ export class OriginRtmpApp implements RtmpApp {
   constructor(
     private readonly hub: Hub,
     private readonly hooks: Hooks,
-    private readonly secret: string | undefined,
+    private readonly publishKey: Buffer | undefined,
     private readonly waits: PlayWaits,
+    /** Play token key when play tokens are on (play-auth.ts): RTMP play is a media path too. */
+    private readonly playKey?: Buffer,
   ) {}
 
   async publish(req: RtmpStreamRequest, control: PublisherControl): Promise<PublishResult> {
     if (!validNames(req.app, req.stream)) {
       return { ok: false, refusal: { code: 'NetStream.Publish.BadName', description: 'invalid app or stream name: [A-Za-z0-9_-]{1,64}' } };
     }
-    const denied = checkPublishToken(this.secret, req.app, req.stream, req.query.token);
+    const denied = checkPublishToken(this.publishKey, req.app, req.stream, req.query.token);
     if (denied) {
       this.hub.log.warn({ app: req.app, stream: req.stream, remoteAddress: req.remoteAddress, reason: denied.description }, 'publish refused');
       return { ok: false, refusal: denied };
@@ -103,8 +108,11 @@ export class OriginRtmpApp implements RtmpApp {
       sink: {
         onPacket: (p) => out.push(p),
         onEnd: () => {
-          out.end();
-          this.hooks.done(e, 'publish');
+          try {
+            out.end();
+          } finally {
+            this.hooks.done(e, 'publish');
+          }
         },
       },
     };
@@ -118,6 +126,8 @@ export class OriginRtmpApp implements RtmpApp {
     const notLive = (why: string): PlayResult => ({ ok: false, refusal: { code: 'NetStream.Play.StreamNotFound', description: `stream ${key} is not live${why}` } });
     const refused = this.hub.get(req.app, req.stream) ? undefined : this.waits.refusal(key);
     if (refused) return notLive(refused === 'full' ? ' and too many players wait for it' : '');
+    const tokenRefused = playTokenRefusal(this.playKey, req.app, req.stream, new URLSearchParams(req.query));
+    if (tokenRefused) return { ok: false, refusal: { code: 'NetStream.Play.Failed', description: tokenRefused } };
     const e = event(req);
     const hook = await this.hooks.allowPlay(e, 'rtmp');
     if (!hook.ok) return { ok: false, refusal: { code: 'NetStream.Play.Failed', description: hook.reason } };
@@ -137,17 +147,26 @@ export class OriginRtmpApp implements RtmpApp {
         const live = this.hub.get(req.app, req.stream);
         if (live) return join(live);
         // Not live yet, or the publisher went while the server sent the play statuses: wait for one.
-        void this.waits.wait(key, gone.signal).then((got) => {
-          if (typeof got !== 'string') return join(got);
-          if (got === 'aborted') return;
-          sendStatus(output, { level: 'error', code: 'NetStream.Play.StreamNotFound', description: `stream ${key} did not go live in time` });
-          output.close('stream not live');
-        });
+        this.waits
+          .wait(key, gone.signal)
+          .then((got) => {
+            if (typeof got !== 'string') return join(got);
+            if (got === 'aborted') return;
+            sendStatus(output, { level: 'error', code: 'NetStream.Play.StreamNotFound', description: `stream ${key} did not go live in time` });
+            output.close('stream not live');
+          })
+          .catch((err: unknown) => {
+            this.hub.log.error({ err, app: req.app, stream: req.stream, conn: req.connectionId }, 'rtmp player failed to join');
+            output.close('internal error');
+          });
       },
       detach: () => {
         gone.abort();
-        if (joined) joined.stream.removeViewer(joined.viewer);
-        this.hooks.done(e, 'play');
+        try {
+          if (joined) joined.stream.removeViewer(joined.viewer);
+        } finally {
+          this.hooks.done(e, 'play');
+        }
       },
     };
   }

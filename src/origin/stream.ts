@@ -2,6 +2,8 @@
 // viewers. Packets are normalized on arrival, offered to observers (HLS) at once, and written to viewers
 // in batches: one timer per stream, not per viewer.
 import { performance } from 'node:perf_hooks';
+import { MAX_SCRIPT_DATA_BYTES } from '../media/flv/script.js';
+import { FLV_MAX_TAG_BODY } from '../media/flv/tag-writer.js';
 import { TagType } from '../media/packet.js';
 import type { MediaPacket } from '../media/packet.js';
 import { Timeline } from '../media/timeline.js';
@@ -48,6 +50,19 @@ export interface StreamOptions {
   readonly republishGraceMs?: number;
 }
 
+/**
+ * The payload, copied out when it is a small view of a larger buffer (one socket read holding other
+ * messages too). Kept in the GOP cache or as a header, a view pins the whole read: a publisher that sends
+ * each small frame in a read with a large discarded message would make the cache's byte cap count a
+ * fraction of the memory it holds.
+ */
+function ownBytes(payload: Buffer): Buffer {
+  if (payload.buffer.byteLength <= 2 * payload.length) return payload;
+  const copy = Buffer.allocUnsafeSlow(payload.length); // its own memory, not a slice of the shared pool
+  payload.copy(copy);
+  return copy;
+}
+
 export class Stream {
   publisher: PublisherInfo | undefined;
   /** Publish sessions so far; a later one is a republish. */
@@ -66,7 +81,15 @@ export class Stream {
   private graceTimer: NodeJS.Timeout | undefined;
   /** Viewers were kept over a republish: compare their FLV headers' tracks with the new session's. */
   private recheckTracks = false;
-  private readonly flushBound = (): void => this.flush();
+  // The timer's callback: nothing may escape it (an exception there ends the process). Packets are
+  // refused at ingest when no encoder can take them, so a throw here is a bug: logged, batch lost.
+  private readonly flushBound = (): void => {
+    try {
+      this.flush();
+    } catch (err) {
+      this.log.error({ stream: this.key, err }, 'fan-out flush failed');
+    }
+  };
 
   constructor(
     readonly app: string,
@@ -143,13 +166,18 @@ export class Stream {
   /** A packet from the publisher, with its raw 32-bit timestamp. */
   push(raw: MediaPacket): void {
     if (!this.publisher) return;
+    if (raw.payload.length > (raw.type === TagType.Script ? MAX_SCRIPT_DATA_BYTES : FLV_MAX_TAG_BODY)) {
+      // Refused here, once: later the FLV/RTMP encoders would throw for every viewer, in the flush timer.
+      this.log.warn({ stream: this.key, type: raw.type, bytes: raw.payload.length }, 'oversized packet dropped');
+      return;
+    }
     const now = performance.now();
     const header = parseTagHeader(raw);
     const kind = classify(raw, header);
     const timestamp =
       raw.type === TagType.Script ? this.timeline.script() : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
     const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);
-    const p = new OutPacket(this.seq++, { type: raw.type, timestamp, payload: raw.payload }, kind, randomAccess, now);
+    const p = new OutPacket(this.seq++, { type: raw.type, timestamp, payload: ownBytes(raw.payload) }, kind, randomAccess, now);
     this.info.observe(p, Date.now(), header);
     if (this.recheckTracks && p.isMedia) this.closeTrackMismatches();
     if (kind === 'metadata') this.metadata = p;

@@ -136,6 +136,71 @@ test('malformed input raises typed errors', () => {
   assert.throws(() => new ChunkReader({ maxMessageSize: 400, maxBufferedBytes: 400 }).feed(partials), code('buffered-too-much'));
 });
 
+/** Set Chunk Size `size`, then `msg` chunked at that size. */
+const atChunkSize = (size: number, msg: Parameters<typeof encodeMessage>[0]): Buffer => {
+  const scs = Buffer.alloc(4);
+  scs.writeUInt32BE(size);
+  return Buffer.concat([encodeMessage({ csid: 2, timestamp: 0, typeId: 1, streamId: 0, payload: scs }, 128), encodeMessage(msg, size)]);
+};
+
+test('1-byte chunks: vectors at every split, and the message assembled in one buffer', () => {
+  // Set Chunk Size 1, then a 3-byte video message: fmt 0 header + 1 byte, then two fmt 3 chunks of 1 byte.
+  const input = hex('02 000000 000004 01 00000000 00000001' + '06 000064 000003 09 01000000 17' + 'c6 01' + 'c6 02');
+  assertEverySplit(input, [
+    { csid: 2, timestamp: 0, typeId: 1, streamId: 0, payload: '00000001' },
+    { csid: 6, timestamp: 100, typeId: 9, streamId: 1, payload: '170102' },
+  ]);
+  // A 1 MiB message in 1-byte chunks (2 MiB on the wire): one allocation of the message's size, and the
+  // heap does not grow per chunk (it grew ~100 bytes per chunk when chunks were kept as subarrays).
+  const size = 1 << 20;
+  const body = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) body[i] = i & 0xff;
+  const wire = atChunkSize(1, { csid: 6, timestamp: 0, typeId: 9, streamId: 1, payload: body });
+  const r = new ChunkReader();
+  global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const out: RtmpMessage[] = [];
+  // Socket-sized slices, the last one ending just before the final byte.
+  for (let off = 0; off < wire.length - 1; off += 65536) out.push(...r.feed(wire.subarray(off, Math.min(off + 65536, wire.length - 1))));
+  const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+  assert.ok(heapGrowth < 20 * 1024 * 1024, `heap grew ${heapGrowth} bytes while assembling`);
+  out.push(...r.feed(wire.subarray(wire.length - 1)));
+  assert.equal(out.length, 2);
+  const got = out[1]!.payload;
+  assert.ok(got.equals(body));
+  assert.equal(got.buffer.byteLength, size, 'one buffer of the message length, not a concat of chunk slices');
+});
+
+test('a message is charged its declared length at its first chunk; completion and Abort return the charge', () => {
+  // The first 128-byte chunk of a message declaring `len` bytes.
+  const start = (csid: number, len: number): Buffer =>
+    hex(`${csid.toString(16).padStart(2, '0')} 000000 ${len.toString(16).padStart(6, '0')} 09 01000000` + bytes(128, 0));
+  // Two messages declaring 300 bytes each, one chunk sent of each: 600 > 500 though only 256 bytes arrived.
+  const r = new ChunkReader({ maxMessageSize: 400, maxBufferedBytes: 500 });
+  r.feed(start(4, 300));
+  assert.throws(() => r.feed(start(5, 300)), code('buffered-too-much'));
+  // Abort of the first returns its charge.
+  const a = new ChunkReader({ maxMessageSize: 400, maxBufferedBytes: 500 });
+  a.feed(start(4, 300));
+  a.feed(hex('02 000000 000004 02 00000000 00000004'));
+  assert.doesNotThrow(() => a.feed(start(5, 300)));
+  // Completed messages return theirs: many 400-byte messages in a row never add up.
+  const c = new ChunkReader({ maxMessageSize: 400, maxBufferedBytes: 500 });
+  const whole = encodeMessage({ csid: 6, timestamp: 0, typeId: 9, streamId: 1, payload: Buffer.alloc(400, 1) }, 128);
+  for (let i = 0; i < 10; i++) assert.equal(c.feed(whole).length, 1);
+});
+
+test('setLimits raises the message cap from the next header on', () => {
+  const big = encodeMessage({ csid: 6, timestamp: 0, typeId: 9, streamId: 1, payload: Buffer.alloc(100_000, 1) }, 128);
+  assert.throws(() => new ChunkReader({ maxMessageSize: 65536 }).feed(big), code('message-too-large'));
+  const r = new ChunkReader({ maxMessageSize: 65536 });
+  r.feed(encodeMessage({ csid: 3, timestamp: 0, typeId: 20, streamId: 0, payload: Buffer.alloc(1000) }, 128));
+  r.setLimits(1 << 20);
+  const out = readSplit(big, [1, 5000, 77777], r);
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.payload.length, 100_000);
+});
+
 const messageArb = fc.record({
   csid: fc.oneof(fc.integer({ min: 3, max: 63 }), fc.integer({ min: 64, max: 65599 })),
   timestamp: fc.oneof(fc.integer({ min: 0, max: 0xfffffe }), fc.integer({ min: 0xffffff, max: 0xffffffff })),

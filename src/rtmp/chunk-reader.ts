@@ -17,7 +17,10 @@ export interface ChunkReaderOptions {
   maxMessageSize?: number;
   /** Most chunk streams a peer may use (default 64; real clients use fewer than 10). */
   maxChunkStreams?: number;
-  /** Most bytes of incomplete messages held across all chunk streams (default 2 x maxMessageSize). */
+  /**
+   * Most bytes held for incomplete messages across all chunk streams (default 2 x maxMessageSize). A
+   * message is charged its whole declared length from its first chunk on, since that is what it allocates.
+   */
   maxBufferedBytes?: number;
 }
 
@@ -40,15 +43,19 @@ interface ChunkStream {
   length: number;
   typeId: number;
   streamId: number;
-  // message being assembled
-  parts: Buffer[];
+  /**
+   * The message being assembled: one buffer of its declared length, allocated at its first chunk and
+   * filled chunk by chunk. Holding each chunk as its own subarray instead cost ~100 bytes of heap per
+   * chunk, so a peer sending 1-byte chunks made one byte of input cost a hundred.
+   */
+  payload: Buffer | undefined;
   received: number;
 }
 
 export class ChunkReader {
-  private readonly maxMessageSize: number;
+  private maxMessageSize: number;
   private readonly maxChunkStreams: number;
-  private readonly maxBufferedBytes: number;
+  private maxBufferedBytes: number;
   private chunkSize = DEFAULT_CHUNK_SIZE;
   private readonly streams = new Map<number, ChunkStream>();
   /** Incomplete header bytes carried to the next feed. */
@@ -62,6 +69,15 @@ export class ChunkReader {
     this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
     this.maxChunkStreams = opts.maxChunkStreams ?? 64;
     this.maxBufferedBytes = opts.maxBufferedBytes ?? 2 * this.maxMessageSize;
+  }
+
+  /**
+   * Changes the message caps from the next chunk header on (a server raises them once a publish is
+   * accepted). Messages already in progress keep the length they were admitted with.
+   */
+  setLimits(maxMessageSize: number, maxBufferedBytes = 2 * maxMessageSize): void {
+    this.maxMessageSize = maxMessageSize;
+    this.maxBufferedBytes = maxBufferedBytes;
   }
 
   /** The peer's current chunk size. */
@@ -103,9 +119,13 @@ export class ChunkReader {
       if (this.bodyRemaining > 0) {
         if (off >= data.length) break;
         const take = Math.min(this.bodyRemaining, data.length - off);
-        cs.parts.push(data.subarray(off, off + take));
+        if (take === cs.length) {
+          cs.payload = data.subarray(off, off + take); // the whole message in one piece: no copy
+        } else {
+          cs.payload ??= Buffer.allocUnsafe(cs.length); // every byte is written before the message is emitted
+          data.copy(cs.payload, cs.received, off, off + take);
+        }
         cs.received += take;
-        this.buffered += take;
         off += take;
         this.bodyRemaining -= take;
         if (this.bodyRemaining > 0) break; // the slice ended inside this chunk
@@ -154,7 +174,7 @@ export class ChunkReader {
         length: 0,
         typeId: 0,
         streamId: 0,
-        parts: [],
+        payload: undefined,
         received: 0,
       };
     }
@@ -205,18 +225,20 @@ export class ChunkReader {
     }
     if (!this.streams.has(csid)) this.streams.set(csid, cs);
 
+    if (!inProgress) {
+      // A new message is charged its whole length now: its buffer is allocated at its first body bytes.
+      if (this.buffered + cs.length > this.maxBufferedBytes)
+        throw new RtmpProtocolError('buffered-too-much', `more than ${this.maxBufferedBytes} bytes of incomplete messages`);
+      this.buffered += cs.length;
+    }
     this.current = cs;
     this.bodyRemaining = Math.min(this.chunkSize, cs.length - cs.received);
-    if (this.buffered + this.bodyRemaining > this.maxBufferedBytes)
-      throw new RtmpProtocolError('buffered-too-much', `more than ${this.maxBufferedBytes} bytes of incomplete messages`);
     return p - off;
   }
 
   private complete(cs: ChunkStream): RtmpMessage {
-    const payload = cs.parts.length === 1 ? cs.parts[0]! : Buffer.concat(cs.parts, cs.received);
-    this.buffered -= cs.received;
-    cs.parts = [];
-    cs.received = 0;
+    const payload = cs.payload ?? Buffer.alloc(0);
+    this.release(cs);
     return { csid: cs.csid, timestamp: cs.timestamp, typeId: cs.typeId, streamId: cs.streamId, payload };
   }
 
@@ -231,11 +253,14 @@ export class ChunkReader {
     } else if (msg.typeId === MSG_ABORT) {
       if (msg.payload.length < 4) throw new RtmpProtocolError('bad-message', 'short Abort');
       const cs = this.streams.get(msg.payload.readUInt32BE(0));
-      if (cs && cs.received > 0) {
-        this.buffered -= cs.received;
-        cs.parts = [];
-        cs.received = 0;
-      }
+      if (cs && cs.received > 0) this.release(cs);
     }
+  }
+
+  /** Forgets the message of `cs` (completed or aborted) and returns its charge. */
+  private release(cs: ChunkStream): void {
+    this.buffered -= cs.length;
+    cs.payload = undefined;
+    cs.received = 0;
   }
 }

@@ -1,7 +1,7 @@
 // An RTMP client that publishes or plays one stream: used by tests, benchmarks and the edge (pull).
 import net from 'node:net';
 import { EventEmitter } from 'node:events';
-import { decodeAmf0Value, encodeAmf0, AmfError, type Amf0Value } from '../media/amf/amf0.js';
+import { decodeAmf0Value, encodeAmf0, isAmfObject, AmfError, type Amf0Value } from '../media/amf/amf0.js';
 import { TagType, type MediaPacket } from '../media/packet.js';
 import { ms } from '../media/time.js';
 import { ChunkReader, DEFAULT_MAX_MESSAGE_SIZE, type RtmpMessage } from './chunk-reader.js';
@@ -57,7 +57,7 @@ interface StatusWaiter {
 }
 
 const obj = (v: Amf0Value | undefined): Record<string, Amf0Value> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) ? v : {};
+  isAmfObject(v) ? v : {};
 const str = (v: Amf0Value | undefined): string => (typeof v === 'string' ? v : '');
 
 /**
@@ -180,6 +180,12 @@ export class RtmpClient extends EventEmitter {
       };
     }
     this.socket.write(encodeMessage(msg, this.chunkSize));
+  }
+
+  /** Sends one message of any type on the publish stream, as is (hostile-publisher tests craft data messages). */
+  sendMessage(typeId: number, payload: Buffer, timestamp = 0): void {
+    if (this.closed) return;
+    this.sendMessages({ csid: Csid.Data, timestamp, typeId, streamId: this.streamId, payload });
   }
 
   /** Plays `stream`; media (and onMetaData as Script packets) go to `onPacket`. Rejects with RtmpStatusError. */

@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { TagType, type MediaPacket } from '../media/packet.js';
 import { RtmpClient, RtmpStatusError } from './client.js';
 import { encodeMessage } from './chunk-writer.js';
-import { ClientHandshake } from './handshake.js';
 import { publishFlvFile } from './publish-file.js';
 import { RtmpServer } from './server.js';
-import { FFMPEG, RelayApp, isKeyframe, run, waitFor, type Child } from './test-support.js';
+import { FFMPEG, RelayApp, closedWithin, isKeyframe, rawRtmpConnection, run, waitFor, type Child } from './test-support.js';
 
 const children: Child[] = [];
 const clients: RtmpClient[] = [];
@@ -44,44 +43,19 @@ async function playWithClient(stream: string): Promise<{ client: RtmpClient; pac
   return { client, packets };
 }
 
-/** A raw TCP connection that has completed the handshake (for sending hand-made chunks). */
+/** A raw TCP connection to the test server that has completed the handshake. */
 async function rawConnection(): Promise<net.Socket> {
-  const s = net.connect({ host: '127.0.0.1', port });
+  const s = await rawRtmpConnection(port);
   sockets.push(s);
-  const hs = new ClientHandshake();
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.once('connect', () => s.write(hs.start()));
-    const onData = (d: Buffer): void => {
-      const step = hs.feed(d);
-      if (step.output) s.write(step.output);
-      if (step.done) {
-        s.off('data', onData);
-        resolve();
-      }
-    };
-    s.on('data', onData);
-  });
   return s;
 }
-
-const closedWithin = (s: net.Socket, ms: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    if (s.destroyed) return resolve(true);
-    const t = setTimeout(() => resolve(false), ms);
-    s.resume();
-    s.once('close', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
 
 describe('RtmpServer with real peers', { timeout: 120_000 }, () => {
   before(async () => {
     app = new RelayApp();
     // RTMP's 24-bit length field caps a message at 16 MiB - 1, so the cap is lowered to make a flood
     // of 20 MiB in one announced message exceed it.
-    server = new RtmpServer(app, { handshakeTimeoutMs: 500, idleTimeoutMs: 1500, maxConnections: 50, maxMessageSize: 4 << 20 });
+    server = new RtmpServer(app, { handshakeTimeoutMs: 500, startTimeoutMs: 1500, idleTimeoutMs: 1500, maxConnections: 50, maxMessageSize: 4 << 20 });
     port = await server.listen(0, '127.0.0.1');
     tmp = await mkdtemp(join(tmpdir(), 'livecdn-rtmp-'));
     ffmpegPublish('test');
@@ -200,15 +174,15 @@ describe('RtmpServer with real peers', { timeout: 120_000 }, () => {
     await waitFor(() => !app.streams.has('live/idle'), 2000, 'sink.onEnd');
   });
 
-  test('a connection that neither publishes nor plays is dropped after the idle timeout', async () => {
+  test('a connection that neither publishes nor plays is dropped after the start timeout', async () => {
     const c = await RtmpClient.connect(url('live'));
     clients.push(c);
     const t0 = Date.now();
     await new Promise<void>((resolve) => c.once('close', () => resolve()));
-    assert.ok(Date.now() - t0 >= 1000, 'not before the idle timeout');
+    assert.ok(Date.now() - t0 >= 1000, 'not before the start timeout');
   });
 
-  test('a player is never idle', async () => {
+  test('a player that receives media is not idle', async () => {
     const { client, packets } = await playWithClient('test');
     await new Promise((r) => setTimeout(r, 2000));
     assert.equal(client.isClosed, false);
@@ -258,6 +232,99 @@ describe('RtmpServer limits', () => {
       assert.equal(srv.stats().refusedConnections, 1);
     } finally {
       for (const s of socks) s.destroy();
+      await srv.close();
+    }
+  });
+});
+
+describe('RtmpServer connection rules', { timeout: 60_000 }, () => {
+  test('connections over maxConnectionsPerIp are refused; others from the address stay', async () => {
+    const srv = new RtmpServer(new RelayApp(), { maxConnectionsPerIp: 3 });
+    const p = await srv.listen(0, '127.0.0.1');
+    const socks: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const s = net.connect({ host: '127.0.0.1', port: p });
+        s.on('error', () => undefined);
+        socks.push(s);
+        await new Promise((r) => s.once('connect', r));
+      }
+      assert.ok(await closedWithin(socks[3]!, 2000), 'fourth is closed');
+      assert.equal(await closedWithin(socks[0]!, 300), false, 'first stays');
+      assert.equal(srv.stats().refusedConnections, 1);
+      // A slot freed is a slot to take again.
+      socks[0]!.destroy();
+      await waitFor(() => srv.connections === 2, 2000, 'the close to be seen');
+      const again = await rawRtmpConnection(p);
+      socks.push(again);
+      assert.equal(await closedWithin(again, 300), false, 'a new connection fits again');
+    } finally {
+      for (const s of socks) s.destroy();
+      await srv.close();
+    }
+  });
+
+  test('publisher slots: a play that would take the reserve is refused, a publish is not', async () => {
+    const relay = new RelayApp();
+    const srv = new RtmpServer(relay, { maxConnections: 4, publisherSlots: 2 });
+    const p = await srv.listen(0, '127.0.0.1');
+    const u = `rtmp://127.0.0.1:${p}/live`;
+    const cs: RtmpClient[] = [];
+    const open = async (): Promise<RtmpClient> => {
+      const c = await RtmpClient.connect(u);
+      cs.push(c);
+      return c;
+    };
+    try {
+      await (await open()).publish('a');
+      await (await open()).play('a', () => undefined); // 2 of 4 in use: 2 free, the reserve is intact
+      const third = await open();
+      await assert.rejects(third.play('a', () => undefined), (e: unknown) => e instanceof RtmpStatusError && e.code === 'NetStream.Play.Failed');
+      assert.ok(srv.stats().refusedConnections >= 1);
+      await waitFor(() => srv.connections === 2, 3000, 'the refused player to be closed');
+      await (await open()).publish('b');
+      await (await open()).publish('c');
+      assert.equal(srv.stats().publishers, 3);
+    } finally {
+      for (const c of cs) c.close();
+      await srv.close();
+    }
+  });
+
+  test('while the reserve is in use, a connection that does not start in time is dropped', async () => {
+    const srv = new RtmpServer(new RelayApp(), { maxConnections: 3, publisherSlots: 2, startTimeoutMs: 60_000 });
+    const p = await srv.listen(0, '127.0.0.1');
+    const socks: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 2; i++) socks.push(await rawRtmpConnection(p));
+      const t0 = Date.now();
+      // Free slots (1) are below the reserve (2): idle connections go after the reserve grace (5 s).
+      assert.ok(await closedWithin(socks[0]!, 9000), 'idle connection dropped');
+      assert.ok(Date.now() - t0 >= 3500, 'not before the grace');
+      assert.equal(srv.stats().droppedConnections >= 1, true);
+    } finally {
+      for (const s of socks) s.destroy();
+      await srv.close();
+    }
+  });
+
+  test('a player to which nothing is written is dropped after playerIdleTimeoutMs', async () => {
+    const relay = new RelayApp();
+    const srv = new RtmpServer(relay, { playerIdleTimeoutMs: 800 });
+    const p = await srv.listen(0, '127.0.0.1');
+    const u = `rtmp://127.0.0.1:${p}/live`;
+    const pub = await RtmpClient.connect(u);
+    const player = await RtmpClient.connect(u);
+    try {
+      await pub.publish('silent'); // publishes, sends nothing (the publisher idle timeout is 30 s)
+      await player.play('silent', () => undefined);
+      const t0 = Date.now();
+      await new Promise<void>((resolve) => player.once('close', () => resolve()));
+      assert.ok(Date.now() - t0 >= 600, 'not before the timeout');
+      assert.equal(pub.isClosed, false, 'the publisher stays');
+    } finally {
+      pub.close();
+      player.close();
       await srv.close();
     }
   });

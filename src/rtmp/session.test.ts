@@ -19,10 +19,13 @@ class FakeApp implements RtmpApp {
   starts = 0;
   detaches = 0;
   refusePublish = false;
+  /** publish() rejects, as an app with a bug would. */
+  rejectPublish = false;
   sentBeforeStart = -1;
   constructor(private readonly sent: () => number) {}
   async publish(req: RtmpStreamRequest): Promise<PublishResult> {
     this.publishReqs.push(req);
+    if (this.rejectPublish) throw new Error('app bug');
     if (this.refusePublish) return { ok: false, refusal: { code: 'NetStream.Publish.Unauthorized', description: 'no' } };
     return { ok: true, sink: { onPacket: (p) => this.packets.push(p), onEnd: () => this.ends++ } };
   }
@@ -45,7 +48,8 @@ interface Out {
   msg: RtmpMessage;
 }
 
-function harness() {
+/** `failures`: collect the session's asynchronous errors instead of throwing them. */
+function harness(failures?: Error[]) {
   const fromServer = new ChunkReader();
   let handshakeBytes = 3073;
   const received: RtmpMessage[] = [];
@@ -70,7 +74,8 @@ function harness() {
       },
       close: (r) => closes.push(r),
       fail: (e) => {
-        throw e;
+        if (!failures) throw e;
+        failures.push(e);
       },
       playOutput,
       publisherControl: { close: () => {} },
@@ -270,4 +275,63 @@ test('property: random messages after connect only ever throw RtmpProtocolError'
     }),
     { numRuns: 300 },
   );
+});
+
+const video = (size: number): OutgoingMessage => ({ csid: 6, timestamp: 0, typeId: 9, streamId: 1, payload: Buffer.alloc(size, 0x27) });
+
+test('messages are capped at 64 KiB until a publish is accepted, then at maxMessageSize', async () => {
+  const early = harness();
+  early.send(commandMessage(0, 'connect', 1, { app: 'live' }));
+  assert.throws(() => early.send(video(65 * 1024)), (e: unknown) => e instanceof RtmpProtocolError && e.code === 'message-too-large');
+  // A publish asked for but not answered yet still has the small cap.
+  const deciding = harness();
+  deciding.send(commandMessage(0, 'connect', 1, { app: 'live' }), commandMessage(0, 'createStream', 2, null));
+  deciding.send(commandMessage(1, 'publish', 3, null, 'cam', 'live'));
+  assert.equal(deciding.session.deciding, true);
+  assert.throws(() => deciding.send(video(65 * 1024)), (e: unknown) => e instanceof RtmpProtocolError && e.code === 'message-too-large');
+  const h = harness();
+  h.send(commandMessage(0, 'connect', 1, { app: 'live' }), commandMessage(0, 'createStream', 2, null), commandMessage(1, 'publish', 3, null, 'cam', 'live'));
+  await h.tick();
+  assert.equal(h.session.role, 'publisher');
+  h.send(video(1 << 20));
+  assert.equal(h.app.packets.at(-1)?.payload.length, 1 << 20);
+  // A player never needs more than the small cap.
+  const p = harness();
+  p.send(commandMessage(0, 'connect', 1, { app: 'live' }), commandMessage(0, 'createStream', 2, null), commandMessage(1, 'play', 3, null, 'cam'));
+  await p.tick();
+  assert.equal(p.session.role, 'player');
+  assert.throws(() => p.send(video(65 * 1024)), (e: unknown) => e instanceof RtmpProtocolError && e.code === 'message-too-large');
+});
+
+test('client names in replies are cut to 128 characters and their tokens redacted', async () => {
+  const secret = 'S3CRET';
+  const long = 'x'.repeat(5000);
+  const a = harness();
+  a.send(commandMessage(0, 'connect', 1, { app: `bad.app${long}?token=${secret}` }));
+  const rejected = String(status(a.commands()[0]).description);
+  assert.ok(rejected.length < 160 && !rejected.includes(secret), rejected);
+  const h = harness();
+  h.send(
+    commandMessage(0, 'connect', 1, { app: 'live' }),
+    commandMessage(0, 'FCPublish', 2, null, `${long}?token=${secret}`),
+    commandMessage(0, `unknown${long}`, 3, null),
+    commandMessage(0, 'createStream', 4, null),
+    commandMessage(1, 'publish', 5, null, `bad.name${long}?token=${secret}`, 'live'),
+  );
+  const replies = h.commands().filter((c) => ['onFCPublish', '_error', 'onStatus'].includes(c.name));
+  assert.equal(replies.length, 3);
+  for (const r of replies) {
+    const d = String(status(r).description);
+    assert.ok(d.length < 160, `${r.name}: ${d.length} chars`);
+    assert.ok(!d.includes(secret), d);
+  }
+});
+
+test('an app whose publish() rejects fails only that session, through the host', async () => {
+  const failures: Error[] = [];
+  const h = harness(failures);
+  h.app.rejectPublish = true;
+  h.send(commandMessage(0, 'connect', 1, { app: 'live' }), commandMessage(0, 'createStream', 2, null), commandMessage(1, 'publish', 3, null, 'cam', 'live'));
+  await h.tick();
+  assert.deepEqual(failures.map((e) => e.message), ['app bug']);
 });

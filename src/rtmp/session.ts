@@ -2,8 +2,8 @@
 // control, and the NetConnection/NetStream commands of publishers and players. No I/O and no timers:
 // bytes go out through the host, and the app (origin hub or edge) is reached through RtmpApp.
 import type { Logger } from 'pino';
-import type { Amf0Value } from '../media/amf/amf0.js';
-import { encodeScriptData } from '../media/flv/script.js';
+import { isAmfObject, type Amf0Value } from '../media/amf/amf0.js';
+import { MAX_SCRIPT_DATA_BYTES, encodeMetadata } from '../media/flv/script.js';
 import { TagType, type MediaPacket } from '../media/packet.js';
 import { ms } from '../media/time.js';
 import { isValidName } from '../shared/names.js';
@@ -11,6 +11,7 @@ import type { PlayOutput, PublisherControl, PublishSink, Refusal, RtmpApp, RtmpS
 import { ChunkReader, DEFAULT_MAX_MESSAGE_SIZE, type RtmpMessage } from './chunk-reader.js';
 import { encodeMessage, type OutgoingMessage } from './chunk-writer.js';
 import { splitAggregate } from './aggregate.js';
+import { clientText } from './client-text.js';
 import { RtmpProtocolError } from './errors.js';
 import { ServerHandshake } from './handshake.js';
 import {
@@ -40,8 +41,16 @@ export const DEFAULT_OUT_CHUNK_SIZE = 60000;
 export const WINDOW_ACK_SIZE = 5_000_000;
 const FMS_VERSION = 'FMS/3,0,1,123';
 const CAPABILITIES = 31;
-/** Messages held while the app decides on publish/play (it normally answers within milliseconds). */
-const MAX_QUEUED_MESSAGES = 10_000;
+/**
+ * Messages held while the app decides on publish/play (it normally answers within milliseconds, and
+ * clients wait for the answer before they send media).
+ */
+const MAX_QUEUED_MESSAGES = 1000;
+/**
+ * Largest message before a publish is accepted. Commands are a few hundred bytes; only a publisher's
+ * media needs the full --max-message-size, and an unauthenticated peer must not make us hold that much.
+ */
+export const DEFAULT_MAX_MESSAGE_SIZE_BEFORE_PUBLISH = 64 * 1024;
 
 /** What the session needs from its connection (the socket adapter in server.ts, or a test). */
 export interface SessionHost {
@@ -64,7 +73,10 @@ export interface ServerSessionOptions {
   readonly remoteAddress: string;
   /** Our outgoing chunk size (default 60000). */
   readonly chunkSize?: number;
+  /** Largest message once a publish is accepted (default 16 MiB). */
   readonly maxMessageSize?: number;
+  /** Largest message until then, and for players (default 64 KiB). */
+  readonly maxMessageSizeBeforePublish?: number;
   readonly logger?: Logger;
 }
 
@@ -77,6 +89,7 @@ export class ServerSession {
   private readonly handshake = new ServerHandshake();
   private readonly reader: ChunkReader;
   private readonly outChunkSize: number;
+  private readonly maxMessageSize: number;
   private readonly maxQueued: number;
   private chunkSize = 128;
 
@@ -111,13 +124,20 @@ export class ServerSession {
     this.connectionId = opts.connectionId;
     this.remoteAddress = opts.remoteAddress;
     this.outChunkSize = opts.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
-    const maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-    this.reader = new ChunkReader({ maxMessageSize });
-    this.maxQueued = 2 * maxMessageSize;
+    this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    const before = Math.min(this.maxMessageSize, opts.maxMessageSizeBeforePublish ?? DEFAULT_MAX_MESSAGE_SIZE_BEFORE_PUBLISH);
+    this.reader = new ChunkReader({ maxMessageSize: before });
+    // The queue only fills before a publish or play is accepted, so the small cap bounds it too.
+    this.maxQueued = 2 * before;
   }
 
   get handshakeDone(): boolean {
     return this.handshake.done;
+  }
+
+  /** A publish or play waits for the app's answer. */
+  get deciding(): boolean {
+    return this.blocked;
   }
 
   get isClosed(): boolean {
@@ -246,24 +266,31 @@ export class ServerSession {
   private data(msg: RtmpMessage): void {
     if (!this.sink) return;
     const amf3 = msg.typeId === MessageType.DataAmf3;
+    // Every joiner gets the metadata again: a large one is dropped before it costs a decode.
+    if (msg.payload.length > MAX_SCRIPT_DATA_BYTES) {
+      this.log?.warn({ conn: this.connectionId, bytes: msg.payload.length }, `data message over ${MAX_SCRIPT_DATA_BYTES} bytes dropped`);
+      return;
+    }
     // Keep 'onMetaData' + object.
     const rest = stripSetDataFrame(msg.typeId, msg.payload);
     const values = decodeAmfPayload(MessageType.DataAmf0, rest);
     if (values[0] !== 'onMetaData') return; // onCuePoint, onTextData...: not carried for now
     const obj = values[1];
-    // AMF3 bodies are re-encoded so downstream FLV consumers only ever see AMF0.
-    const payload = amf3
-        ? encodeScriptData('onMetaData', obj !== null && typeof obj === 'object' && !Array.isArray(obj) && !(obj instanceof Date) ? obj : {})
-        : rest;
+    // AMF3 bodies are re-encoded so downstream FLV consumers only ever see AMF0, within the same cap.
+    const payload = amf3 ? encodeMetadata(obj) : rest;
+    if (!payload) {
+      this.log?.warn({ conn: this.connectionId }, `AMF3 onMetaData over ${MAX_SCRIPT_DATA_BYTES} bytes as AMF0 dropped`);
+      return;
+    }
     this.sink.onPacket({ type: TagType.Script, timestamp: ms(msg.timestamp), payload });
   }
 
   // ------------------------------------------------------------------ commands
 
   private command(cmd: Command, streamId: number): void {
-    this.log?.debug({ conn: this.connectionId, command: cmd.name, tx: cmd.transactionId }, 'rtmp command');
+    this.log?.debug({ conn: this.connectionId, command: clientText(cmd.name), tx: cmd.transactionId }, 'rtmp command');
     if (cmd.name !== 'connect' && !this.connected) {
-      throw new RtmpProtocolError('bad-command', `${cmd.name} before connect`);
+      throw new RtmpProtocolError('bad-command', `${clientText(cmd.name)} before connect`);
     }
     const str = (v: Amf0Value | undefined): string => (typeof v === 'string' ? v : '');
     switch (cmd.name) {
@@ -275,12 +302,12 @@ export class ServerSession {
         return this.send(commandMessage(0, '_result', cmd.transactionId, null, undefined));
       case 'FCPublish':
         return this.send(
-          commandMessage(0, 'onFCPublish', 0, null, { code: 'NetStream.Publish.Start', description: str(cmd.args[0]) }),
+          commandMessage(0, 'onFCPublish', 0, null, { code: 'NetStream.Publish.Start', description: clientText(str(cmd.args[0])) }),
           commandMessage(0, '_result', cmd.transactionId, null, undefined),
         );
       case 'FCSubscribe':
         return this.send(
-          commandMessage(0, 'onFCSubscribe', 0, null, { code: 'NetStream.Play.Start', description: str(cmd.args[0]) }),
+          commandMessage(0, 'onFCSubscribe', 0, null, { code: 'NetStream.Play.Start', description: clientText(str(cmd.args[0])) }),
         );
       case 'getStreamLength':
         return this.send(commandMessage(0, '_result', cmd.transactionId, null, 0));
@@ -310,13 +337,13 @@ export class ServerSession {
       case 'FCUnsubscribe':
         return;
       default:
-        this.log?.debug({ conn: this.connectionId, command: cmd.name, streamId }, 'unknown rtmp command ignored');
+        this.log?.debug({ conn: this.connectionId, command: clientText(cmd.name), streamId }, 'unknown rtmp command ignored');
         if (cmd.transactionId > 0)
           this.send(
             commandMessage(0, '_error', cmd.transactionId, null, {
               level: 'error',
               code: 'NetConnection.Call.Failed',
-              description: `unknown command ${cmd.name}`,
+              description: `unknown command ${clientText(cmd.name)}`,
             }),
           );
     }
@@ -324,7 +351,7 @@ export class ServerSession {
 
   private connect(cmd: Command): void {
     if (this.connected) throw new RtmpProtocolError('bad-command', 'second connect on one connection');
-    const obj = cmd.object !== null && typeof cmd.object === 'object' && !Array.isArray(cmd.object) && !(cmd.object instanceof Date) ? cmd.object : {};
+    const obj = isAmfObject(cmd.object) ? cmd.object : {};
     const rawApp = typeof obj.app === 'string' ? obj.app : '';
     // Some clients put the query into the app ("live?token=..."), and some add a trailing slash.
     const [appPart = '', appQuery = ''] = splitOnce(rawApp, '?');
@@ -333,12 +360,12 @@ export class ServerSession {
     this.tcUrlQuery = { ...parseQuery(queryOfUrl(tcUrl)), ...parseQuery(appQuery) };
     const objectEncoding = typeof obj.objectEncoding === 'number' ? obj.objectEncoding : 0;
     if (!isValidName(app)) {
-      this.log?.info({ conn: this.connectionId, app: rawApp }, 'rtmp connect rejected: invalid app name');
+      this.log?.info({ conn: this.connectionId, app: clientText(rawApp), tcUrl: clientText(tcUrl) }, 'rtmp connect rejected: invalid app name');
       this.send(
         commandMessage(0, '_error', cmd.transactionId, null, {
           level: 'error',
           code: 'NetConnection.Connect.Rejected',
-          description: `invalid app name "${rawApp}"`,
+          description: `invalid app name "${clientText(rawApp)}"`,
         }),
       );
       this.host.close('invalid app name');
@@ -378,8 +405,10 @@ export class ServerSession {
   }
 
   private refuse(kind: 'publish' | 'play', refusal: Refusal): void {
-    this.log?.info({ conn: this.connectionId, app: this.appName, stream: this.streamName, code: refusal.code }, `rtmp ${kind} refused`);
-    this.send(onStatus(STREAM_ID, { level: 'error', code: refusal.code, description: refusal.description }));
+    const stream = clientText(this.streamName ?? '');
+    this.log?.info({ conn: this.connectionId, app: this.appName, stream, code: refusal.code }, `rtmp ${kind} refused`);
+    // The app's description may quote what the client sent.
+    this.send(onStatus(STREAM_ID, { level: 'error', code: refusal.code, description: clientText(refusal.description) }));
     this.host.close(`${kind} refused: ${refusal.code}`);
   }
 
@@ -390,13 +419,15 @@ export class ServerSession {
     }
     const { req, valid } = this.request(name);
     this.streamName = req.stream;
-    if (!valid) return this.refuse('publish', { code: 'NetStream.Publish.BadName', description: `invalid stream name "${name}"` });
+    if (!valid) return this.refuse('publish', { code: 'NetStream.Publish.BadName', description: `invalid stream name "${clientText(name)}"` });
     this.block(
       this.app.publish(req, this.host.publisherControl).then((res) => {
         if (!res.ok) return this.refuse('publish', res.refusal);
         if (this.closed) return res.sink.onEnd();
         this.role = 'publisher';
         this.sink = res.sink;
+        // Only now may the peer send messages up to the full cap (a keyframe can be megabytes).
+        this.reader.setLimits(this.maxMessageSize);
         this.log?.info({ conn: this.connectionId, app: req.app, stream: req.stream }, 'rtmp publish started');
         this.send(
           onStatus(STREAM_ID, {
@@ -418,7 +449,7 @@ export class ServerSession {
     const { req, valid } = this.request(name);
     this.streamName = req.stream;
     if (!valid)
-      return this.refuse('play', { code: 'NetStream.Play.StreamNotFound', description: `invalid stream name "${name}"` });
+      return this.refuse('play', { code: 'NetStream.Play.StreamNotFound', description: `invalid stream name "${clientText(name)}"` });
     this.block(
       this.app.play(req, this.host.playOutput).then((res) => {
         if (!res.ok) return this.refuse('play', res.refusal);

@@ -2,6 +2,12 @@
 
 export type NodeKind = 'origin' | 'edge';
 
+/**
+ * Streams one heartbeat may list. Every listed stream costs memory in the registry and work in every
+ * GET /api/streams: the signal refuses more, and nodes send at most this many (shared/registration.ts).
+ */
+export const MAX_HEARTBEAT_STREAMS = 5000;
+
 export interface NodeRegistration {
   /** Stable id chosen by the node (e.g. kind-region-host-port). */
   readonly id: string;

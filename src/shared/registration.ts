@@ -1,22 +1,34 @@
 // Registration of a node (origin or edge) with the control plane: POST /api/nodes once, a heartbeat with
 // the node's load every few seconds (re-registering when the signal forgot us, e.g. after its restart),
 // DELETE on shutdown. The signal being down never stops the node from serving: failures are logged and
-// retried.
+// retried. Every request is signed with the cluster's node key (shared/signed-request.ts): no secret is sent.
 import { hostname } from 'node:os';
+import { MAX_HEARTBEAT_STREAMS } from './cluster.js';
 import type { Heartbeat, NodeKind, NodeLoad, NodeRegistration } from './cluster.js';
 import type { Logger } from './log.js';
+import { signedFetch } from './signed-request.js';
 
 /** A stable default id, e.g. origin-eu-host1-8080: the same node keeps its id across restarts. */
 export const defaultNodeId = (kind: NodeKind, region: string, port: number): string =>
   `${kind}-${region}-${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${port}`;
+
+/** The load as the signal accepts it: a node with more streams than a heartbeat may list reports the first ones. */
+function capped(load: NodeLoad): NodeLoad {
+  if (load.streams.length <= MAX_HEARTBEAT_STREAMS && (load.streamStats?.length ?? 0) <= MAX_HEARTBEAT_STREAMS) return load;
+  return {
+    ...load,
+    streams: load.streams.slice(0, MAX_HEARTBEAT_STREAMS),
+    ...(load.streamStats ? { streamStats: load.streamStats.slice(0, MAX_HEARTBEAT_STREAMS) } : {}),
+  };
+}
 
 export interface RegistrationOptions {
   readonly signal: string;
   readonly registration: NodeRegistration;
   readonly load: () => NodeLoad;
   readonly intervalMs: number;
-  /** Bearer token for the signal's write routes, when it has one. */
-  readonly token?: string;
+  /** The cluster's node key (keys.node); without it requests go unsigned (an --insecure signal). */
+  readonly key?: Buffer | undefined;
   readonly timeoutMs?: number;
 }
 
@@ -80,8 +92,9 @@ export class Registration {
   private async beat(): Promise<void> {
     if (this.stopped) return;
     if (!this.registered) return this.register();
-    const hb: Heartbeat = { id: this.id, load: this.opts.load() };
     try {
+      // Inside the try: a throwing load() must cost one heartbeat, not the process (this runs in a timer).
+      const hb: Heartbeat = { id: this.id, load: capped(this.opts.load()) };
       const res = await this.call('POST', `/api/nodes/${encodeURIComponent(this.id)}/heartbeat`, hb);
       if (res.status === 404) {
         this.registered = false;
@@ -95,16 +108,7 @@ export class Registration {
     }
   }
 
-  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-    const res = await fetch(this.opts.signal + path, {
-      method,
-      headers,
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 3000),
-    });
-    return { status: res.status, body: await res.text() };
+  private call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+    return signedFetch(this.opts.signal + path, { method, json: body, key: this.opts.key, timeoutMs: this.opts.timeoutMs ?? 3000 });
   }
 }

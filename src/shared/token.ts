@@ -22,7 +22,7 @@ export type TokenCheck = { ok: true; expSec: number } | { ok: false; reason: Tok
 
 const PUBLISH_DOMAIN = 'livecdn-publish-v1';
 const PLAY_DOMAIN = 'livecdn-play-v1';
-const TOKEN_PATTERN = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
+export const TOKEN_PATTERN = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/;
 
 const mac = (domain: string, app: string, stream: string, expSec: number, secret: string | Buffer): Buffer =>
   createHmac('sha256', secret).update(`${domain}\n${app}/${stream}/${expSec}`, 'utf8').digest();

@@ -1,11 +1,17 @@
 // The JSON API: streams, play placement, nodes, hooks. Thin routes over the services; every input
 // validated with zod, every error `{error, message}` (errors.ts).
-import { createHash, timingSafeEqual } from 'node:crypto';
+//
+// Who may call what (docs/README "Security model"): operators' write routes need the admin bearer; the
+// node routes need a request signed with the node key (shared/signed-request.ts); reads, play and hooks
+// are open (hooks decide by the tokens they carry). Without keys (--insecure) everything is open.
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
+import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
 import type { NodeRecord } from '../shared/cluster.js';
+import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
+import { signedFetch } from '../shared/signed-request.js';
 import { ApiError } from './errors.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ClusterView, Placement } from './placement.js';
@@ -37,10 +43,8 @@ export interface ApiContext {
   readonly regionMap: RegionMap | undefined;
   /** Used when no origin is registered. */
   readonly fallbackOrigin: { readonly rtmpUrl: string | undefined; readonly httpUrl: string | undefined };
-  /** When set, mutating stream and node routes need `Authorization: Bearer <apiToken>`. */
-  readonly apiToken: string | undefined;
-  /** Sent as `Authorization: Bearer <secret>` to the origin's kick endpoint. */
-  readonly secret: string | undefined;
+  /** The cluster's keys; undefined in an --insecure cluster (write routes open, nothing signed). */
+  readonly keys: ClusterKeys | undefined;
   readonly kickTimeoutMs: number;
   readonly metrics: SignalMetrics;
   readonly log: Logger;
@@ -53,17 +57,42 @@ function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string):
   return r.data;
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+const NEEDS_ADMIN = 'this route needs Authorization: Bearer <admin token> (`livecdn keys` prints it)';
 
-function requireToken(token: string | undefined): RequestHandler {
-  if (token === undefined) return (_req, _res, next) => next();
-  const want = digest(token);
+/** Operators' write routes: the admin bearer. */
+function requireAdmin(keys: ClusterKeys | undefined): RequestHandler {
   return (req, _res, next) => {
-    const m = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
-    // Compare digests: equal lengths for timingSafeEqual, and no early exit on the first wrong byte.
-    if (!m || !timingSafeEqual(digest(m[1] as string), want)) throw new ApiError(401, 'unauthorized', 'this route needs Authorization: Bearer <api token>');
+    if (!hasAdminBearer(req.get('authorization'), keys)) throw new ApiError(401, 'unauthorized', NEEDS_ADMIN);
     next();
   };
+}
+
+/**
+ * Node routes: the raw body is read (up to `limit`), the signature checked over method, path, query and
+ * those exact bytes, and only then parsed as JSON into req.body. With `orAdmin`, the admin bearer is
+ * accepted instead (an operator deleting a node).
+ */
+function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = false): RequestHandler[] {
+  const raw = express.raw({ type: () => true, limit });
+  const verify: RequestHandler = (req, _res, next) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (!(orAdmin && keys && hasAdminBearer(req.get('authorization'), keys))) {
+      const check = checkNodeSignature(keys, req.headers, req.method, req.originalUrl, body);
+      if (!check.ok) {
+        throw new ApiError(401, 'unauthorized', `this route needs a request signed with the node key (X-Livecdn-Signature: ${check.reason})`);
+      }
+    }
+    if (body.length === 0) req.body = undefined;
+    else {
+      try {
+        req.body = JSON.parse(body.toString('utf8')) as unknown;
+      } catch {
+        throw new ApiError(400, 'bad_json', 'the body is not valid JSON');
+      }
+    }
+    next();
+  };
+  return [raw, verify];
 }
 
 const joinUrl = (base: string, path: string): string => base.replace(/\/+$/, '') + path;
@@ -85,10 +114,8 @@ interface StreamStats {
 /** What heartbeats say about one stream: where it is, its viewers (edges and origins), its codecs. */
 function statsFor(view: ClusterView, key: string): StreamStats {
   const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, nodes: [] };
-  for (const n of view.nodes) {
-    if (!n.load.streams.includes(key)) continue;
+  for (const { node: n, stat } of view.streams.get(key) ?? []) {
     s.nodes.push(n.id);
-    const stat = n.load.streamStats?.find((x) => x.stream === key);
     if (n.kind === 'origin') s.live = stat?.publishing ?? true;
     if (stat) {
       s.viewers += stat.viewers;
@@ -100,14 +127,16 @@ function statsFor(view: ClusterView, key: string): StreamStats {
   return s;
 }
 
-function streamView(rec: StreamRecord | undefined, app: string, stream: string, view: ClusterView) {
+/** `withAddresses`: the publisher's IP address is personal data, for admin callers only. */
+function streamView(rec: StreamRecord | undefined, app: string, stream: string, view: ClusterView, withAddresses: boolean) {
   const st = statsFor(view, `${app}/${stream}`);
+  const publisher = rec?.publisher ?? null;
   return {
     id: streamId(app, stream),
     app,
     stream,
     live: (rec?.live ?? false) || st.live,
-    publisher: rec?.publisher ?? null,
+    publisher: publisher && !withAddresses ? { clientId: publisher.clientId, since: publisher.since, ...(publisher.nodeId ? { nodeId: publisher.nodeId } : {}) } : publisher,
     viewers: st.viewers,
     codecs: { video: st.video ?? null, audio: st.audio ?? null },
     bitrateBps: st.bitrateBps ?? null,
@@ -123,10 +152,10 @@ const nodeRef = (n: NodeRecord) => ({ id: n.id, kind: n.kind, region: n.region }
 export function createApiRouter(ctx: ApiContext): Router {
   const r = express.Router();
   const small = express.json({ limit: '16kb' });
-  // Heartbeats list the node's streams: allow more.
-  const large = express.json({ limit: '2mb' });
   const hookBody = [express.json({ limit: '16kb' }), express.urlencoded({ extended: false, limit: '16kb' })];
-  const auth = requireToken(ctx.apiToken);
+  const admin = requireAdmin(ctx.keys);
+  // Without keys there is no admin to show addresses to: they stay hidden.
+  const isAdmin = (req: Request): boolean => ctx.keys !== undefined && hasAdminBearer(req.get('authorization'), ctx.keys);
 
   r.get('/api/health', (_req, res) => {
     res.json({ ok: true, store: ctx.store.kind });
@@ -134,7 +163,7 @@ export function createApiRouter(ctx: ApiContext): Router {
 
   // ---- streams ----
 
-  r.post('/api/streams', auth, small, async (req, res) => {
+  r.post('/api/streams', admin, small, async (req, res) => {
     const body = parse(createStreamSchema, req.body ?? {}, 'stream request');
     const view = await ctx.view();
     const { origin, registered } = ctx.placement.publish(view);
@@ -167,8 +196,9 @@ export function createApiRouter(ctx: ApiContext): Router {
     });
   });
 
-  r.get('/api/streams', async (_req, res) => {
+  r.get('/api/streams', async (req, res) => {
     const [records, view] = await Promise.all([ctx.store.listStreams(), ctx.view()]);
+    const withAddresses = isAdmin(req);
     const seen = new Map<string, StreamRecord | undefined>(records.map((rec) => [`${rec.app}/${rec.stream}`, rec]));
     // Streams live on an origin that never went through the API or a hook are listed too.
     for (const o of view.origins) {
@@ -179,7 +209,7 @@ export function createApiRouter(ctx: ApiContext): Router {
     }
     const streams = [...seen.entries()].map(([key, rec]) => {
       const [app, stream] = key.split('/') as [string, string];
-      return streamView(rec, app, stream, view);
+      return streamView(rec, app, stream, view, withAddresses);
     });
     res.json({ streams });
   });
@@ -193,12 +223,12 @@ export function createApiRouter(ctx: ApiContext): Router {
   r.get('/api/streams/:id', async (req, res) => {
     const { app, stream } = idParam(req);
     const [rec, view] = await Promise.all([ctx.store.getStream(streamId(app, stream)), ctx.view()]);
-    const v = streamView(rec, app, stream, view);
+    const v = streamView(rec, app, stream, view, isAdmin(req));
     if (!rec && v.nodes.length === 0) throw new ApiError(404, 'not_found', `no stream ${streamId(app, stream)}`);
     res.json(v);
   });
 
-  r.delete('/api/streams/:id', auth, async (req, res) => {
+  r.delete('/api/streams/:id', admin, async (req, res) => {
     const { app, stream } = idParam(req);
     const revocation = await ctx.streams.revoke(app, stream, ctx.now());
     const kicked = await kickEverywhere(ctx, app, stream);
@@ -217,16 +247,22 @@ export function createApiRouter(ctx: ApiContext): Router {
 
   // ---- nodes ----
 
-  r.post('/api/nodes', auth, small, async (req, res) => {
+  r.post('/api/nodes', ...requireNode(ctx.keys, '16kb'), async (req, res) => {
     const reg = parse(registrationSchema, req.body, 'registration');
+    const now = ctx.now();
+    // A live id keeps its URLs: registering it again (a restart) is fine, moving its viewers elsewhere is not.
+    const prev = await ctx.store.getNode(reg.id, now);
+    if (prev && (prev.kind !== reg.kind || prev.publicUrl !== reg.publicUrl || (prev.rtmpUrl ?? '') !== (reg.rtmpUrl ?? ''))) {
+      throw new ApiError(409, 'node_id_taken', `node ${reg.id} is registered with other URLs; it can be registered again once it is deleted or its TTL passes`);
+    }
     if (reg.kind === 'origin' && !reg.rtmpUrl) ctx.log.warn({ id: reg.id }, 'origin registered without rtmpUrl: it gets no publishers');
-    await ctx.store.registerNode(reg, ctx.now());
+    await ctx.store.registerNode(reg, now);
     ctx.nodesChanged();
     await ctx.store.publishEvent({ type: 'nodes' });
     res.status(201).json({ id: reg.id });
   });
 
-  r.post('/api/nodes/:id/heartbeat', auth, large, async (req, res) => {
+  r.post('/api/nodes/:id/heartbeat', ...requireNode(ctx.keys, '2mb'), async (req, res) => {
     const id = parse(nodeIdSchema, req.params.id, 'node id');
     const hb = parse(heartbeatSchema, req.body, 'heartbeat');
     if (hb.id !== undefined && hb.id !== id) throw new ApiError(400, 'bad_request', `heartbeat id ${hb.id} does not match the path's ${id}`);
@@ -236,7 +272,7 @@ export function createApiRouter(ctx: ApiContext): Router {
     res.status(204).end();
   });
 
-  r.delete('/api/nodes/:id', auth, async (req, res) => {
+  r.delete('/api/nodes/:id', ...requireNode(ctx.keys, '1kb', true), async (req, res) => {
     const id = parse(nodeIdSchema, req.params.id, 'node id');
     if (await ctx.store.removeNode(id)) {
       ctx.nodesChanged();
@@ -323,20 +359,20 @@ export interface KickResult {
 }
 
 /**
- * Asks every known origin (and the configured one) to drop the publisher. We do not know for sure which
- * origin holds it (heartbeats lag), and a 404 from the others is harmless.
+ * Asks every registered origin (registration is authenticated) and the operator-configured one to drop the
+ * publisher. We do not know for sure which origin holds it (heartbeats lag), and a 404 from the others is
+ * harmless. Each kick is a DELETE signed with the node key: no secret is sent, and a signature is good for
+ * that one path for ±30 s only.
  */
 async function kickEverywhere(ctx: ApiContext, app: string, stream: string): Promise<KickResult[]> {
   const view = await ctx.view();
   const bases = new Set(view.origins.map((o) => o.publicUrl));
   if (ctx.fallbackOrigin.httpUrl) bases.add(ctx.fallbackOrigin.httpUrl);
-  const headers: Record<string, string> = ctx.secret ? { authorization: `Bearer ${ctx.secret}` } : {};
   return Promise.all(
     [...bases].map(async (base): Promise<KickResult> => {
       const url = joinUrl(base, `/api/streams/${app}/${stream}`);
       try {
-        const res = await fetch(url, { method: 'DELETE', headers, signal: AbortSignal.timeout(ctx.kickTimeoutMs) });
-        await res.arrayBuffer();
+        const res = await signedFetch(url, { method: 'DELETE', key: ctx.keys?.node, timeoutMs: ctx.kickTimeoutMs });
         return { url, status: res.status };
       } catch (err) {
         return { url, status: null, error: err instanceof Error ? err.message : String(err) };

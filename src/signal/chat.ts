@@ -4,8 +4,9 @@
 // Messages go through the store's chat channel (Redis pub/sub across instances) which assigns `seq`, so
 // every member on every instance sees one order. Limits: a frame size cap (ws closes 1009 above it), a
 // text length cap, token buckets per connection and per address, joins bounded per address (rate and
-// concurrent connections) and per room. A member that keeps hitting its bucket is muted: its frames are
-// then dropped unread and, if it goes on flooding, it is disconnected. Nobody else notices.
+// concurrent connections) and per room. "Address" is the client's (behind --trust-proxy, from
+// X-Forwarded-For), IPv6 by its /64 (client-address.ts). A member that keeps hitting its bucket is muted:
+// its frames are then dropped unread and, if it goes on flooding, it is disconnected. Nobody else notices.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -13,6 +14,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../shared/log.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ChatEnvelope, RegistryStore, Unsubscribe } from './store.js';
+import { limitKey } from './client-address.js';
 import { BucketMap, TokenBucket } from './token-bucket.js';
 import { parseStreamId } from './types.js';
 
@@ -61,6 +63,7 @@ export const defaultChatLimits: ChatLimits = {
 
 interface Member {
   readonly ws: WebSocket;
+  /** The per-address limit key (limitKey of the client address). */
   readonly addr: string;
   readonly name: string;
   readonly bucket: TokenBucket;
@@ -125,12 +128,18 @@ export class ChatHub {
   /** Room id when the path is a chat path (else the upgrade is not ours). */
   static match(pathname: string): string | undefined {
     const m = /^\/api\/streams\/([^/]+)\/chat$/.exec(pathname);
-    return m ? decodeURIComponent(m[1] as string) : undefined;
+    if (!m) return undefined;
+    try {
+      return decodeURIComponent(m[1] as string);
+    } catch {
+      // A bad escape ("%") is still a chat path: the raw id fails parseStreamId and is answered 400.
+      return m[1] as string;
+    }
   }
 
-  /** Called from the HTTP server's 'upgrade' event for a chat path. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, roomId: string, url: URL): void {
-    const addr = req.socket.remoteAddress ?? 'unknown';
+  /** Called from the HTTP server's 'upgrade' event for a chat path; `clientAddr` as clientAddress() gives it. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, roomId: string, url: URL, clientAddr: string): void {
+    const addr = limitKey(clientAddr);
     const now = Date.now();
     const refuse = (status: number, code: string, message: string): void => {
       this.metrics.chatRejected.inc({ code });
@@ -146,7 +155,11 @@ export class ChatHub {
     if (!this.joinBuckets.take(addr, now)) return refuse(429, 'join_rate', 'joining too fast from this address');
     if ((this.rooms.get(roomId)?.members.size ?? 0) >= this.limits.maxMembersPerRoom) return refuse(503, 'room_full', 'the room is full');
     this.connsPerAddr.set(addr, (this.connsPerAddr.get(addr) ?? 0) + 1);
+    let released = false;
+    // Once per connection, whichever path ends it (refusal, failure, close).
     const release = (): void => {
+      if (released) return;
+      released = true;
       const n = (this.connsPerAddr.get(addr) ?? 1) - 1;
       if (n <= 0) this.connsPerAddr.delete(addr);
       else this.connsPerAddr.set(addr, n);
@@ -164,7 +177,12 @@ export class ChatHub {
         this.log.error({ err }, 'chat join failed');
         refuse(503, 'unavailable', 'the registry is unavailable');
       },
-    );
+    ).catch((err: unknown) => {
+      // The socket may have gone while the store answered: this must not become an unhandled rejection.
+      this.log.warn({ err }, 'chat upgrade failed');
+      release();
+      socket.destroy();
+    });
   }
 
   private join(ws: WebSocket, roomId: string, addr: string, nameParam: string | null, release: () => void): void {
@@ -201,14 +219,16 @@ export class ChatHub {
         void r.ready.then((unsub) => unsub()).catch((err: unknown) => this.log.warn({ err }, 'chat unsubscribe failed'));
       }
     });
-    r.ready.then(
-      () => this.send(m, { type: 'joined', room: roomId, name }),
-      (err: unknown) => {
-        this.log.error({ err }, 'chat subscribe failed');
-        this.sendError(m, 'unavailable', 'chat is unavailable');
-        ws.close(1011, 'unavailable');
-      },
-    );
+    r.ready
+      .then(
+        () => this.send(m, { type: 'joined', room: roomId, name }),
+        (err: unknown) => {
+          this.log.error({ err }, 'chat subscribe failed');
+          this.sendError(m, 'unavailable', 'chat is unavailable');
+          ws.close(1011, 'unavailable');
+        },
+      )
+      .catch(() => ws.terminate());
   }
 
   private send(m: Member, frame: object): void {

@@ -41,6 +41,11 @@ export class MemoryStore implements RegistryStore {
     return this.nodes.delete(id);
   }
 
+  async getNode(id: string, now: number): Promise<NodeRecord | undefined> {
+    const n = this.nodes.get(id);
+    return n && this.alive(n, now) ? n : undefined;
+  }
+
   async listNodes(now: number): Promise<NodeRecord[]> {
     const out: NodeRecord[] = [];
     for (const [id, n] of this.nodes) {

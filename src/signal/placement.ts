@@ -9,7 +9,7 @@
 //
 // Loads come from heartbeats; between two heartbeats of an edge this instance also counts the viewers it
 // has sent there, so a burst of requests spreads before the next heartbeat reports it.
-import type { NodeRecord } from '../shared/cluster.js';
+import type { NodeRecord, StreamStat } from '../shared/cluster.js';
 import { HashRing } from './hash-ring.js';
 import type { RegionGraph } from './region-map.js';
 
@@ -35,6 +35,7 @@ export class ClusterView {
   readonly origins: readonly NodeRecord[];
   /** "app/stream" -> the first origin whose heartbeat lists it: built once here, not per play request. */
   readonly originOf = new Map<string, NodeRecord>();
+  private presence: Map<string, StreamPresence[]> | undefined;
 
   constructor(
     readonly nodes: readonly NodeRecord[],
@@ -52,6 +53,32 @@ export class ClusterView {
     this.origins = nodes.filter((n) => n.kind === 'origin');
     for (const o of this.origins) for (const key of o.load.streams) if (!this.originOf.has(key)) this.originOf.set(key, o);
   }
+
+  /**
+   * "app/stream" -> the nodes whose heartbeat lists it, with their stat for it. Built on first use, once
+   * per view, in time linear in what the heartbeats list (lookups per stream per node would be quadratic).
+   */
+  get streams(): ReadonlyMap<string, readonly StreamPresence[]> {
+    if (this.presence) return this.presence;
+    const index = new Map<string, StreamPresence[]>();
+    for (const node of this.nodes) {
+      const stats = new Map((node.load.streamStats ?? []).map((s) => [s.stream, s]));
+      for (const key of new Set(node.load.streams)) {
+        const entry = { node, stat: stats.get(key) };
+        const list = index.get(key);
+        if (list) list.push(entry);
+        else index.set(key, [entry]);
+      }
+    }
+    this.presence = index;
+    return index;
+  }
+}
+
+/** One node that lists a stream, and what it says about it. */
+export interface StreamPresence {
+  readonly node: NodeRecord;
+  readonly stat: StreamStat | undefined;
 }
 
 /** Rings keyed by their sorted member ids, kept while the membership exists. */

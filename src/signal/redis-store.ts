@@ -116,6 +116,12 @@ export class RedisStore implements RegistryStore {
     return (res?.[0]?.[1] as number | undefined) === 1;
   }
 
+  async getNode(id: string, now: number): Promise<NodeRecord | undefined> {
+    const h = await this.redis.hgetall(this.nodeKey(id));
+    if (h.reg === undefined || now - Number(h.lastSeen) >= this.nodeTtlMs) return undefined;
+    return { ...(JSON.parse(h.reg) as NodeRegistration), load: (JSON.parse(h.load ?? 'null') as NodeLoad | null) ?? emptyLoad, lastSeen: Number(h.lastSeen) };
+  }
+
   async listNodes(now: number): Promise<NodeRecord[]> {
     const ids = await this.redis.smembers(this.prefix + 'nodes');
     if (ids.length === 0) return [];

@@ -36,3 +36,12 @@ test('region graph: breadth first, listed order, no self, cycles', () => {
   assert.throws(() => RegionGraph.parse('eu-us'), /bad region graph entry/);
   assert.throws(() => RegionGraph.parse('eu:u s'), /bad region graph entry/);
 });
+
+test('region graph: invented regions are not cached, so the cache stays bounded by the graph', () => {
+  const g = RegionGraph.parse('eu:us;us:eu');
+  for (let i = 0; i < 50_000; i++) assert.deepEqual(g.fallbacks(`invented-${i}`), []);
+  assert.deepEqual(g.fallbacks('eu'), ['us']);
+  assert.deepEqual(g.fallbacks('us'), ['eu']);
+  const cache = (g as unknown as { cache: Map<string, unknown> }).cache;
+  assert.ok(cache.size <= 2, `cache holds ${cache.size} regions`);
+});

@@ -33,7 +33,7 @@ function ipv6ToBigInt(ip: string): bigint {
 }
 
 /** An address as (v6?, 128- or 32-bit value); IPv4-mapped IPv6 (::ffff:a.b.c.d) counts as IPv4. */
-function parseAddress(addr: string): { v6: boolean; value: bigint } | undefined {
+export function parseAddress(addr: string): { v6: boolean; value: bigint } | undefined {
   if (isIPv4(addr)) return { v6: false, value: ipv4ToBigInt(addr) };
   const bare = addr.replace(/%.*$/, ''); // zone index of link-local addresses
   if (!isIPv6(bare)) return undefined;
@@ -97,6 +97,7 @@ export class RegionMap {
  * directed as written; write both directions for a symmetric graph.
  */
 export class RegionGraph {
+  /** Fallback orders of the graph's own regions only (see fallbacks()). */
   private readonly cache = new Map<string, readonly string[]>();
 
   constructor(private readonly adjacency: ReadonlyMap<string, readonly string[]>) {}
@@ -116,6 +117,9 @@ export class RegionGraph {
 
   /** Regions to try after `region`, nearest first (not including `region` itself). */
   fallbacks(region: string): readonly string[] {
+    // A region the graph does not name has no neighbours. Answered without the cache, which therefore holds
+    // at most one entry per region of the graph, whatever `?region=` clients invent.
+    if (!this.adjacency.has(region)) return [];
     const hit = this.cache.get(region);
     if (hit) return hit;
     const seen = new Set([region]);

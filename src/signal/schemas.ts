@@ -1,5 +1,6 @@
 // zod schemas for every request body and query the API accepts.
 import { z } from 'zod';
+import { MAX_HEARTBEAT_STREAMS } from '../shared/cluster.js';
 import { NAME_PATTERN } from '../shared/names.js';
 
 export const nameSchema = z.string().regex(NAME_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
@@ -33,8 +34,8 @@ export const nodeLoadSchema = z.object({
   publishers: count,
   egressBps: z.number().nonnegative().finite(),
   cpu: z.number().nonnegative().finite(),
-  streams: z.array(z.string().max(129)).max(100_000),
-  streamStats: z.array(streamStatSchema).max(100_000).optional(),
+  streams: z.array(z.string().max(129)).max(MAX_HEARTBEAT_STREAMS),
+  streamStats: z.array(streamStatSchema).max(MAX_HEARTBEAT_STREAMS).optional(),
 });
 
 export const registrationSchema = z.object({

@@ -1,14 +1,19 @@
 // The signal service: HTTP API + chat WebSocket on one port, over a memory or Redis registry.
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import express from 'express';
 import type { Express, RequestHandler, Router } from 'express';
+import { createHttpServer } from '../origin/http-server.js';
+import type { HttpLimits } from '../origin/http-server.js';
+import type { ClusterKeys } from '../shared/keys.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
 import { PLAY_ROUTE, createApiRouter, placePlay } from './api.js';
 import type { ApiContext } from './api.js';
 import { ChatHub, defaultChatLimits } from './chat.js';
+import { clientAddress } from './client-address.js';
+import type { TrustFn } from './client-address.js';
 import type { ChatLimits } from './chat.js';
 import { ApiError, errorHandler, errorReply } from './errors.js';
 import { MemoryStore } from './memory-store.js';
@@ -25,10 +30,13 @@ export interface SignalConfig {
   readonly apiPort: number;
   /** Default 0.0.0.0 */
   readonly host?: string;
-  /** Token key shared with origins (and edges for play tokens). Without it publishes need no token. */
-  readonly secret?: string;
-  /** Protects POST/DELETE /api/streams and the node routes with `Authorization: Bearer <apiToken>`. */
-  readonly apiToken?: string;
+  /**
+   * The cluster's keys (shared/keys.ts): publish and play tokens, the admin bearer of the write routes, the
+   * node key of registration, heartbeats and kicks. Required unless `insecure`.
+   */
+  readonly keys?: ClusterKeys | undefined;
+  /** Development only: run without keys, so without tokens and with every write route open. */
+  readonly insecure?: boolean;
   /** redis://… : share the registry with other signal instances. */
   readonly redisUrl?: string;
   /** Inject a store (tests); wins over redisUrl. Not closed by stop(). */
@@ -52,6 +60,8 @@ export interface SignalConfig {
   /** express "trust proxy": lets X-Forwarded-For set the client address used by the region map. */
   readonly trustProxy?: boolean | string | number;
   readonly kickTimeoutMs?: number;
+  /** Timeouts and caps of the HTTP listener (origin/http-server.ts DEFAULT_HTTP_LIMITS, keep-alive 65 s). */
+  readonly http?: Partial<HttpLimits>;
   /** Mounted after the API, e.g. the player pages: [{ path: '/player', handler }]. */
   readonly extraHandlers?: ReadonlyArray<{ readonly path: string; readonly handler: RequestHandler | Router }>;
   readonly logger?: Logger;
@@ -84,8 +94,13 @@ export class Signal {
   private viewDirty = true;
   private refreshing: Promise<ClusterView> | undefined;
   private ctx: ApiContext | undefined;
+  /** express's compiled trust-proxy function, when --trust-proxy is set: chat limits use it too. */
+  private trust: TrustFn | undefined;
 
   constructor(private readonly config: SignalConfig) {
+    // Closed by default: an open control plane lets anyone register nodes and mint or revoke streams.
+    if (!config.keys && !config.insecure) throw new Error('signal: a secret is required (or insecure, for development only)');
+    if (config.playTokens && !config.keys) throw new Error('signal: play tokens need a secret');
     this.log = config.logger ?? createLogger('signal');
     this.nodeTtlMs = (config.nodeTtlSec ?? 15) * 1000;
     if (config.store) {
@@ -101,7 +116,8 @@ export class Signal {
     this.rings = new RingCache(popts.vnodes);
     const publishTtl = config.publishTokenTtlSec ?? 86_400;
     this.streams = new StreamService(this.store, {
-      secret: config.secret,
+      publishKey: config.keys?.publish,
+      playKey: config.keys?.play,
       publishTokenTtlSec: publishTtl,
       maxPublishTokenTtlSec: Math.max(config.maxPublishTokenTtlSec ?? 7 * 86_400, publishTtl),
       playTokens: config.playTokens ?? false,
@@ -130,8 +146,7 @@ export class Signal {
 
   private async streamExists(app: string, stream: string): Promise<boolean> {
     if (await this.store.getStream(streamId(app, stream))) return true;
-    const key = `${app}/${stream}`;
-    return (await this.currentView()).nodes.some((n) => n.load.streams.includes(key));
+    return (await this.currentView()).streams.has(`${app}/${stream}`);
   }
 
   /** The cluster view, rebuilt when a node changed, the oldest heartbeat's TTL ran out, or it aged. */
@@ -162,7 +177,10 @@ export class Signal {
     const app = express();
     app.disable('x-powered-by');
     app.set('etag', false);
-    if (this.config.trustProxy !== undefined) app.set('trust proxy', this.config.trustProxy);
+    if (this.config.trustProxy !== undefined) {
+      app.set('trust proxy', this.config.trustProxy);
+      this.trust = app.get('trust proxy fn') as TrustFn;
+    }
     const metrics = this.metrics;
     app.use((req, res, next) => {
       const start = process.hrtime.bigint();
@@ -196,8 +214,7 @@ export class Signal {
         rtmpUrl: this.config.originRtmp?.replace(/\/+$/, ''),
         httpUrl: this.config.originHttp?.replace(/\/+$/, ''),
       },
-      apiToken: this.config.apiToken,
-      secret: this.config.secret,
+      keys: this.config.keys,
       kickTimeoutMs: this.config.kickTimeoutMs ?? 2000,
       metrics: this.metrics,
       log: this.log,
@@ -222,13 +239,19 @@ export class Signal {
       this.metrics.httpDuration.observe({ route: PLAY_ROUTE }, Number(process.hrtime.bigint() - start) / 1e9);
     };
     const region = m[3] ?? ctx.regionMap?.lookup(req.socket.remoteAddress);
-    placePlay(ctx, m[1] as string, m[2] as string, region).then(
-      (body) => send(200, body),
-      (err: unknown) => {
-        const { status, body } = errorReply(err, this.log);
-        send(status, body);
-      },
-    );
+    placePlay(ctx, m[1] as string, m[2] as string, region)
+      .then(
+        (body) => send(200, body),
+        (err: unknown) => {
+          const { status, body } = errorReply(err, this.log);
+          send(status, body);
+        },
+      )
+      // The client may be gone, or a reply may fail: never an unhandled rejection.
+      .catch((err: unknown) => {
+        this.log.warn({ err }, 'play reply failed');
+        res.destroy();
+      });
     return true;
   }
 
@@ -243,18 +266,22 @@ export class Signal {
       }),
     ]).finally(() => clearTimeout(timer));
     const app = this.buildApp();
-    const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 30_000 }, (req, res) => {
-      if (!this.playDirect(req, res)) app(req, res);
-    });
-    server.on('upgrade', (req, socket, head) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      const room = ChatHub.match(url.pathname);
-      if (room === undefined) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        return;
-      }
+    const server = createHttpServer(
+      (req, res) => {
+        if (!this.playDirect(req, res)) app(req, res);
+      },
+      // Longer than the 60 s idle timeout of usual load balancers in front of the API, so that they close first.
+      { keepAliveTimeoutMs: 65_000, ...this.config.http },
+    );
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      this.chat.handleUpgrade(req, socket, head, room, url);
+      // Whatever a client sends, an upgrade costs it its own connection at most.
+      try {
+        this.upgrade(req, socket, head);
+      } catch (err) {
+        this.log.warn({ err }, 'upgrade failed');
+        socket.destroy();
+      }
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -265,8 +292,27 @@ export class Signal {
       });
     });
     const apiPort = (server.address() as AddressInfo).port;
-    this.log.info({ apiPort, store: this.store.kind }, 'signal listening');
+    this.log.info({ apiPort, store: this.store.kind, secured: this.config.keys !== undefined }, 'signal listening');
+    if (!this.config.keys) this.log.warn('insecure: no secret, no tokens, every write route is open (development only)');
     return { apiPort };
+  }
+
+  /** A chat WebSocket upgrade; anything else is refused. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      // e.g. "//[": an authority that is no host
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const room = ChatHub.match(url.pathname);
+    if (room === undefined) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.chat.handleUpgrade(req, socket, head, room, url, clientAddress(req, this.trust));
   }
 
   async stop(): Promise<void> {

@@ -32,6 +32,8 @@ export interface RegistryStore {
   /** Stores the load; undefined when the node is unknown or its TTL has passed (it must re-register). */
   heartbeat(hb: Heartbeat, now: number): Promise<NodeRecord | undefined>;
   removeNode(id: string): Promise<boolean>;
+  /** The node when it is registered and within its TTL. */
+  getNode(id: string, now: number): Promise<NodeRecord | undefined>;
   /** Nodes whose last heartbeat is within the TTL. */
   listNodes(now: number): Promise<NodeRecord[]>;
 

@@ -7,8 +7,10 @@ import { streamId } from './types.js';
 import type { Revocation, StreamRecord } from './types.js';
 
 export interface StreamPolicy {
-  /** Token key; without it publishes need no token (revocations still ban a name). */
-  readonly secret: string | undefined;
+  /** Publish token key (keys.publish); without it (--insecure) publishes need no token (revocations still ban a name). */
+  readonly publishKey: Buffer | undefined;
+  /** Play token key (keys.play); play tokens need it. */
+  readonly playKey: Buffer | undefined;
   readonly publishTokenTtlSec: number;
   readonly maxPublishTokenTtlSec: number;
   /** Sign play tokens into play URLs and require them in on_play. */
@@ -36,10 +38,6 @@ export class StreamService {
     private readonly policy: StreamPolicy,
   ) {}
 
-  get tokensRequired(): boolean {
-    return this.policy.secret !== undefined;
-  }
-
   /** Creates the record (or refreshes it) and signs a publish token when a secret is set. */
   async create(app: string, name: string | undefined, ttlSec: number | undefined, nowMs: number): Promise<{ rec: StreamRecord; token: string | undefined }> {
     const stream = name ?? randomStreamName();
@@ -53,21 +51,21 @@ export class StreamService {
       ? { ...prev, tokenExp: Math.max(prev.tokenExp ?? 0, expSec) }
       : { id: streamId(app, stream), app, stream, createdAt: nowMs, tokenExp: expSec, live: false, publisher: null, lastEvent: null };
     await this.store.putStream(rec);
-    const token = this.policy.secret === undefined ? undefined : signPublishToken({ app, stream, expSec }, this.policy.secret);
+    const token = this.policy.publishKey === undefined ? undefined : signPublishToken({ app, stream, expSec }, this.policy.publishKey);
     return { rec, token };
   }
 
   playToken(app: string, stream: string, nowMs: number): string | undefined {
-    if (!this.policy.playTokens || this.policy.secret === undefined) return undefined;
-    return signPlayToken({ app, stream, expSec: sec(nowMs) + this.policy.playTokenTtlSec }, this.policy.secret);
+    if (!this.policy.playTokens || this.policy.playKey === undefined) return undefined;
+    return signPlayToken({ app, stream, expSec: sec(nowMs) + this.policy.playTokenTtlSec }, this.policy.playKey);
   }
 
   async onPublish(h: HookBody, nowMs: number): Promise<HookDecision> {
     const nowS = sec(nowMs);
     const token = h.query.token;
     let tokenExp: number | null = null;
-    if (this.policy.secret !== undefined) {
-      const check = verifyPublishToken(token, h, this.policy.secret, nowS);
+    if (this.policy.publishKey !== undefined) {
+      const check = verifyPublishToken(token, h, this.policy.publishKey, nowS);
       if (!check.ok) return { ok: false, code: check.reason, message: REFUSALS[check.reason] as string };
       tokenExp = check.expSec;
     }
@@ -96,8 +94,8 @@ export class StreamService {
   }
 
   onPlay(h: HookBody, nowMs: number): HookDecision {
-    if (!this.policy.playTokens || this.policy.secret === undefined) return { ok: true };
-    const check = verifyPlayToken(h.query.token, h, this.policy.secret, sec(nowMs));
+    if (!this.policy.playTokens || this.policy.playKey === undefined) return { ok: true };
+    const check = verifyPlayToken(h.query.token, h, this.policy.playKey, sec(nowMs));
     if (!check.ok) return { ok: false, code: check.reason, message: `play token ${check.reason}` };
     return { ok: true };
   }
@@ -117,7 +115,7 @@ export class StreamService {
   async revoke(app: string, stream: string, nowMs: number): Promise<Revocation> {
     const prev = await this.store.getStream(streamId(app, stream));
     const nowS = sec(nowMs);
-    // Tokens we never saw (signed elsewhere with the secret) are covered up to one default lifetime.
+    // Tokens we never saw (signed elsewhere with the publish key) are covered up to one default lifetime.
     const untilExp = Math.max(prev?.tokenExp ?? 0, nowS + this.policy.publishTokenTtlSec);
     const r: Revocation = { app, stream, untilExp, at: nowMs };
     await this.store.revoke(r);

@@ -1,5 +1,6 @@
 // Real nginx (Debian) with nginx/edge.conf.template in front of a real origin with FFmpeg publishing:
 // HLS through nginx decodes clean, the origin sees one fetch per segment, HTTP-FLV passes through.
+import http from 'node:http';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
@@ -10,7 +11,7 @@ import { publishTestStream } from '../helpers/publish.js';
 import { checkSegment, hlsClient } from './media-checks.js';
 import { startNginx } from './nginx.js';
 import { startCountingProxy } from './proxy.js';
-import { get } from './util.js';
+import { get, sleep, startFakeUpstream } from './util.js';
 
 test('nginx edge: HLS decodes clean with one origin fetch per segment; FLV passes through; bad names 400', async (t) => {
   const origin = await startOrigin({ hlsSegment: 1 }, t);
@@ -63,4 +64,66 @@ test('nginx edge: HLS decodes clean with one origin fetch per segment; FLV passe
   // nginx normalizes dot segments first: /x.ts is outside the URL space, so 404, never the upstream.
   assert.equal((await get(`${nginx.base}/live/ng/../../x.ts`)).status, 404);
   assert.equal(proxy.count('/x.ts'), 0);
+});
+
+/** GET with the request target sent exactly as given (no URL normalisation on our side). */
+function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (b: Buffer) => (body += b.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('nginx edge: the cache key and the upstream path agree, so `//` requests never change what a path answers', async (t) => {
+  // An upstream that answers any path with `//` with a different, cacheable body: were nginx to send the
+  // raw path upstream while storing under the normalised key, that body would become the playlist's.
+  const upstreamPaths: string[] = [];
+  const up = await startFakeUpstream((req, res) => {
+    const url = req.url ?? '';
+    upstreamPaths.push(url);
+    const path = url.split('?')[0] ?? '';
+    if (path.includes('//')) {
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=600' });
+      res.end('EVIL');
+    } else if (path === '/live/s.m3u8') {
+      res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'max-age=1' });
+      res.end('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:5\n#EXTINF:2.000,\ns/5.ts\n');
+    } else if (path === '/live/s/5.ts') {
+      res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=600' });
+      res.end('SEGMENT-5');
+    } else {
+      res.writeHead(404, { 'cache-control': 'no-cache' });
+      res.end();
+    }
+  });
+  t.after(() => up.close());
+  const nginx = await startNginx(`127.0.0.1:${up.port}`);
+  t.after(() => nginx.stop());
+
+  const hostile = ['/live//s.m3u8', '//live/s.m3u8', '/live/./s.m3u8', '/live/s//5.ts', '/live//s/5.ts', '//live//s//5.ts?token=x'];
+  const fetchesOf = (path: string): number => upstreamPaths.filter((p) => p.split('?')[0] === path).length;
+  // Twice, the second time after the playlist's 1 s validity: a `//` request then refills the key.
+  for (const round of [0, 1]) {
+    if (round === 1) await sleep(2500);
+    for (const path of hostile) {
+      const r = await rawGet(nginx.port, path);
+      assert.equal(r.status, 200, `${path}: ${await nginx.errorLog()}`);
+      assert.notEqual(r.body, 'EVIL', path);
+    }
+    const playlist = await rawGet(nginx.port, '/live/s.m3u8');
+    assert.equal(playlist.status, 200);
+    assert.match(playlist.body, /^#EXTM3U/, 'the playlist answers the playlist');
+    const segment = await rawGet(nginx.port, '/live/s/5.ts');
+    assert.equal(segment.body, 'SEGMENT-5');
+  }
+  assert.equal(fetchesOf('/live/s.m3u8'), 2, `a \`//\` request refilled the expired playlist: ${upstreamPaths.join(' ')}`);
+  assert.equal((await rawGet(nginx.port, '//live//s//6.ts?token=x')).status, 404);
+  assert.ok(upstreamPaths.includes('/live/s/6.ts?token=x'), `the normalised path and the query go upstream: ${upstreamPaths.join(' ')}`);
+  for (const p of upstreamPaths) assert.ok(!p.split('?')[0]?.includes('//') && !p.includes('/./'), `upstream got the raw path ${p}`);
 });

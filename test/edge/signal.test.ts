@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Edge } from '../../src/edge/edge.js';
 import type { Heartbeat, NodeRegistration } from '../../src/shared/cluster.js';
+import { deriveKeys } from '../../src/shared/keys.js';
+import { SIGNATURE_HEADER, verifyRequest } from '../../src/shared/signed-request.js';
 import { waitFor } from '../helpers/http.js';
 import { get, startCliEdge, startFakeUpstream, type FakeUpstream } from './util.js';
 
@@ -11,17 +13,22 @@ interface SignalCalls {
   heartbeats: Heartbeat[];
   deletes: string[];
   auth: string[];
+  /** Each request's signature checked with the node key as the signal does: ok, or the failure. */
+  signatures: string[];
 }
 
 /** A control plane stand-in: records calls; forgets the node once (404 on a heartbeat) when asked. */
 async function fakeSignal(forgetOnce = false): Promise<FakeUpstream & { calls: SignalCalls }> {
-  const calls: SignalCalls = { registrations: [], heartbeats: [], deletes: [], auth: [] };
+  const calls: SignalCalls = { registrations: [], heartbeats: [], deletes: [], auth: [], signatures: [] };
   let forget = forgetOnce;
   const up = await startFakeUpstream((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
       calls.auth.push(req.headers.authorization ?? '');
+      const sig = req.headers[SIGNATURE_HEADER];
+      const check = verifyRequest(KEYS.node, Array.isArray(sig) ? sig[0] : sig, req.method ?? '', req.url ?? '', body);
+      calls.signatures.push(check.ok ? 'ok' : check.reason);
       const url = req.url ?? '';
       if (req.method === 'POST' && url === '/api/nodes') {
         const reg = JSON.parse(body) as NodeRegistration;
@@ -51,6 +58,9 @@ async function fakeSignal(forgetOnce = false): Promise<FakeUpstream & { calls: S
   return Object.assign(up, { calls });
 }
 
+const ROOT = 'edge-signal-test-root-secret-0123456789';
+const KEYS = deriveKeys(ROOT);
+
 const segmentUpstream = (): Promise<FakeUpstream> =>
   startFakeUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'video/mp2t', 'cache-control': 'max-age=60' });
@@ -66,7 +76,7 @@ test('an edge registers, heartbeats its load, re-registers when forgotten and de
     host: '127.0.0.1',
     region: 'eu',
     signal: signal.url,
-    signalToken: 'tok',
+    keys: KEYS,
     publicUrl: 'http://edge.example:8080',
     heartbeatMs: 100,
   });
@@ -85,7 +95,9 @@ test('an edge registers, heartbeats its load, re-registers when forgotten and de
     assert.equal(hb.id, edge.nodeId);
     for (const k of ['viewers', 'publishers', 'egressBps', 'cpu'] as const) assert.equal(typeof hb.load[k], 'number');
     assert.ok(Array.isArray(hb.load.streams));
-    assert.ok(signal.calls.auth.every((a) => a === 'Bearer tok'));
+    // every request signed with the node key, and no secret sent
+    assert.ok(signal.calls.signatures.every((x) => x === 'ok'), signal.calls.signatures.join());
+    assert.ok(signal.calls.auth.every((a) => a === ''));
   } finally {
     await edge.stop();
     await up.close();
@@ -97,7 +109,7 @@ test('an edge registers, heartbeats its load, re-registers when forgotten and de
 test('livecdn edge --workers 2: one port, one registration, metrics summed over workers, clean SIGTERM', async () => {
   const signal = await fakeSignal();
   const up = await segmentUpstream();
-  const edge = await startCliEdge(['--upstream', up.url, '--workers', '2', '--signal', signal.url, '--heartbeat', '0.2', '--node-id', 'edge-cli-test']);
+  const edge = await startCliEdge(['--upstream', up.url, '--workers', '2', '--signal', signal.url, '--heartbeat', '0.2', '--node-id', 'edge-cli-test'], { LIVECDN_SECRET: ROOT });
   try {
     await waitFor('registration', () => signal.calls.registrations[0], 20_000).catch((e: unknown) => {
       throw new Error(`${String(e)}\n${edge.stderr()}`);
@@ -116,6 +128,7 @@ test('livecdn edge --workers 2: one port, one registration, metrics summed over 
     edge.child.kill('SIGTERM');
     assert.equal(await edge.exited, 0);
     assert.deepEqual(signal.calls.deletes, ['edge-cli-test']);
+    assert.ok(signal.calls.signatures.every((x) => x === 'ok'), signal.calls.signatures.join());
   } finally {
     await edge.stop();
     await up.close();

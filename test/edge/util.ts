@@ -52,9 +52,10 @@ export interface Fetched {
 
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
 
-export function get(url: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Fetched> {
+/** `localAddress` (e.g. 127.0.0.2) makes the request come from another loopback address: another client. */
+export function get(url: string, headers: Record<string, string> = {}, method = 'GET', localAddress?: string): Promise<Fetched> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { agent, headers, method }, (res) => {
+    const req = http.request(url, { agent, headers, method, ...(localAddress ? { localAddress } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -63,6 +64,47 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
     req.on('error', reject);
     req.end();
   });
+}
+
+export interface HookCall {
+  readonly action: string;
+  readonly app: string;
+  readonly stream: string;
+  readonly protocol?: string;
+  readonly remoteAddress: string;
+  readonly query: Record<string, string>;
+}
+
+export interface HookServer {
+  /** The URL to configure as on_play / on_publish. */
+  readonly url: string;
+  readonly calls: HookCall[];
+  close(): Promise<void>;
+}
+
+/** An on_play/on_publish hook: records every call and answers 200 when `allow(call)`, else 403. */
+export async function startHookServer(allow: (call: HookCall) => boolean = () => true): Promise<HookServer> {
+  const calls: HookCall[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (b: Buffer) => (body += b.toString()));
+    req.on('end', () => {
+      const call = JSON.parse(body) as HookCall;
+      calls.push(call);
+      res.statusCode = allow(call) ? 200 : 403;
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

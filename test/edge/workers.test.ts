@@ -130,6 +130,37 @@ test('--workers 2: a worker that dies is restarted in its slot and its siblings 
   }
 });
 
+test('--workers 2: a worker killed while the primary aggregates its /metrics leaves the primary up (no unhandled error)', async () => {
+  const up = await slowSegments();
+  const edge = await startCliEdge(['--upstream', up.url, '--workers', '2', '--no-prefetch']);
+  let stopped: number | undefined;
+  try {
+    const ready = await workersReady(edge, 2);
+    const [a, b] = [ready.get(0), ready.get(1)];
+    assert.ok(a && b);
+    // A stopped worker answers no metrics round, so each round waits its 2 s for it ...
+    process.kill(b.pid, 'SIGSTOP');
+    stopped = b.pid;
+    const pending = Array.from({ length: 4 }, () => get(`${edge.base}/metrics`).catch(() => undefined));
+    await sleep(500);
+    // ... and the worker that asked dies before the answer: the primary must not send to it.
+    process.kill(a.pid, 'SIGKILL');
+    await sleep(2500);
+    process.kill(b.pid, 'SIGCONT');
+    stopped = undefined;
+    assert.ok(edge.alive(), `the primary died: ${edge.stderr()}`);
+    await workersReady(edge, 2);
+    assert.equal((await get(`${edge.base}/metrics`)).status, 200);
+    assert.equal((await get(`${edge.base}/live/s/1.ts`)).status, 200);
+    await Promise.all(pending);
+    assert.ok(edge.alive());
+  } finally {
+    if (stopped !== undefined) process.kill(stopped, 'SIGCONT');
+    await edge.stop();
+    await up.close();
+  }
+});
+
 let origin: TestOrigin;
 let live: LiveOrigin | undefined;
 

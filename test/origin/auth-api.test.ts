@@ -7,10 +7,12 @@ import { startOrigin } from '../helpers/origin.js';
 import { FlvViewer, fetchText, waitFor } from '../helpers/http.js';
 import { RtmpClient, RtmpStatusError } from '../../src/rtmp/client.js';
 import { signPublishToken } from '../../src/shared/token.js';
+import { adminToken, deriveKeys } from '../../src/shared/keys.js';
+import { SIGNATURE_HEADER, signRequest } from '../../src/shared/signed-request.js';
 import { aacFrame, aacHeader, videoHeader, videoKey } from '../../src/origin/test-packets.js';
 import { TagType } from '../../src/media/packet.js';
 
-const SECRET = 'test-secret-123';
+const KEYS = deriveKeys('auth-api-test-root-secret-of-32-bytes!');
 
 async function publisher(port: number, stream: string): Promise<RtmpClient> {
   const c = await RtmpClient.connect(`rtmp://127.0.0.1:${port}/live`);
@@ -28,12 +30,12 @@ async function publisher(port: number, stream: string): Promise<RtmpClient> {
 }
 
 test('with a secret, publish needs a valid token; DELETE with the bearer kicks the publisher', async (t) => {
-  const o = await startOrigin({ secret: SECRET }, t);
+  const o = await startOrigin({ keys: KEYS }, t);
   for (const [stream, reason] of [
     ['s1', /token is required/],
     ['s1?token=nope', /malformed/],
-    [`s1?token=${signPublishToken({ app: 'live', stream: 'other', expSec: 4e9 }, SECRET)}`, /not valid/],
-    [`s1?token=${signPublishToken({ app: 'live', stream: 's1', expSec: 1000 }, SECRET)}`, /expired/],
+    [`s1?token=${signPublishToken({ app: 'live', stream: 'other', expSec: 4e9 }, KEYS.publish)}`, /not valid/],
+    [`s1?token=${signPublishToken({ app: 'live', stream: 's1', expSec: 1000 }, KEYS.publish)}`, /expired/],
   ] as const) {
     await assert.rejects(
       publisher(o.rtmpPort, stream),
@@ -41,7 +43,7 @@ test('with a secret, publish needs a valid token; DELETE with the bearer kicks t
       stream,
     );
   }
-  const token = signPublishToken({ app: 'live', stream: 's1', expSec: Math.floor(Date.now() / 1000) + 60 }, SECRET);
+  const token = signPublishToken({ app: 'live', stream: 's1', expSec: Math.floor(Date.now() / 1000) + 60 }, KEYS.publish);
   const c = await publisher(o.rtmpPort, `s1?token=${token}`);
   t.after(() => c.close());
   await waitFor('s1 live', () => (o.origin.hub.get('live', 's1') ? true : undefined));
@@ -53,15 +55,38 @@ test('with a secret, publish needs a valid token; DELETE with the bearer kicks t
   assert.equal(s1.app, 'live');
   assert.deepEqual(s1.codecs, { video: 'avc', audio: 'aac' });
   assert.deepEqual(s1.viewers, { flv: 0, rtmp: 0, hls: 0 });
+  // the publisher's address is for admin callers only
+  assert.ok(!api.text.includes('127.0.0.1'), api.text);
+  const asAdmin = await fetchText(`${o.httpBase}/api/streams`, { headers: { Authorization: `Bearer ${adminToken(KEYS)}` } });
+  assert.match(asAdmin.text, /"remoteAddress":"(::ffff:)?127\.0\.0\.1"/);
 
   const del = (auth?: string): Promise<number> =>
     fetchText(`${o.httpBase}/api/streams/live/s1`, { method: 'DELETE', headers: auth ? { Authorization: auth } : {} }).then((r) => r.status);
   assert.equal(await del(), 401);
   assert.equal(await del('Bearer wrong'), 401);
-  assert.equal(await del(`Bearer ${SECRET}`), 200);
+  // the signal's kick: signed with the node key for this path; another path's signature or another key is refused
+  const signed = (path: string, key: Buffer): Promise<number> =>
+    fetchText(`${o.httpBase}/api/streams/live/s1`, { method: 'DELETE', headers: { [SIGNATURE_HEADER]: signRequest(key, 'DELETE', path) } }).then((r) => r.status);
+  assert.equal(await signed('/api/streams/live/other', KEYS.node), 401);
+  assert.equal(await signed('/api/streams/live/s1', KEYS.admin), 401);
+  assert.equal(await signed('/api/streams/live/s1', KEYS.node), 200);
   assert.equal(o.origin.hub.get('live', 's1'), undefined);
   await waitFor('publisher connection closed', () => (c.isClosed ? true : undefined), 5000);
-  assert.equal(await del(`Bearer ${SECRET}`), 404);
+  assert.equal(await del(`Bearer ${adminToken(KEYS)}`), 404);
+});
+
+test('the admin bearer kicks too', async (t) => {
+  const o = await startOrigin({ keys: KEYS }, t);
+  const token = signPublishToken({ app: 'live', stream: 's1', expSec: Math.floor(Date.now() / 1000) + 60 }, KEYS.publish);
+  const c = await publisher(o.rtmpPort, `s1?token=${token}`);
+  t.after(() => c.close());
+  await waitFor('s1 live', () => (o.origin.hub.get('live', 's1') ? true : undefined));
+  const del = (auth?: string): Promise<number> =>
+    fetchText(`${o.httpBase}/api/streams/live/s1`, { method: 'DELETE', headers: auth ? { Authorization: auth } : {} }).then((r) => r.status);
+  assert.equal(await del(`Bearer ${adminToken(KEYS)}`), 200);
+  assert.equal(o.origin.hub.get('live', 's1'), undefined);
+  await waitFor('publisher connection closed', () => (c.isClosed ? true : undefined), 5000);
+  assert.equal(await del(`Bearer ${adminToken(KEYS)}`), 404);
 });
 
 test('hooks: on_publish refusal refuses, on_play is asked, on_done is told', async (t) => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { Signal } from '../../src/signal/signal.js';
+import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import type { NodeRecord } from '../../src/shared/cluster.js';
 import { originCliConfig } from '../helpers/origin.js';
 import { fetchText, waitFor } from '../helpers/http.js';
@@ -13,8 +14,8 @@ import { publishTestStream } from '../helpers/publish.js';
 import { freePort } from '../signal/util.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-const SECRET = 'registration-secret';
-const API_TOKEN = 'signal-api-token';
+const SECRET = 'registration-root-secret-0123456789abcdef';
+const KEYS = deriveKeys(SECRET);
 
 let signal: Signal;
 let signalBase: string;
@@ -24,7 +25,7 @@ let stderr = '';
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const r = await fetchText(`${signalBase}${path}`, {
     method,
-    headers: { authorization: `Bearer ${API_TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${adminToken(KEYS)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: r.status, json: r.text ? (JSON.parse(r.text) as Record<string, unknown>) : {} };
@@ -33,7 +34,7 @@ async function api(method: string, path: string, body?: unknown): Promise<{ stat
 const nodes = async (): Promise<NodeRecord[]> => (await api('GET', '/api/nodes')).json.nodes as NodeRecord[];
 
 before(async () => {
-  signal = new Signal({ apiPort: 0, host: '127.0.0.1', secret: SECRET, apiToken: API_TOKEN });
+  signal = new Signal({ apiPort: 0, host: '127.0.0.1', keys: KEYS });
   signalBase = `http://127.0.0.1:${(await signal.start()).apiPort}`;
 });
 
@@ -44,11 +45,12 @@ after(async () => {
 
 test('the --signal flags map onto the registration config, named as the edge names them', () => {
   const argv = ['--signal', 'http://signal.test:8090', '--public-url', 'http://o1.test:8080', '--rtmp-url', 'rtmp://o1.test:1935'];
-  argv.push('--region', 'eu', '--node-id', 'origin-1', '--signal-token', 'tok', '--heartbeat', '2', '--play-wait', '7');
+  argv.push('--region', 'eu', '--node-id', 'origin-1', '--secret', SECRET, '--heartbeat', '2', '--play-wait', '7');
   const config = originCliConfig(argv);
+  // the registration is signed with the node key derived from the secret
+  assert.deepEqual(config.keys?.node, KEYS.node);
   assert.deepEqual(config.signal, {
     url: 'http://signal.test:8090',
-    token: 'tok',
     region: 'eu',
     nodeId: 'origin-1',
     publicUrl: 'http://o1.test:8080',
@@ -67,11 +69,11 @@ test('an origin started with --signal is placed by the signal, takes FFmpeg with
   const [rtmpPort, httpPort] = [await freePort(), await freePort()];
   const publicUrl = `http://127.0.0.1:${httpPort}`;
   const rtmpUrl = `rtmp://127.0.0.1:${rtmpPort}`;
-  const args = ['--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--secret', SECRET];
-  args.push('--signal', signalBase, '--signal-token', API_TOKEN, '--public-url', publicUrl, '--rtmp-url', rtmpUrl);
+  const args = ['--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort)];
+  args.push('--signal', signalBase, '--public-url', publicUrl, '--rtmp-url', rtmpUrl);
   args.push('--region', 'eu', '--node-id', 'origin-eu-1', '--heartbeat', '0.3');
   const proc = spawn(process.execPath, ['--import', 'tsx', MAIN, 'origin', ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', LIVECDN_SECRET: undefined },
+    env: { ...process.env, LOG_LEVEL: 'warn', LIVECDN_SECRET: SECRET },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child = proc;
@@ -107,7 +109,7 @@ test('an origin started with --signal is placed by the signal, takes FFmpeg with
     assert.equal(loaded.load.publishers, 1);
     assert.ok(loaded.load.streams.includes('live/placed'));
     assert.ok(loaded.load.cpu > 0, 'CPU sampled');
-    // The signal's revocation reaches the origin (DELETE with the shared secret) and ends the publisher.
+    // The signal's revocation reaches the origin (a DELETE signed with the node key) and ends the publisher.
     const revoked = await api('DELETE', '/api/streams/live.placed');
     assert.equal(revoked.status, 200);
     const kicks = revoked.json.kicked as Array<{ url: string; status: number | null }>;

@@ -16,11 +16,12 @@ import type { TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { Edge } from '../../src/edge/edge.js';
 import { Signal } from '../../src/signal/signal.js';
+import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import { createPlayerHandler } from '../../src/player/serve.js';
 import { buildPlayer, launchBrowser, median, playAndMeasure, saveArtifact, screenshot, waitFor, watchConsole, withPage } from './helpers.js';
 import type { Browser, PlayResult } from './helpers.js';
 
-const SECRET = 'player-e2e-secret';
+const SECRET = 'player-e2e-secret-of-at-least-32-bytes';
 const APP = 'live';
 const NAME = 'e2e';
 
@@ -52,11 +53,11 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
     await buildPlayer({ outdir: www });
     const pages = createPlayerHandler({ root: www });
 
-    origin = await startOrigin({ secret: SECRET, hlsSegment: 1, hlsWindow: 6 });
+    origin = await startOrigin({ keys: deriveKeys(SECRET), hlsSegment: 1, hlsWindow: 6 });
     signal = new Signal({
       apiPort: 0,
       host: '127.0.0.1',
-      secret: SECRET,
+      keys: deriveKeys(SECRET),
       originRtmp: `rtmp://127.0.0.1:${origin.rtmpPort}`,
       originHttp: origin.httpBase,
       nodeTtlSec: 10,
@@ -77,6 +78,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       nodeId: 'edge-eu-e2e',
       publicUrl: edgeBase,
       signal: signalBase,
+      keys: deriveKeys(SECRET),
       heartbeatMs: 1000,
       defaultMetrics: false,
       fallback: pages,
@@ -86,7 +88,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
     // The streamer's flow: ask the control plane for a push URL, push the signed URL with FFmpeg.
     const created = await fetch(`${signalBase}/api/streams`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken(deriveKeys(SECRET))}` },
       body: JSON.stringify({ app: APP, name: NAME }),
     });
     assert.equal(created.status, 201);
@@ -259,6 +261,10 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
     await withPage(browser, async (page) => {
       await page.goto(`${signalBase}/player/streamer.html`);
       await page.fill('#name', 'fromthepage');
+      // a secured control plane: without the admin token the page says what is missing
+      await page.click('#create-form button');
+      await page.waitForSelector('#create-error >> text=livecdn keys', { timeout: 10_000 });
+      await page.fill('#admin-token', adminToken(deriveKeys(SECRET)));
       await page.click('#create-form button');
       await page.waitForSelector('#result:not([hidden])', { timeout: 10_000 });
       const server = await page.inputValue('input[data-field="Server"]');

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Signal } from '../../src/signal/signal.js';
-import { ChatClient, req, sleep, upgradeStatus } from './util.js';
+import { ChatClient, TEST_KEYS, admin, req, sleep, upgradeStatus } from './util.js';
 
 describe('chat', () => {
   let signal: Signal;
@@ -20,7 +20,7 @@ describe('chat', () => {
     signal = new Signal({
       apiPort: 0,
       host: '127.0.0.1',
-      secret: 'chat-secret-123',
+      keys: TEST_KEYS,
       originRtmp: 'rtmp://o:1935',
       originHttp: 'http://o:8080',
       chat: { joinBurstPerAddr: 8, joinRatePerAddr: 0.2, maxConnsPerAddr: 6 },
@@ -28,7 +28,7 @@ describe('chat', () => {
     const { apiPort } = await signal.start();
     base = `http://127.0.0.1:${apiPort}`;
     ws = `ws://127.0.0.1:${apiPort}`;
-    for (const name of ['room1', 'errors', 'flood', 'joins']) assert.equal((await req(base, 'POST', '/api/streams', { name })).status, 201);
+    for (const name of ['room1', 'errors', 'flood', 'joins']) assert.equal((await req(base, 'POST', '/api/streams', { name }, admin())).status, 201);
   });
 
   after(async () => {
@@ -140,18 +140,18 @@ describe('chat', () => {
 
   test('revoking a stream ends its chat', async () => {
     const c = await join('/api/streams/live.room1/chat', '127.0.0.10');
-    assert.equal((await req(base, 'DELETE', '/api/streams/live.room1')).status, 200);
+    assert.equal((await req(base, 'DELETE', '/api/streams/live.room1', undefined, admin())).status, 200);
     await c.waitFor((f) => f.type === 'error' && f.code === 'stream_revoked');
     assert.equal((await c.closed).code, 1000);
   });
 });
 
 test('stopping the service closes chat members with 1001 (going away)', async () => {
-  const signal = new Signal({ apiPort: 0, host: '127.0.0.1', secret: 'chat-secret-123', originRtmp: 'rtmp://o:1935', originHttp: 'http://o:8080' });
+  const signal = new Signal({ apiPort: 0, host: '127.0.0.1', keys: TEST_KEYS, originRtmp: 'rtmp://o:1935', originHttp: 'http://o:8080' });
   let stopped = false;
   try {
     const { apiPort } = await signal.start();
-    assert.equal((await req(`http://127.0.0.1:${apiPort}`, 'POST', '/api/streams', { name: 'bye' })).status, 201);
+    assert.equal((await req(`http://127.0.0.1:${apiPort}`, 'POST', '/api/streams', { name: 'bye' }, admin())).status, 201);
     const c = await ChatClient.join(`ws://127.0.0.1:${apiPort}/api/streams/live.bye/chat`);
     await signal.stop();
     stopped = true;
@@ -159,4 +159,49 @@ test('stopping the service closes chat members with 1001 (going away)', async ()
   } finally {
     if (!stopped) await signal.stop();
   }
+});
+
+describe('chat limits by client address', () => {
+  const start = async (trustProxy: boolean): Promise<{ signal: Signal; ws: string }> => {
+    const signal = new Signal({
+      apiPort: 0,
+      host: '127.0.0.1',
+      insecure: true,
+      originRtmp: 'rtmp://o:1935',
+      originHttp: 'http://o:8080',
+      ...(trustProxy ? { trustProxy: true } : {}),
+      // 3 joins per address, then none for a long while
+      chat: { joinBurstPerAddr: 3, joinRatePerAddr: 0.001, maxConnsPerAddr: 100 },
+    });
+    const { apiPort } = await signal.start();
+    assert.equal((await req(`http://127.0.0.1:${apiPort}`, 'POST', '/api/streams', { name: 'limits' })).status, 201);
+    return { signal, ws: `ws://127.0.0.1:${apiPort}/api/streams/live.limits/chat` };
+  };
+  const joins = async (ws: string, forwardedFor: readonly string[]): Promise<number[]> => {
+    const out: number[] = [];
+    for (const xff of forwardedFor) out.push(await upgradeStatus(ws, undefined, { 'x-forwarded-for': xff }));
+    return out;
+  };
+
+  test('behind --trust-proxy: keyed by the X-Forwarded-For client, IPv6 by /64', async () => {
+    const { signal, ws } = await start(true);
+    try {
+      // four addresses of one /64 share one budget of 3 joins
+      assert.deepEqual(await joins(ws, ['2001:db8:1:2::1', '2001:db8:1:2::2', '2001:db8:1:2:ffff::9', '2001:db8:1:2::abcd']), [101, 101, 101, 429]);
+      // the next /64 and another IPv4 client have budgets of their own
+      assert.deepEqual(await joins(ws, ['2001:db8:1:3::1', '198.51.100.1', '198.51.100.2']), [101, 101, 101]);
+      assert.deepEqual(await joins(ws, ['198.51.100.1', '198.51.100.1', '198.51.100.1']), [101, 101, 429]);
+    } finally {
+      await signal.stop();
+    }
+  });
+
+  test('without --trust-proxy: X-Forwarded-For is ignored, a client cannot pick its key', async () => {
+    const { signal, ws } = await start(false);
+    try {
+      assert.deepEqual(await joins(ws, ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4']), [101, 101, 101, 429]);
+    } finally {
+      await signal.stop();
+    }
+  });
 });

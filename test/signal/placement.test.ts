@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Signal } from '../../src/signal/signal.js';
-import { edge, load, req, sleep } from './util.js';
+import { edge, load, nodeReq, req, sleep, TEST_KEYS } from './util.js';
 
 describe('placement over HTTP', () => {
   let signal: Signal;
@@ -18,7 +18,7 @@ describe('placement over HTTP', () => {
     signal = new Signal({
       apiPort: 0,
       host: '127.0.0.1',
-      secret: 'placement-secret',
+      keys: TEST_KEYS,
       nodeTtlSec: 1,
       regionMap: '203.0.113.0/24=ap,198.51.100.0/24=eu',
       regionGraph: 'ap:eu;eu:us',
@@ -32,11 +32,11 @@ describe('placement over HTTP', () => {
     await signal?.stop();
   });
 
-  const beat = (id: string, viewers: number) => req(base, 'POST', `/api/nodes/${id}/heartbeat`, { id, load: load(viewers) });
+  const beat = (id: string, viewers: number) => nodeReq(base, 'POST', `/api/nodes/${id}/heartbeat`, { id, load: load(viewers) });
 
   test('sticky under the bound, spreads when hot, dead edges leave after the TTL', async () => {
     const ids = ['eu-1', 'eu-2', 'eu-3', 'eu-4'];
-    for (const id of ids) assert.equal((await req(base, 'POST', '/api/nodes', edge(id, 'eu', 100))).status, 201);
+    for (const id of ids) assert.equal((await nodeReq(base, 'POST', '/api/nodes', edge(id, 'eu', 100))).status, 201);
     const home = (await play('sticky', 'eu')).node.id;
     for (let i = 0; i < 5; i++) assert.equal((await play('sticky', 'eu')).node.id, home);
 
@@ -64,12 +64,12 @@ describe('placement over HTTP', () => {
     assert.deepEqual(nodes.map((n) => n.id).sort(), alive.sort());
     for (let i = 0; i < 20; i++) assert.notEqual((await play(`s${i}`, 'eu')).node.id, home);
     assert.equal((await beat(home, 0)).status, 404, 'the dead edge must register again');
-    for (const id of ids) await req(base, 'DELETE', `/api/nodes/${id}`);
+    for (const id of ids) await nodeReq(base, 'DELETE', `/api/nodes/${id}`);
   });
 
   test('region from the CIDR map, the region graph, then the origin', async () => {
-    await req(base, 'POST', '/api/nodes', edge('us-1', 'us'));
-    await req(base, 'POST', '/api/nodes', edge('eu-9', 'eu'));
+    await nodeReq(base, 'POST', '/api/nodes', edge('us-1', 'us'));
+    await nodeReq(base, 'POST', '/api/nodes', edge('eu-9', 'eu'));
     // 203.0.113.7 is ap (X-Forwarded-For, trust proxy on); ap has no edge, its neighbour eu has
     const fromAp = await play('x', undefined, { 'x-forwarded-for': '203.0.113.7' });
     assert.equal(fromAp.region, 'ap');
@@ -78,14 +78,14 @@ describe('placement over HTTP', () => {
     // the query wins over the address
     assert.equal((await play('x', 'us', { 'x-forwarded-for': '203.0.113.7' })).node.id, 'us-1');
     // eu gone: ap -> eu -> us
-    await req(base, 'DELETE', '/api/nodes/eu-9');
+    await nodeReq(base, 'DELETE', '/api/nodes/eu-9');
     const viaUs = await play('x', undefined, { 'x-forwarded-for': '203.0.113.7' });
     assert.equal(viaUs.servedRegion, 'us');
     // a region with no path to an edge: the origin
     const sa = await req(base, 'GET', '/api/play/live/x?region=sa');
     assert.equal(sa.body.via, 'origin');
     assert.equal(sa.body.flv, 'http://origin.test:8080/live/x.flv');
-    await req(base, 'DELETE', '/api/nodes/us-1');
+    await nodeReq(base, 'DELETE', '/api/nodes/us-1');
     // nothing at all but the configured origin
     assert.equal((await play('x', 'eu')).via, 'origin');
   });

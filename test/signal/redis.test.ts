@@ -2,10 +2,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Signal } from '../../src/signal/signal.js';
-import { ChatClient, edge, eventually, load, req, sleep, startRedis } from './util.js';
+import { ChatClient, edge, eventually, load, req, sleep, startRedis, TEST_KEYS, admin, nodeReq } from './util.js';
 import type { RedisServer } from './util.js';
 
-const SECRET = 'redis-secret-123';
 
 describe('two signal instances on one Redis', () => {
   let redis: RedisServer | undefined;
@@ -20,7 +19,7 @@ describe('two signal instances on one Redis', () => {
     redis = await startRedis();
     const bases: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const s = new Signal({ apiPort: 0, host: '127.0.0.1', secret: SECRET, redisUrl: redis.url, nodeTtlSec: 2, originRtmp: 'rtmp://o:1935', originHttp: 'http://127.0.0.1:9' });
+      const s = new Signal({ apiPort: 0, host: '127.0.0.1', keys: TEST_KEYS, redisUrl: redis.url, nodeTtlSec: 2, originRtmp: 'rtmp://o:1935', originHttp: 'http://127.0.0.1:9' });
       signals.push(s);
       bases.push(`127.0.0.1:${(await s.start()).apiPort}`);
     }
@@ -40,35 +39,35 @@ describe('two signal instances on one Redis', () => {
   });
 
   test('an edge registered through one instance is placed by the other, heartbeats cross, TTL expires it', async () => {
-    assert.equal((await req(a, 'POST', '/api/nodes', edge('edge-r1', 'eu'))).status, 201);
+    assert.equal((await nodeReq(a, 'POST', '/api/nodes', edge('edge-r1', 'eu'))).status, 201);
     const play = await req(b, 'GET', '/api/play/live/cam?region=eu');
     assert.equal(play.status, 200);
     assert.equal((play.body.node as { id: string }).id, 'edge-r1');
     assert.equal(play.body.flv, 'http://edge-r1.test:8080/live/cam.flv');
-    assert.equal((await req(b, 'POST', '/api/nodes/edge-r1/heartbeat', { id: 'edge-r1', load: load(42, ['live/cam']) })).status, 204);
+    assert.equal((await nodeReq(b, 'POST', '/api/nodes/edge-r1/heartbeat', { id: 'edge-r1', load: load(42, ['live/cam']) })).status, 204);
     const nodes = (await req(a, 'GET', '/api/nodes')).body.nodes as Array<{ id: string; load: { viewers: number } }>;
     assert.equal(nodes.find((n) => n.id === 'edge-r1')?.load.viewers, 42);
     // no heartbeat for longer than the 2 s TTL: gone from both, and its heartbeat is a 404
     await sleep(2300);
     assert.equal(((await req(a, 'GET', '/api/nodes')).body.nodes as unknown[]).length, 0);
     assert.equal((await req(b, 'GET', '/api/play/live/cam?region=eu')).body.via, 'origin');
-    assert.equal((await req(a, 'POST', '/api/nodes/edge-r1/heartbeat', { id: 'edge-r1', load: load(0) })).status, 404);
+    assert.equal((await nodeReq(a, 'POST', '/api/nodes/edge-r1/heartbeat', { id: 'edge-r1', load: load(0) })).status, 404);
     // registering and deleting through one instance reach the other through the events channel (within
     // the pub/sub latency, and at the latest when its 1 s view ages out)
-    await req(a, 'POST', '/api/nodes', edge('edge-r2', 'eu'));
+    await nodeReq(a, 'POST', '/api/nodes', edge('edge-r2', 'eu'));
     assert.ok(await eventually(async () => (await req(b, 'GET', '/api/play/live/cam?region=eu')).body.via === 'edge', 1500));
-    assert.equal((await req(a, 'DELETE', '/api/nodes/edge-r2')).status, 204);
+    assert.equal((await nodeReq(a, 'DELETE', '/api/nodes/edge-r2')).status, 204);
     assert.ok(await eventually(async () => (await req(b, 'GET', '/api/play/live/cam?region=eu')).body.via === 'origin', 1500));
   });
 
   test('a stream created on one instance is published through the other; revoked on one, refused on both', async () => {
-    const created = await req(a, 'POST', '/api/streams', { name: 'shared' });
+    const created = await req(a, 'POST', '/api/streams', { name: 'shared' }, admin());
     const token = String(created.body.token);
     const hook = (base: string) => req(base, 'POST', '/api/hooks/on_publish', { action: 'publish', app: 'live', stream: 'shared', query: { token }, clientId: 'c' });
     assert.equal((await hook(b)).status, 200);
     assert.equal((await req(a, 'GET', '/api/streams/live.shared')).body.live, true);
     assert.ok(((await req(b, 'GET', '/api/streams')).body.streams as Array<{ id: string }>).some((s) => s.id === 'live.shared'));
-    assert.equal((await req(b, 'DELETE', '/api/streams/live.shared')).status, 200);
+    assert.equal((await req(b, 'DELETE', '/api/streams/live.shared', undefined, admin())).status, 200);
     for (const base of [a, b]) {
       const r = await hook(base);
       assert.equal(r.status, 403);
@@ -77,7 +76,7 @@ describe('two signal instances on one Redis', () => {
   });
 
   test('chat crosses instances in one order', async () => {
-    assert.equal((await req(a, 'POST', '/api/streams', { name: 'talk' })).status, 201);
+    assert.equal((await req(a, 'POST', '/api/streams', { name: 'talk' }, admin())).status, 201);
     const onA = await ChatClient.join(`${wsA}/api/streams/live.talk/chat?name=ann`, '127.0.0.2');
     const onB = await ChatClient.join(`${wsB}/api/streams/live.talk/chat?name=ben`, '127.0.0.3');
     clients.push(onA, onB);
@@ -95,7 +94,7 @@ describe('two signal instances on one Redis', () => {
     assert.deepEqual(seqA, seqB, 'both instances deliver the same messages in the same order');
     assert.deepEqual(seqA.map((x) => x[0]), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // revocation through one instance closes the room on the other too
-    assert.equal((await req(a, 'DELETE', '/api/streams/live.talk')).status, 200);
+    assert.equal((await req(a, 'DELETE', '/api/streams/live.talk', undefined, admin())).status, 200);
     await onB.waitFor((f) => f.code === 'stream_revoked');
   });
 });

@@ -4,6 +4,15 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
+import { adminToken, deriveKeys } from '../../src/shared/keys.js';
+import type { ClusterKeys } from '../../src/shared/keys.js';
+import { SIGNATURE_HEADER, signRequest } from '../../src/shared/signed-request.js';
+
+/** The keys of the signal tests' cluster. */
+export const TEST_KEYS: ClusterKeys = deriveKeys('signal-tests-root-secret-0123456789abcdef');
+
+/** `Authorization: Bearer <admin token>` of `keys`. */
+export const admin = (keys: ClusterKeys = TEST_KEYS): Record<string, string> => ({ authorization: `Bearer ${adminToken(keys)}` });
 
 export async function freePort(): Promise<number> {
   const srv = createServer();
@@ -18,9 +27,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** A redis-server on a free port, no persistence; stop() kills it. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** A redis-server on `port` (default: a free one), no persistence; stop() kills it. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -73,6 +82,12 @@ export async function req(base: string, method: string, path: string, body?: unk
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {}, headers: res.headers };
+}
+
+/** A request as a node sends it: signed with the node key over the exact body bytes (shared/signed-request.ts). */
+export function nodeReq(base: string, method: string, path: string, body?: unknown, keys: ClusterKeys = TEST_KEYS): Promise<JsonResponse> {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  return req(base, method, path, body === undefined ? undefined : text, { [SIGNATURE_HEADER]: signRequest(keys.node, method, path, text) });
 }
 
 export const edge = (id: string, region: string, capacity = 1000, port = 8080) => ({
@@ -160,9 +175,9 @@ export class ChatClient {
 }
 
 /** Rejects when a WebSocket upgrade is refused, with the HTTP status. */
-export function upgradeStatus(url: string, localAddress?: string): Promise<number> {
+export function upgradeStatus(url: string, localAddress?: string, headers?: Record<string, string>): Promise<number> {
   return new Promise((resolve) => {
-    const ws = new WebSocket(url, localAddress ? { localAddress } : {});
+    const ws = new WebSocket(url, { ...(localAddress ? { localAddress } : {}), ...(headers ? { headers } : {}) });
     ws.on('unexpected-response', (_req, res) => {
       resolve(res.statusCode ?? 0);
       ws.terminate();

@@ -1,41 +1,43 @@
 // `livecdn all`: the embedded single-process default (`npm start`): a signal service, an origin and one
 // edge on localhost, wired to each other (both register with the signal), with the player pages on all.
+// It binds 127.0.0.1 unless told otherwise, and needs the cluster secret or --insecure like the signal.
 import type { Command } from 'commander';
-import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
 import { Edge } from '../../edge/edge.js';
 import { Signal } from '../../signal/signal.js';
-import { createPlayerHandler } from '../../player/serve.js';
 import { parseOptions, portSchema } from '../options.js';
+import { playerPages, playerRoute } from '../pages.js';
+import { requireKeys } from '../secret.js';
 import { addOriginOptions, originConfig, readOriginOptions } from './origin.js';
 import { stopOnSignals } from '../shutdown.js';
+import { httpLimitsOf } from '../http-limits.js';
 
 const allSchema = z.object({ edgePort: portSchema, apiPort: portSchema });
 
 export function registerAll(program: Command): void {
-  const cmd = addOriginOptions(program.command('all').description('signal, origin and an edge in one process on localhost'))
+  const cmd = addOriginOptions(program.command('all').description('signal, origin and an edge in one process on localhost'), '127.0.0.1')
     .option('--edge-port <port>', 'HTTP port of the local edge', '8081')
     .option('--api-port <port>', 'HTTP port of the control plane (API and pages)', '8090');
   cmd.action(async (flags: Record<string, unknown>, c: Command) => {
     const o = readOriginOptions(c, flags);
     const explicit = new Set(['edgePort', 'apiPort'].filter((k) => c.getOptionValueSource(k) === 'cli'));
     const { edgePort, apiPort } = parseOptions(allSchema, { edgePort: flags.edgePort, apiPort: flags.apiPort }, process.env, explicit);
+    const keys = requireKeys(o, '`livecdn all`');
     const log = createLogger('livecdn');
     const host = o.host === '0.0.0.0' || o.host === '::' ? 'localhost' : o.host;
-    const pages = createPlayerHandler();
 
     const signalUrl = `http://127.0.0.1:${apiPort}`;
     const signal = new Signal({
       apiPort,
       host: o.host,
-      secret: o.secret,
+      keys,
+      insecure: o.insecure,
+      playTokens: o.playTokens,
       originRtmp: `rtmp://${host}:${o.rtmpPort}`,
       originHttp: `http://${host}:${o.httpPort}`,
-      extraHandlers: [
-        { path: '/player', handler: (req: Request, res: Response, next: NextFunction) => void (pages(req, res) || next()) },
-      ],
+      extraHandlers: [playerRoute()],
       logger: log.child({ service: 'signal' }),
     });
     await signal.start();
@@ -61,7 +63,10 @@ export function registerAll(program: Command): void {
       region: 'local',
       publicUrl: `http://${host}:${edgePort}`,
       signal: signalUrl,
-      fallback: pages,
+      ...(keys ? { keys } : {}),
+      playTokens: o.playTokens,
+      httpLimits: httpLimitsOf(o),
+      fallback: playerPages(),
       logger: log.child({ service: 'edge' }),
     });
     await edge.start();
@@ -72,7 +77,9 @@ export function registerAll(program: Command): void {
       await signal.stop();
     });
 
-    const key = o.secret ? `mystream?token=…  (create one: curl -XPOST http://${host}:${apiPort}/api/streams)` : 'mystream';
+    const key = keys
+      ? `mystream?token=…  (create one: curl -XPOST -H "Authorization: Bearer $(livecdn keys --secret-file FILE)" http://${host}:${apiPort}/api/streams)`
+      : 'mystream   (--insecure: no tokens, every write route open; development only)';
     process.stderr.write(
       [
         '',

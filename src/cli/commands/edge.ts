@@ -10,11 +10,15 @@ import {
   hostSchema,
   httpUrl,
   nodeIdSchema,
+  OptionsError,
   portSchema,
   positiveInt,
   readCommandOptions,
   regionSchema,
 } from '../options.js';
+import { playerPages } from '../pages.js';
+import { addSecretOptions, readKeys, secretFields } from '../secret.js';
+import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
 import { stopOnSignals } from '../shutdown.js';
 
 const urlList = z
@@ -30,8 +34,8 @@ export const edgeSchema = z.object({
   nodeId: nodeIdSchema.optional(),
   publicUrl: httpUrl.optional(),
   signal: httpUrl.optional(),
-  signalToken: z.string().min(1).optional(),
-  playSecret: z.string().min(1).optional(),
+  ...secretFields,
+  playTokens: boolFlag,
   cacheMb: z.coerce.number().positive().max(1024 * 1024),
   prefetch: boolFlag,
   maxHops: positiveInt.max(64),
@@ -42,12 +46,15 @@ export const edgeSchema = z.object({
   upstreamDown: z.coerce.number().nonnegative().max(3600),
   capacity: positiveInt,
   heartbeat: z.coerce.number().positive().max(300),
+  onPlay: httpUrl.optional(),
+  ...httpLimitFields,
 });
 
 export type EdgeOptions = z.infer<typeof edgeSchema>;
 
 export function addEdgeOptions(cmd: Command): Command {
-  cmd
+  // No --insecure: an edge serves public media and runs without a secret (unsigned registration, no play tokens).
+  addSecretOptions(cmd)
     .option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference')
     .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api/edge)', '8080')
     .option('--host <addr>', 'address to bind', '0.0.0.0');
@@ -58,8 +65,9 @@ export function addEdgeOptions(cmd: Command): Command {
     capacity: 'viewers before this edge counts as full',
     capacityDefault: '5000',
   });
-  return cmd
-    .option('--play-secret <secret>', 'require a valid play token (?token=) on .m3u8 playlists and .flv; segments are not checked')
+  return addHttpLimitOptions(cmd)
+    .option('--play-tokens', 'require a play token (?token=) on every playlist, segment and FLV request (needs the secret)')
+    .option('--on-play <url>', 'POST hook asked for every FLV viewer and per client address + stream for HLS (2xx allows)')
     .option('--cache-mb <mb>', 'HLS cache budget', '512')
     .option('--no-prefetch', 'do not fetch new segments before viewers ask')
     .option('--max-hops <n>', 'refuse requests that crossed this many edges (508)', '8')
@@ -75,6 +83,8 @@ export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): E
 }
 
 export function edgeConfig(o: EdgeOptions): EdgeConfig {
+  const keys = readKeys(o);
+  if (o.playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
   return {
     upstreams: o.upstream,
     httpPort: o.httpPort,
@@ -83,8 +93,8 @@ export function edgeConfig(o: EdgeOptions): EdgeConfig {
     ...(o.nodeId ? { nodeId: o.nodeId } : {}),
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
-    ...(o.signalToken ? { signalToken: o.signalToken } : {}),
-    ...(o.playSecret ? { playSecret: o.playSecret } : {}),
+    ...(keys ? { keys } : {}),
+    playTokens: o.playTokens,
     cacheBytes: Math.floor(o.cacheMb * 1024 * 1024),
     prefetch: o.prefetch,
     maxHops: o.maxHops,
@@ -93,6 +103,9 @@ export function edgeConfig(o: EdgeOptions): EdgeConfig {
     upstream: { headersTimeoutMs: o.upstreamTimeout * 1000, idleTimeoutMs: Math.max(o.upstreamTimeout * 1000, 10_000), downMs: o.upstreamDown * 1000 },
     capacity: o.capacity,
     heartbeatMs: o.heartbeat * 1000,
+    ...(o.onPlay ? { onPlay: o.onPlay } : {}),
+    httpLimits: httpLimitsOf(o),
+    fallback: playerPages(),
   };
 }
 

@@ -5,7 +5,6 @@ import { createLogger } from '../../shared/log.js';
 import type { Logger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
 import type { OriginConfig } from '../../origin/origin.js';
-import { createPlayerHandler } from '../../player/serve.js';
 import {
   addRegistrationOptions,
   boolFlag,
@@ -13,11 +12,15 @@ import {
   httpUrl,
   nodeIdSchema,
   nonNegativeNumber,
+  OptionsError,
   portSchema,
   positiveInt,
   readCommandOptions,
   regionSchema,
 } from '../options.js';
+import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
+import { playerPages } from '../pages.js';
+import { addSecretOptions, isLoopback, readKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
 
 const rtmpUrl = z
@@ -33,20 +36,24 @@ export const originSchema = z.object({
   hlsWindow: positiveInt.max(100),
   hlsGrace: nonNegativeNumber,
   hlsRemoveAfter: nonNegativeNumber,
-  secret: z.string().min(8, 'must be at least 8 characters').optional(),
+  ...secretFields,
+  playTokens: boolFlag,
   onPublish: httpUrl.optional(),
   onPlay: httpUrl.optional(),
   onDone: httpUrl.optional(),
   maxConnections: positiveInt,
+  maxConnectionsPerIp: positiveInt,
+  publisherSlots: z.coerce.number().int().nonnegative().optional(),
+  startTimeout: z.coerce.number().positive().max(600),
   maxMessageSize: positiveInt.min(1024).max(64 * 1024 * 1024),
   writeBatchMs: nonNegativeNumber.max(1000),
   maxViewerQueue: positiveInt,
   maxViewerLag: nonNegativeNumber,
   publishTakeover: boolFlag,
   playWait: nonNegativeNumber.max(3600),
+  ...httpLimitFields,
   // Registration with the signal service (`origin` only; named as the edge's flags where they overlap).
   signal: httpUrl.optional(),
-  signalToken: z.string().min(1).optional(),
   publicUrl: httpUrl.optional(),
   rtmpUrl: rtmpUrl.optional(),
   region: regionSchema.default('default'),
@@ -58,20 +65,23 @@ export const originSchema = z.object({
 export type OriginOptions = z.infer<typeof originSchema>;
 
 /** Declares the origin's flags on a command (shared with `all`). */
-export function addOriginOptions(cmd: Command): Command {
-  return cmd
+export function addOriginOptions(cmd: Command, defaultHost = '0.0.0.0'): Command {
+  return addSecretOptions(addHttpLimitOptions(cmd), 'development only: no secret, so no publish tokens and an open kick API (needed off loopback without a secret)')
     .option('--rtmp-port <port>', 'RTMP port (publish and play)', '1935')
     .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api)', '8080')
-    .option('--host <addr>', 'address to bind', '0.0.0.0')
+    .option('--host <addr>', 'address to bind', defaultHost)
     .option('--hls-segment <sec>', 'HLS target segment duration', '2')
     .option('--hls-window <n>', 'segments in the live playlist', '6')
     .option('--hls-grace <sec>', 'a republish within this continues the playlist', '10')
     .option('--hls-remove-after <sec>', 'an ended playlist answers 404 after this', '60')
-    .option('--secret <key>', 'publish token key (HMAC-SHA256), and the bearer secret of DELETE /api/streams/...')
+    .option('--play-tokens', 'require a play token (?token=) on every playlist, segment and FLV request (needs the secret)')
     .option('--on-publish <url>', 'POST hook that must answer 2xx for a publish to go ahead')
     .option('--on-play <url>', 'POST hook that must answer 2xx for a play to go ahead')
     .option('--on-done <url>', 'POST hook told when a publisher or player ends')
     .option('--max-connections <n>', 'RTMP connection limit', '1000')
+    .option('--max-connections-per-ip <n>', 'RTMP connections per client address (IPv6: per /64)', '32')
+    .option('--publisher-slots <n>', 'RTMP connections of --max-connections only publishers may take (default: a tenth)')
+    .option('--start-timeout <sec>', 'an RTMP connection that does not publish or play within this is dropped', '15')
     .option('--max-message-size <bytes>', 'largest RTMP message accepted', String(16 * 1024 * 1024))
     .option('--write-batch-ms <ms>', 'viewer write window (0: unbatched)', '40')
     .option('--max-viewer-queue <bytes>', 'a viewer with more queued skips to the next keyframe', String(4 * 1024 * 1024))
@@ -96,6 +106,10 @@ export function readOriginOptions(cmd: Command, flags: Record<string, unknown>):
 }
 
 export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
+  const keys = readKeys(o);
+  if (o.playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
+  if (o.publisherSlots !== undefined && o.publisherSlots >= o.maxConnections)
+    throw new OptionsError('invalid options:\n  --publisher-slots: must be below --max-connections');
   return {
     host: o.host,
     rtmpPort: o.rtmpPort,
@@ -104,23 +118,27 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     hlsWindow: o.hlsWindow,
     hlsGrace: o.hlsGrace,
     hlsRemoveAfter: o.hlsRemoveAfter,
-    secret: o.secret,
+    keys,
+    playTokens: o.playTokens,
     onPublish: o.onPublish,
     onPlay: o.onPlay,
     onDone: o.onDone,
     maxConnections: o.maxConnections,
+    maxConnectionsPerIp: o.maxConnectionsPerIp,
+    ...(o.publisherSlots !== undefined ? { publisherSlots: o.publisherSlots } : {}),
+    startTimeoutMs: o.startTimeout * 1000,
     maxMessageSize: o.maxMessageSize,
     writeBatchMs: o.writeBatchMs,
     slowViewer: { maxQueueBytes: o.maxViewerQueue, resumeQueueBytes: Math.floor(o.maxViewerQueue / 4), maxLagMs: o.maxViewerLag * 1000 },
     publishTakeover: o.publishTakeover,
     playWaitSec: o.playWait,
+    httpLimits: httpLimitsOf(o),
     // The player, streamer and dashboard pages, which every node kind serves under /player/.
-    extraHandlers: [createPlayerHandler()],
+    extraHandlers: [playerPages()],
     ...(o.signal
       ? {
           signal: {
             url: o.signal,
-            token: o.signalToken,
             region: o.region,
             nodeId: o.nodeId,
             publicUrl: o.publicUrl,
@@ -138,6 +156,12 @@ export function registerOrigin(program: Command): void {
   addOriginSignalOptions(addOriginOptions(program.command('origin').description('RTMP ingest remuxed to HTTP-FLV, RTMP play and HLS'))).action(
     async (flags: Record<string, unknown>, cmd: Command) => {
       const o = readOriginOptions(cmd, flags);
+      // Reachable from other machines, an origin without a secret takes any publisher and any kick.
+      if (!isLoopback(o.host) && !o.insecure && readKeys(o) === undefined) {
+        throw new OptionsError(
+          `invalid options:\n  --secret-file: required when binding ${o.host}: give the cluster secret (--secret-file PATH or LIVECDN_SECRET), bind 127.0.0.1, or add --insecure`,
+        );
+      }
       const log = createLogger('origin');
       const origin = new Origin(originConfig(o, log));
       await origin.start();

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import { RegionGraph, RegionMap } from '../../signal/region-map.js';
 import { Signal } from '../../signal/signal.js';
-import { boolFlag, httpUrl, portSchema, positiveInt, readCommandOptions } from '../options.js';
+import { OptionsError, boolFlag, httpUrl, portSchema, positiveInt, readCommandOptions } from '../options.js';
+import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
+import { playerRoute } from '../pages.js';
+import { addSecretOptions, requireKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
 
 const parses = (parse: (s: string) => unknown) => (s: string | undefined, ctx: z.RefinementCtx) => {
@@ -20,8 +23,7 @@ const schema = z
   .object({
     apiPort: portSchema,
     host: z.string().min(1),
-    secret: z.string({ required_error: 'required (the token key shared with origins); or set LIVECDN_SECRET' }).min(8, 'must be at least 8 characters'),
-    apiToken: z.string().min(8, 'must be at least 8 characters').optional(),
+    ...secretFields,
     redis: z
       .string()
       .regex(/^rediss?:\/\/\S+$/, 'must be a redis:// or rediss:// URL')
@@ -38,6 +40,7 @@ const schema = z
     tokenTtl: positiveInt,
     playTokens: boolFlag,
     trustProxy: boolFlag,
+    ...httpLimitFields,
   })
   .refine((o) => (o.originRtmp === undefined) === (o.originHttp === undefined), {
     message: '--origin-rtmp and --origin-http go together',
@@ -45,13 +48,11 @@ const schema = z
   });
 
 export function registerSignal(program: Command): void {
-  program
+  const cmd = program
     .command('signal')
     .description('control plane: push URLs, play placement, node registry, tokens, hooks, chat')
     .option('--api-port <port>', 'HTTP API and chat WebSocket port', '8090')
     .option('--host <addr>', 'address to bind', '0.0.0.0')
-    .option('--secret <key>', 'token key shared with origins (HMAC-SHA256)')
-    .option('--api-token <token>', 'require Authorization: Bearer <token> on POST/DELETE /api/streams and /api/nodes')
     .option('--redis <url>', 'share the registry with other signal instances through Redis')
     .option('--region-map <list>', 'client CIDR to region: 10.0.0.0/8=eu,2001:db8::/32=us')
     .option('--region-graph <list>', 'fallback regions, nearest first: eu:us,ap;us:eu')
@@ -60,15 +61,18 @@ export function registerSignal(program: Command): void {
     .option('--node-ttl <sec>', 'a node leaves after this many seconds without a heartbeat', '15')
     .option('--token-ttl <sec>', 'publish token lifetime', '86400')
     .option('--play-tokens', 'sign play URLs and require play tokens in on_play')
-    .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a proxy)')
-    .action(async (flags: Record<string, unknown>, cmd: Command) => {
-      const o = readCommandOptions(schema, cmd, flags);
+    .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a proxy): region map and chat limits');
+  addSecretOptions(addHttpLimitOptions(cmd), 'development only: no secret, so no tokens and every write route open').action(
+    async (flags: Record<string, unknown>, c: Command) => {
+      const o = readCommandOptions(schema, c, flags);
+      const keys = requireKeys(o, 'the signal');
+      if (o.playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
       const log = createLogger('signal');
       const signal = new Signal({
         apiPort: o.apiPort,
         host: o.host,
-        secret: o.secret,
-        apiToken: o.apiToken,
+        keys,
+        insecure: o.insecure,
         redisUrl: o.redis,
         regionMap: o.regionMap,
         regionGraph: o.regionGraph,
@@ -77,10 +81,14 @@ export function registerSignal(program: Command): void {
         nodeTtlSec: o.nodeTtl,
         publishTokenTtlSec: o.tokenTtl,
         playTokens: o.playTokens,
-        trustProxy: o.trustProxy,
+        // Unset, not false: without a proxy plain play requests take the fast path (Signal.playDirect).
+        ...(o.trustProxy ? { trustProxy: true } : {}),
+        http: httpLimitsOf(o),
+        extraHandlers: [playerRoute()],
         logger: log,
       });
       await signal.start();
       stopOnSignals(log, () => signal.stop());
-    });
+    },
+  );
 }

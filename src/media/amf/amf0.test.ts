@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { AmfError, decodeAmf0, decodeAmf0Value, encodeAmf0, encodeAmf0EcmaArray, type Amf0Value } from './amf0.js';
+import { AmfError, decodeAmf0, decodeAmf0Value, encodeAmf0, encodeAmf0Capped, encodeAmf0EcmaArray, isAmfObject, type Amf0Value } from './amf0.js';
 import { decodesOrThrowsAmfError, hex } from './test-support.js';
 
 const ascii = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
@@ -117,4 +117,18 @@ test('property: corrupted valid encodings only ever throw AmfError', () => {
     }),
     { numRuns: 2000 },
   );
+});
+
+test('encoding is capped in bytes, exactly', () => {
+  assert.deepEqual(encodeAmf0Capped(['abc'], 6), hex('02 0003 616263'));
+  assert.throws(() => encodeAmf0Capped(['abc'], 5), AmfError);
+  assert.throws(() => encodeAmf0Capped([{ k: 'v'.repeat(1000) }], 300), AmfError);
+  assert.deepEqual(encodeAmf0EcmaArray({ a: 1 }, 20).length, 20);
+  assert.throws(() => encodeAmf0EcmaArray({ a: 1 }, 19), AmfError);
+  assert.throws(() => encodeAmf0('x'.repeat(0x1000000)), AmfError, 'by default nothing past what an RTMP message holds');
+});
+
+test('isAmfObject: plain objects only', () => {
+  assert.equal(isAmfObject({ a: 1 }), true);
+  for (const v of [null, undefined, 1, 'x', [], new Date(0), Buffer.from([1])]) assert.equal(isAmfObject(v), false, String(v));
 });

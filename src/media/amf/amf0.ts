@@ -1,8 +1,12 @@
 // AMF0 (Action Message Format, version 0) as RTMP commands and FLV script data use it.
-// Decoding is defensive: every read is bounds-checked, nesting is limited and element counts are bounded
-// by the bytes that remain, so random input can only ever raise AmfError.
+// Decoding is defensive: every read is bounds-checked, nesting is limited, element counts are bounded
+// by the bytes that remain and values per message are capped, so random input can only ever raise AmfError.
+// Encoding is capped in bytes: a decoded value may share objects (AMF0 and AMF3 references), and written
+// out in full a few hundred bytes of references become gigabytes.
 import { AmfError } from './error.js';
-import { decodeAmf3Value, Amf3Decoder } from './amf3.js';
+import { decodeAmf3Value, encodeU29, Amf3Decoder, Amf3Marker } from './amf3.js';
+import { MAX_AMF_DEPTH, MAX_AMF_ENCODED_BYTES, spendItems } from './limits.js';
+import type { AmfItemBudget } from './limits.js';
 
 export { AmfError };
 
@@ -13,8 +17,15 @@ export type Amf0Value =
   | null
   | undefined
   | Date
+  /** An AMF3 ByteArray; written back in AMF0 as an AVM+ ByteArray. */
+  | Buffer
   | Amf0Value[]
   | { [k: string]: Amf0Value };
+
+/** True for an anonymous object / ECMA array (not an array, a Date or a ByteArray). */
+export function isAmfObject(v: Amf0Value): v is { [k: string]: Amf0Value } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v);
+}
 
 export const Amf0Marker = {
   Number: 0x00,
@@ -37,20 +48,23 @@ export const Amf0Marker = {
   AvmPlus: 0x11,
 } as const;
 
-export const MAX_AMF_DEPTH = 64;
-
 // ---------------------------------------------------------------- encoding
 
 /** Encodes values back to back (an RTMP command is a sequence of AMF0 values). */
 export function encodeAmf0(...values: Amf0Value[]): Buffer {
-  const w = new Writer();
+  return encodeAmf0Capped(values, MAX_AMF_ENCODED_BYTES);
+}
+
+/** As encodeAmf0, but throws AmfError as soon as the encoding passes `maxBytes`. */
+export function encodeAmf0Capped(values: readonly Amf0Value[], maxBytes: number): Buffer {
+  const w = new Writer(maxBytes);
   for (const v of values) writeValue(w, v, 0);
   return w.finish();
 }
 
-/** Encodes an object as an ECMA array (marker 0x08), the form onMetaData uses. */
-export function encodeAmf0EcmaArray(obj: { readonly [k: string]: Amf0Value }): Buffer {
-  const w = new Writer();
+/** Encodes an object as an ECMA array (marker 0x08), the form onMetaData uses; AmfError past `maxBytes`. */
+export function encodeAmf0EcmaArray(obj: { readonly [k: string]: Amf0Value }, maxBytes = MAX_AMF_ENCODED_BYTES): Buffer {
+  const w = new Writer(maxBytes);
   const keys = Object.keys(obj).filter((k) => k !== '');
   w.u8(Amf0Marker.EcmaArray);
   w.u32(keys.length);
@@ -58,12 +72,17 @@ export function encodeAmf0EcmaArray(obj: { readonly [k: string]: Amf0Value }): B
   return w.finish();
 }
 
+// The buffer never grows past maxBytes, so the check in ensure() sees every byte over the cap.
 class Writer {
-  private buf = Buffer.allocUnsafe(256);
+  private buf: Buffer;
   private len = 0;
+  constructor(private readonly maxBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.min(256, maxBytes));
+  }
   private ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    if (this.len + n > this.maxBytes) throw new AmfError(`AMF0 encoding exceeds ${this.maxBytes} bytes`);
+    const next = Buffer.allocUnsafe(Math.min(this.maxBytes, Math.max(this.buf.length * 2, this.len + n)));
     this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
@@ -136,6 +155,14 @@ function writeValue(w: Writer, v: Amf0Value, depth: number): void {
       return w.bytes(b);
     }
   }
+  if (Buffer.isBuffer(v)) {
+    // AMF0 has no byte array: switch to AMF3 for this value, as Flash Player does.
+    if (v.length > 0xfffffff) throw new AmfError('ByteArray too long for AMF3');
+    w.u8(Amf0Marker.AvmPlus);
+    w.u8(Amf3Marker.ByteArray);
+    w.bytes(encodeU29((v.length << 1) | 1));
+    return w.bytes(v);
+  }
   if (v instanceof Date) {
     w.u8(Amf0Marker.Date);
     w.f64(v.getTime());
@@ -173,8 +200,9 @@ class Amf0Reader {
   private readonly refs: Amf0Value[] = [];
   // Values still being decoded: a reference to one would build a cycle, which no consumer expects.
   private readonly open = new Set<Amf0Value>();
-  // One AMF3 context per AMF0 message: AVM+ values share their reference tables.
+  // One AMF3 context per AMF0 message: AVM+ values share their reference tables and the item budget.
   private amf3: Amf3Decoder | undefined;
+  private readonly budget: AmfItemBudget = { items: 0 };
 
   constructor(
     private readonly buf: Buffer,
@@ -220,6 +248,7 @@ class Amf0Reader {
 
   value(depth: number): Amf0Value {
     if (depth > MAX_AMF_DEPTH) throw new AmfError('AMF0 nesting too deep');
+    spendItems(this.budget, 1);
     const marker = this.u8();
     switch (marker) {
       case Amf0Marker.Number:
@@ -279,7 +308,7 @@ class Amf0Reader {
         return v;
       }
       case Amf0Marker.AvmPlus: {
-        this.amf3 ??= new Amf3Decoder(this.buf);
+        this.amf3 ??= new Amf3Decoder(this.buf, this.budget);
         const r = decodeAmf3Value(this.amf3, this.offset, depth + 1);
         this.offset = r.offset;
         return r.value;

@@ -1,8 +1,13 @@
 // AMF3, as RTMP clients send it inside AMF0 (AVM+ marker 0x11) and in message types 15/17.
-// Values map onto Amf0Value so callers handle one value model: XML decodes to its string, ByteArray to an
-// array of byte values, vectors to arrays and dictionaries to objects with string keys.
+// Values map onto Amf0Value so callers handle one value model: XML decodes to its string, ByteArray to a
+// Buffer, vectors to arrays and dictionaries to objects with string keys.
+// Decoding is linear in the input: a reference yields the object already decoded (shared, never decoded
+// again), a reference to a container still open is refused, and values per message are capped
+// (limits.ts). Consumers that walk the result must still expect shared objects: see the AMF0 encoder's cap.
 import { AmfError } from './error.js';
 import type { Amf0Value } from './amf0.js';
+import { MAX_AMF_DEPTH, spendItems } from './limits.js';
+import type { AmfItemBudget } from './limits.js';
 
 export const Amf3Marker = {
   Undefined: 0x00,
@@ -25,7 +30,6 @@ export const Amf3Marker = {
   Dictionary: 0x11,
 } as const;
 
-const MAX_DEPTH = 64;
 const INT29_MIN = -(2 ** 28);
 const INT29_MAX = 2 ** 28 - 1;
 
@@ -42,7 +46,11 @@ export class Amf3Decoder {
   readonly traits: Traits[] = [];
   // Containers still being decoded: a reference to one would build a cycle, which no consumer expects.
   readonly open = new Set<Amf0Value>();
-  constructor(readonly buf: Buffer) {}
+  constructor(
+    readonly buf: Buffer,
+    /** Shared with the AMF0 reader of the same message, when there is one. */
+    readonly budget: AmfItemBudget = { items: 0 },
+  ) {}
 }
 
 /** Decodes every AMF3 value in the buffer. */
@@ -124,7 +132,8 @@ class Reader {
   }
 
   value(depth: number): Amf0Value {
-    if (depth > MAX_DEPTH) throw new AmfError('AMF3 nesting too deep');
+    if (depth > MAX_AMF_DEPTH) throw new AmfError('AMF3 nesting too deep');
+    spendItems(this.d.budget, 1);
     const marker = this.u8();
     switch (marker) {
       case Amf3Marker.Undefined:
@@ -166,7 +175,8 @@ class Reader {
         if ((h & 1) === 0) return this.objectRef(h);
         const len = h >>> 1;
         this.need(len);
-        const v = Array.from(this.buf.subarray(this.offset, this.offset + len));
+        // A copy: a view would keep the whole message alive for as long as the value is kept.
+        const v = Buffer.from(this.buf.subarray(this.offset, this.offset + len));
         this.offset += len;
         this.d.objects.push(v);
         return v;
@@ -254,6 +264,7 @@ class Reader {
     const n = h >>> 1;
     if (n > this.remaining()) throw new AmfError(`AMF3 vector count ${n} exceeds remaining bytes`);
     this.u8(); // fixed-length flag
+    if (marker !== Amf3Marker.VectorObject) spendItems(this.d.budget, n); // elements read here, not through value()
     const arr: Amf0Value[] = [];
     this.d.objects.push(arr);
     this.d.open.add(arr);
@@ -284,6 +295,8 @@ class Reader {
     this.d.open.add(obj);
     for (let i = 0; i < n; i++) {
       const k = this.value(depth + 1);
+      // String() of an object key would walk it, and shared references make that walk exponential.
+      if (k !== null && typeof k === 'object') throw new AmfError('AMF3 dictionary with an object key');
       setProp(obj, String(k), this.value(depth + 1));
     }
     this.d.open.delete(obj);
@@ -320,7 +333,7 @@ function encodeString(parts: Buffer[], s: string): void {
 }
 
 function encodeValue(parts: Buffer[], v: Amf0Value, depth: number): void {
-  if (depth > MAX_DEPTH) throw new AmfError('AMF3 nesting too deep to encode');
+  if (depth > MAX_AMF_DEPTH) throw new AmfError('AMF3 nesting too deep to encode');
   if (v === undefined) return void parts.push(Buffer.from([Amf3Marker.Undefined]));
   if (v === null) return void parts.push(Buffer.from([Amf3Marker.Null]));
   if (v === false) return void parts.push(Buffer.from([Amf3Marker.False]));
@@ -339,6 +352,10 @@ function encodeValue(parts: Buffer[], v: Amf0Value, depth: number): void {
   if (typeof v === 'string') {
     parts.push(Buffer.from([Amf3Marker.String]));
     return encodeString(parts, v);
+  }
+  if (Buffer.isBuffer(v)) {
+    if (v.length > 0xfffffff) throw new AmfError('AMF3 ByteArray too long');
+    return void parts.push(Buffer.from([Amf3Marker.ByteArray]), encodeU29((v.length << 1) | 1), v);
   }
   if (v instanceof Date) {
     const b = Buffer.allocUnsafe(10);

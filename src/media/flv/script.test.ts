@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Amf0Value } from '../amf/amf0.js';
 import { encodeAmf0 } from '../amf/amf0.js';
-import { encodeScriptData, parseScriptData } from './script.js';
+import { AmfError } from '../amf/error.js';
+import { MAX_SCRIPT_DATA_BYTES, encodeMetadata, encodeScriptData, parseScriptData } from './script.js';
 import { FlvError } from './tag-header.js';
 
 const f64 = (n: number): string => {
@@ -76,4 +77,21 @@ test('property: random bytes throw only FlvError', () => {
     }),
     { numRuns: 3000 },
   );
+});
+
+test('encodeScriptData is capped in bytes; encodeMetadata drops (undefined) what would pass 64 KiB', () => {
+  const meta = { width: 320, title: 'x'.repeat(100) };
+  const body = encodeScriptData('onMetaData', meta);
+  assert.deepEqual(encodeScriptData('onMetaData', meta, body.length), body, 'exactly at the cap');
+  assert.throws(() => encodeScriptData('onMetaData', meta, body.length - 1), AmfError);
+  assert.throws(() => encodeScriptData('onCuePoint', 'y'.repeat(100), 50), AmfError);
+  assert.deepEqual(encodeMetadata(meta), body);
+  assert.deepEqual(parseScriptData(encodeMetadata('not an object') as Buffer), { name: 'onMetaData', value: {} });
+  assert.equal(encodeMetadata({ blob: 'z'.repeat(MAX_SCRIPT_DATA_BYTES) }), undefined);
+  // A shared array written out 2^40 times: refused after 64 KiB of output, not after gigabytes.
+  let shared: Amf0Value = [1, 2];
+  for (let i = 0; i < 40; i++) shared = [shared, shared];
+  const started = performance.now();
+  assert.equal(encodeMetadata({ shared }), undefined);
+  assert.ok(performance.now() - started < 1000);
 });

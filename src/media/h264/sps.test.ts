@@ -156,3 +156,11 @@ test('property: random SPS bodies only ever throw H264Error', () => {
     { numRuns: 2000 },
   );
 });
+
+test('fuzz finding: an SPS whose Exp-Golomb size fields claim a picture beyond every H.264 level is refused', () => {
+  // Found by `npm run fuzz -- --target h264-sps`: 6742039b7e0002ffffff parsed as a 490240-pixel-wide picture.
+  assert.throws(() => parseSps(Buffer.from('6742039b7e0002ffffff', 'hex')), /exceeds every H\.264 level/);
+  // The largest level-6.2 side still parses.
+  const side = new BitWriter().u(8, 0x67).u(8, 66).u(8, 0).u(8, 62).ue(0).ue(0).ue(0).ue(0).ue(0).u(1, 0).ue(1054).ue(15).u(1, 1).u(1, 1).u(1, 0).u(1, 0).bytes();
+  assert.deepEqual([parseSps(side).width, parseSps(side).height], [16880, 256]);
+});

@@ -47,6 +47,13 @@ function skipScalingList(r: BitReader, size: number): void {
 }
 
 /** Parses an SPS NALU (with its 1-byte NAL header). Throws H264Error on malformed or truncated data. */
+/**
+ * Largest picture dimension any H.264 level allows (Table A-1, level 6.2: MaxFS 139264 macroblocks and
+ * a side of at most sqrt(8 * MaxFS) = 1055 macroblocks). Exp-Golomb fields reach 2^32, so a corrupt SPS
+ * could otherwise report a picture of billions of pixels.
+ */
+export const MAX_SPS_DIMENSION = 1055 * 16;
+
 export function parseSps(nalu: Buffer): SpsInfo {
   if (nalu.length < 4) throw new H264Error(`SPS too short: ${nalu.length} bytes`);
   if (((nalu[0] ?? 0) & 0x1f) !== 7) throw new H264Error(`not an SPS: NAL type ${(nalu[0] ?? 0) & 0x1f}`);
@@ -114,6 +121,7 @@ export function parseSps(nalu: Buffer): SpsInfo {
   const width = widthMbs * 16 - cropUnitX * (cropLeft + cropRight);
   const height = heightMapUnits * 16 * fieldFactor - cropUnitY * (cropTop + cropBottom);
   if (width <= 0 || height <= 0) throw new H264Error(`cropping leaves no picture (${width}x${height})`);
+  if (width > MAX_SPS_DIMENSION || height > MAX_SPS_DIMENSION) throw new H264Error(`picture of ${width}x${height} exceeds every H.264 level`);
   const info: SpsInfo = {
     profile, constraints, level, spsId, chromaFormat, bitDepthLuma, bitDepthChroma, width, height, frameMbsOnly,
   };

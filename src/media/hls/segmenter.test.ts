@@ -241,6 +241,43 @@ test('maxDurationMs bounds segments when keyframes stop or video stalls; the nex
   assert.deepEqual(segs.map((x) => [x.startDts, x.durationMs, x.keyframeStart]), [[0, 3000, true], [3000, 3000, false], [6000, 2020, false]]);
 });
 
+test('timestamps that never advance: the open segment is capped and dropped, not grown (audio-only, and video)', () => {
+  const audio = new HlsSegmenter({ targetDurationMs: 2000, maxSegmentFrames: 50 });
+  assert.deepEqual(feed(audio, [aacHeader(), ...Array.from({ length: 1000 }, () => aac(500))]), [], 'nothing is listed');
+  assert.equal(audio.droppedSegments, 19);
+  const [flat] = audio.end();
+  assert.ok(flat && pesOf(flat).pes.length <= 50, 'the open segment holds at most 50 frames');
+
+  const video = new HlsSegmenter({ targetDurationMs: 2000, maxSegmentBytes: 20_000 });
+  const input: MediaPacket[] = [avcHeader()];
+  for (let i = 0; i < 2000; i++) input.push(frame(0, i % 50 === 0, 0, [Buffer.concat([i % 50 === 0 ? IDR : NON_IDR, Buffer.alloc(200)])]));
+  assert.deepEqual(feed(video, input), []);
+  assert.ok(video.droppedSegments >= 20, `dropped ${video.droppedSegments}`);
+  feed(video, [frame(0, true)]);
+  const [open] = video.end();
+  assert.ok(open && open.data.length < 20_000 + 1000, `open segment of ${open?.data.length} bytes`);
+  assert.equal(open.keyframeStart, true, 'after a drop, video waits for a keyframe');
+
+  // Time moves again: segments resume, numbered on, the first one flagged as a discontinuity.
+  const s = new HlsSegmenter({ targetDurationMs: 1000, maxSegmentFrames: 50 });
+  const again = feed(s, [aacHeader(), ...Array.from({ length: 200 }, () => aac(0)), ...Array.from({ length: 150 }, (_, i) => aac(23 * (i + 1)))]);
+  again.push(...s.end());
+  assert.deepEqual(again.map((x) => x.sequence), again.map((_, i) => i));
+  assert.equal(again[0]?.discontinuity, true);
+  assert.ok(again.slice(1).every((x) => !x.discontinuity));
+});
+
+test('a segment that reaches a cap over enough time is cut, not dropped (a high bit rate is no attack)', () => {
+  const s = new HlsSegmenter({ targetDurationMs: 2000, maxSegmentFrames: 30 });
+  const input: MediaPacket[] = [avcHeader()];
+  for (let t = 0; t < 4000; t += 40) input.push(frame(t, t % 2000 === 0));
+  const segs = feed(s, input);
+  segs.push(...s.end());
+  assert.equal(s.droppedSegments, 0);
+  assert.deepEqual(segs.slice(0, 3).map((x) => [x.startDts, x.durationMs, x.keyframeStart]), [[0, 1200, true], [1200, 800, false], [2000, 1200, true]]);
+  assert.ok(segs.every((x) => !x.discontinuity));
+});
+
 test('bad input is dropped and counted, never thrown', () => {
   const s = new HlsSegmenter({ targetDurationMs: 2000 });
   feed(s, [

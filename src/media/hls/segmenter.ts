@@ -5,6 +5,7 @@
 // segment is returned by the same push()). Without video (audio-only), segments are cut by time at audio
 // frame boundaries, just before the target is exceeded. Only H.264 video goes into TS here: HEVC/AV1/VP9 video is ignored, so such a stream
 // is segmented as audio-only (TS carriage of those codecs is not what HLS players expect from TS).
+// Whatever the timestamps say, the open segment is bounded in bytes and frames (see maxSegmentBytes).
 import { AacError } from '../aac/error.js';
 import { adtsHeader } from '../aac/adts.js';
 import { aacCodecString, parseAsc } from '../aac/asc.js';
@@ -63,6 +64,15 @@ export interface HlsSegmenterOptions {
   maxDurationMs?: number;
   /** Audio frames gathered into one PES (default 5): fewer PES headers and packets, still well under 100 ms of delay per packet at 48 kHz. */
   audioFramesPerPes?: number;
+  /**
+   * Caps on the open segment (default 32 MiB and 20 000 frames), which timing alone cannot bound: a
+   * publisher whose timestamps never advance would grow one segment forever. A segment that reaches a
+   * cap is cut, or dropped if it spans less than half the target (no real stream packs that much into so
+   * little time, and near-empty segments serve no player); after a drop the next segment is flagged as a
+   * discontinuity and, with video, waits for a keyframe.
+   */
+  maxSegmentBytes?: number;
+  maxSegmentFrames?: number;
 }
 
 interface OpenSegment {
@@ -74,6 +84,9 @@ interface OpenSegment {
   /** End of the last video frame (its dts + estimated duration) and of the latest audio, for a segment nobody cuts. */
   videoEnd: number;
   audioEnd: number;
+  /** TS bytes and media frames in it so far, for the caps. */
+  bytes: number;
+  frames: number;
 }
 
 // Bad input from a publisher costs that packet only; anything else is a bug and propagates.
@@ -81,6 +94,9 @@ const isInputError = (e: unknown): boolean =>
   e instanceof FlvError || e instanceof H264Error || e instanceof AacError || e instanceof Mp3Error || e instanceof TsError;
 
 const DEFAULT_FRAME_MS = 1000 / 30;
+const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
+// 30 s (the default duration cap) of 120 fps video and 96 kHz AAC is ~6 400 frames.
+const DEFAULT_MAX_SEGMENT_FRAMES = 20_000;
 
 /** Output memory of the first segment; later ones size it from the previous segment. */
 const FIRST_SLAB_BYTES = 256 * 1024;
@@ -91,6 +107,8 @@ export class HlsSegmenter {
   private readonly targetMs: number;
   private readonly framesPerPes: number;
   private readonly maxMs: number;
+  private readonly maxBytes: number;
+  private readonly maxFrames: number;
   private sequence: number;
   private muxer: TsMuxer | undefined;
   private open: OpenSegment | undefined;
@@ -115,6 +133,8 @@ export class HlsSegmenter {
 
   /** Packets dropped as malformed or unsupported (waiting for the first keyframe does not count). */
   dropped = 0;
+  /** Segments dropped at a size cap (see maxSegmentBytes). */
+  droppedSegments = 0;
 
   constructor(opts: HlsSegmenterOptions) {
     if (!(opts.targetDurationMs > 0)) throw new RangeError(`targetDurationMs must be > 0, got ${opts.targetDurationMs}`);
@@ -122,6 +142,8 @@ export class HlsSegmenter {
     this.sequence = opts.firstSequence ?? 0;
     this.framesPerPes = Math.max(1, opts.audioFramesPerPes ?? 5);
     this.maxMs = Math.max(this.targetMs, opts.maxDurationMs ?? Math.max(10 * this.targetMs, 30000));
+    this.maxBytes = opts.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
+    this.maxFrames = opts.maxSegmentFrames ?? DEFAULT_MAX_SEGMENT_FRAMES;
   }
 
   /**
@@ -209,9 +231,16 @@ export class HlsSegmenter {
     const out: TsSegment[] = [];
     const open = this.open;
     const overlong = open !== undefined && dts - open.startDts >= this.maxMs;
+    // A segment cut mid-GOP (too long, or full) is followed by one that continues without a keyframe.
+    let continued = overlong;
     if (open && ((keyframe && (!open.keyframeStart || dts - open.startDts >= this.targetMs)) || overlong)) out.push(this.close(dts));
+    else if (open && this.isFull(open)) {
+      const cut = this.cutFull(dts);
+      out.push(...cut);
+      continued = cut.length > 0;
+    }
     if (!this.open) {
-      if (!keyframe && !overlong) return out; // nothing decodable before the first keyframe
+      if (!keyframe && !continued) return out; // nothing decodable before the first keyframe
       this.openSegment(dts, keyframe);
     }
     const seg = this.open;
@@ -225,7 +254,8 @@ export class HlsSegmenter {
     for (const u of nalus) if (nalType(u) === NalType.Sps) hasParams = true;
     if (keyframe && !hasParams) for (const u of this.avc.params) au.push(START_CODE, u);
     for (const u of nalus) if (nalType(u) !== NalType.Aud) au.push(START_CODE, u);
-    seg.chunks.push(muxer.video(au, msToTicks90k(ms(pts)), msToTicks90k(ms(dts)), keyframe));
+    this.append(seg, muxer.video(au, msToTicks90k(ms(pts)), msToTicks90k(ms(dts)), keyframe));
+    seg.frames++;
 
     if (this.lastVideoDts !== undefined && dts > this.lastVideoDts) this.videoFrameMs = dts - this.lastVideoDts;
     this.lastVideoDts = dts;
@@ -269,10 +299,15 @@ export class HlsSegmenter {
       // Cut before the frame that would end past the target, so audio-only EXTINFs stay <= the target
       // and TARGETDURATION does not round up to the next second.
       if (open && dts + durationMs - open.startDts > this.targetMs) out.push(this.close(dts));
+      else if (open && this.isFull(open)) out.push(...this.cutFull(dts));
       if (!this.open) this.openSegment(dts, false);
     } else if (this.open && dts - this.open.startDts >= this.maxMs) {
       out.push(this.close(dts));
       this.openSegment(dts, false);
+    } else if (this.open && this.isFull(this.open)) {
+      const cut = this.cutFull(dts);
+      out.push(...cut);
+      if (cut.length > 0) this.openSegment(dts, false); // after a drop, video waits for its next keyframe
     }
     const seg = this.open;
     if (!seg) return out; // video stream still waiting for its first keyframe
@@ -286,6 +321,7 @@ export class HlsSegmenter {
     }
     this.pending.push(...frame);
     this.pendingFrames++;
+    seg.frames++;
     this.pendingEnd += durationMs;
     if (this.pendingFrames >= this.framesPerPes) this.flushAudio(seg);
     seg.audioEnd = Math.max(seg.audioEnd, dts + durationMs);
@@ -325,16 +361,16 @@ export class HlsSegmenter {
     const tracks = this.wantedTracks();
     if (!this.muxer) {
       this.muxer = new TsMuxer(tracks, (bytes) => this.slab.alloc(bytes));
-      seg.chunks.push(this.muxer.tables());
+      this.append(seg, this.muxer.tables());
     } else if (this.muxer.setTracks(tracks) || seg.chunks.length === 0) {
-      seg.chunks.push(this.muxer.tables());
+      this.append(seg, this.muxer.tables());
     }
     return this.muxer;
   }
 
   private openSegment(dts: number, keyframeStart: boolean): void {
     this.slab = new ByteSlab(this.nextSlabBytes);
-    this.open = { sequence: this.sequence++, startDts: dts, chunks: [], discontinuity: this.discontinuityPending, keyframeStart, videoEnd: dts, audioEnd: dts };
+    this.open = { sequence: this.sequence++, startDts: dts, chunks: [], discontinuity: this.discontinuityPending, keyframeStart, videoEnd: dts, audioEnd: dts, bytes: 0, frames: 0 };
     this.discontinuityPending = false;
   }
 
@@ -344,7 +380,31 @@ export class HlsSegmenter {
     this.pending = [];
     this.pendingFrames = 0;
     if (!this.muxer.currentTracks.audio) return;
-    seg.chunks.push(this.muxer.audio(frames, msToTicks90k(ms(this.pendingPts))));
+    this.append(seg, this.muxer.audio(frames, msToTicks90k(ms(this.pendingPts))));
+  }
+
+  private append(seg: OpenSegment, chunk: Buffer): void {
+    seg.chunks.push(chunk);
+    seg.bytes += chunk.length;
+  }
+
+  private isFull(seg: OpenSegment): boolean {
+    return seg.bytes >= this.maxBytes || seg.frames >= this.maxFrames;
+  }
+
+  /** The open segment reached a cap: it is cut (returned), or dropped when it spans too little time. */
+  private cutFull(nextStart: number): TsSegment[] {
+    const seg = this.open;
+    if (!seg) return [];
+    if (nextStart - seg.startDts >= this.targetMs / 2) return [this.close(nextStart)];
+    this.open = undefined;
+    this.pending = [];
+    this.pendingFrames = 0;
+    this.sequence = seg.sequence; // never listed: the next segment takes its number
+    // The dropped packets moved the TS continuity counters and the timeline: players must resync.
+    this.discontinuityPending = true;
+    this.droppedSegments++;
+    return [];
   }
 
   private close(nextStart: number): TsSegment {

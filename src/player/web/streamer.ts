@@ -105,7 +105,10 @@ form.addEventListener('submit', (ev) => {
   }
   const button = form.querySelector('button');
   if (button) button.disabled = true;
-  fetchJson(`${apiBase()}/api/streams`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  // A secured control plane takes new streams from operators only (the admin bearer); an --insecure one from anyone.
+  const adminToken = byId<HTMLInputElement>('admin-token').value.trim();
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) };
+  fetchJson(`${apiBase()}/api/streams`, { method: 'POST', body: JSON.stringify(body), headers })
     .then((res) => show(toCreated(res)))
     .catch((e: unknown) => {
       err.textContent = `Could not create the stream: ${e instanceof Error ? e.message : String(e)}`;

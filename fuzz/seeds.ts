@@ -1,0 +1,262 @@
+// Regenerates the seed corpus (fuzz/corpus/<target>/) from real FFmpeg output:
+//   node --import tsx fuzz/seeds.ts
+// FFmpeg encodes a lavfi test pattern to FLV (H.264 + AAC, H.264 + MP3), MPEG-TS, HLS and raw H.264/HEVC,
+// and publishes it over RTMP to a local capture server (our ServerSession completes the handshake; every
+// byte the client sends is recorded). Seeds are cut small: the corpus stays well under 2 MB.
+// Streaming targets read byte 0 as the piece size (fuzz/targets/util.ts): seeds carry one.
+import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runFfmpeg } from '../src/shared/ffmpeg.js';
+import { decodeAmf0 } from '../src/media/amf/amf0.js';
+import { encodeAmf3 } from '../src/media/amf/amf3.js';
+import { FlvReader } from '../src/media/flv/reader.js';
+import { parseAudioTagHeader, parseVideoTagHeader } from '../src/media/flv/tag-header.js';
+import { splitAnnexB } from '../src/media/h264/annexb.js';
+import { parseAvcConfig, writeAvcConfig } from '../src/media/h264/avc-config.js';
+import { writeMediaPlaylist } from '../src/media/hls/playlist.js';
+import { TagType, type MediaPacket } from '../src/media/packet.js';
+import { TS_PACKET_SIZE } from '../src/media/mpegts/packetizer.js';
+import { ChunkReader } from '../src/rtmp/chunk-reader.js';
+import { HANDSHAKE_SIZE } from '../src/rtmp/handshake.js';
+import { ServerSession } from '../src/rtmp/session.js';
+import { RelayApp } from '../src/rtmp/test-support.js';
+import { corpusDir } from './corpus.js';
+
+/** Byte 0 of a streaming seed: index 7 of PIECE_SIZES (whole input), 0 (1-byte pieces), 4 (188). */
+const WHOLE = 7;
+const BYTEWISE = 0;
+const TS_PIECES = 4;
+const MAX_SEED = 16 * 1024;
+
+const tmp = mkdtempSync(join(tmpdir(), 'livecdn-seeds-'));
+const seeds = new Map<string, Map<string, Buffer>>();
+const put = (target: string, name: string, data: Buffer): void => {
+  if (!seeds.has(target)) seeds.set(target, new Map());
+  seeds.get(target)!.set(name, data.subarray(0, MAX_SEED));
+};
+const withByte = (b: number, data: Buffer): Buffer => Buffer.concat([Buffer.from([b]), data]);
+const text = (s: string): Buffer => Buffer.from(s, 'utf8');
+
+async function ffmpeg(args: string[]): Promise<void> {
+  const r = await runFfmpeg(['-hide_banner', '-loglevel', 'error', '-y', ...args], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`ffmpeg ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+}
+
+const PATTERN = ['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'];
+const X264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '5', '-bf', '2', '-b:v', '50k'];
+
+function flvPackets(file: Buffer): MediaPacket[] {
+  return new FlvReader().push(file);
+}
+
+/** The first packet of each kind (type and the tag header's first two bytes), cut to 64 bytes. */
+function tagSeeds(name: string, packets: MediaPacket[]): void {
+  const seen = new Set<string>();
+  const selector = { [TagType.Video]: 0, [TagType.Audio]: 1, [TagType.Script]: 2 } as Record<number, number>;
+  for (const p of packets) {
+    const key = `${p.type}-${p.payload.subarray(0, 2).toString('hex')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    put('flv-tags', `${name}-${key}`, withByte(selector[p.type]!, p.payload.subarray(0, p.type === TagType.Script ? 1024 : 64)));
+  }
+}
+
+function avcSeeds(name: string, avcConfig: Buffer): void {
+  put('h264-sps', `${name}-avcc`, withByte(1, avcConfig));
+  parseAvcConfig(avcConfig).sps.forEach((sps, i) => put('h264-sps', `${name}-sps${i}`, withByte(0, sps)));
+}
+
+async function media(): Promise<void> {
+  const flv = join(tmp, 'a.flv');
+  await ffmpeg([...PATTERN, '-t', '1', ...X264, '-c:a', 'aac', '-b:a', '32k', '-f', 'flv', flv]);
+  const a = readFileSync(flv);
+  put('flv-reader', 'h264-aac-whole', withByte(WHOLE, a.subarray(0, MAX_SEED - 1)));
+  put('flv-reader', 'h264-aac-bytewise', withByte(BYTEWISE, a.subarray(0, 2048)));
+  const packets = flvPackets(a);
+  tagSeeds('h264-aac', packets);
+  for (const p of packets) {
+    if (p.type === TagType.Script) {
+      put('amf0', 'onMetaData', p.payload);
+      put('amf3', 'onMetaData', encodeAmf3(...decodeAmf0(p.payload)));
+    } else if (p.type === TagType.Video && parseVideoTagHeader(p.payload).kind === 'sequence-header') {
+      avcSeeds('high', parseVideoTagHeader(p.payload).data);
+    } else if (p.type === TagType.Audio && parseAudioTagHeader(p.payload).kind === 'sequence-header') {
+      const asc = parseAudioTagHeader(p.payload).data;
+      put('aac-asc', 'lc-44100-stereo', asc);
+      put('aac-adts', 'lc-44100-stereo', Buffer.concat([Buffer.from([0x01, 0x70]), asc]));
+    }
+  }
+
+  const mp3Flv = join(tmp, 'mp3.flv');
+  await ffmpeg([...PATTERN, '-t', '1', ...X264, '-c:a', 'libmp3lame', '-b:a', '32k', '-f', 'flv', mp3Flv]);
+  const mp3Packets = flvPackets(readFileSync(mp3Flv));
+  tagSeeds('h264-mp3', mp3Packets);
+  const mp3Frames = mp3Packets.filter((p) => p.type === TagType.Audio).slice(0, 2);
+  put('mp3-header', 'flv-frames-44100', Buffer.concat(mp3Frames.map((p) => p.payload.subarray(1))));
+
+  // More SPS shapes: baseline, 4:4:4 (the chroma_format branch) and interlaced (frame_mbs_only 0).
+  for (const [name, opts] of [
+    ['baseline', ['-profile:v', 'baseline']],
+    ['high444', ['-pix_fmt', 'yuv444p']],
+    ['interlaced', ['-flags', '+ildct+ilme', '-x264opts', 'interlaced=1']],
+  ] as const) {
+    const file = join(tmp, `${name}.h264`);
+    await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '1', '-c:v', 'libx264', ...opts, '-f', 'h264', file]);
+    const nalus = splitAnnexB(readFileSync(file));
+    const sps = nalus.filter((n) => (n[0]! & 0x1f) === 7);
+    const pps = nalus.filter((n) => (n[0]! & 0x1f) === 8);
+    avcSeeds(name, writeAvcConfig(sps, pps));
+  }
+
+  // AAC at other rates and channel counts; MP3 at MPEG-2 and 2.5 rates.
+  for (const [rate, channels] of [
+    [8000, 1],
+    [48000, 6],
+  ] as const) {
+    const file = join(tmp, `aac-${rate}.flv`);
+    await ffmpeg(['-f', 'lavfi', '-i', `sine=sample_rate=${rate}`, '-t', '0.2', '-ac', String(channels), '-c:a', 'aac', '-f', 'flv', file]);
+    for (const p of flvPackets(readFileSync(file))) {
+      if (p.type !== TagType.Audio || parseAudioTagHeader(p.payload).kind !== 'sequence-header') continue;
+      const asc = parseAudioTagHeader(p.payload).data;
+      put('aac-asc', `lc-${rate}-${channels}ch`, asc);
+      put('aac-adts', `lc-${rate}-${channels}ch`, Buffer.concat([Buffer.from([0x1f, 0xf9]), asc]));
+    }
+  }
+  for (const rate of [22050, 8000]) {
+    const file = join(tmp, `${rate}.mp3`);
+    await ffmpeg(['-f', 'lavfi', '-i', `sine=sample_rate=${rate}`, '-t', '0.3', '-c:a', 'libmp3lame', '-write_xing', '0', '-id3v2_version', '0', '-f', 'mp3', file]);
+    put('mp3-header', `mp3-${rate}`, readFileSync(file).subarray(0, 1024));
+  }
+
+  // Enhanced RTMP tags (FFmpeg 5 does not write them): real HEVC NAL units behind enhanced headers.
+  const hevc = join(tmp, 'a.hevc');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10', '-frames:v', '2', '-c:v', 'libx265', '-x265-params', 'log-level=error', '-f', 'hevc', hevc]);
+  const nalus = splitAnnexB(readFileSync(hevc));
+  const lengthPrefixed = Buffer.concat(nalus.slice(0, 4).map((n) => Buffer.concat([Buffer.from([0, 0, n.length >> 8, n.length & 0xff]), n.subarray(0, 24)])));
+  const enhanced = (b0: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([0, b0]), text('hvc1'), body]);
+  put('flv-tags', 'enhanced-hvc1-sequence-start', enhanced(0x90, lengthPrefixed));
+  put('flv-tags', 'enhanced-hvc1-coded-frames', enhanced(0x91, Buffer.concat([Buffer.from([0, 0, 0x28]), lengthPrefixed])));
+  put('flv-tags', 'enhanced-hvc1-coded-frames-x', enhanced(0xa3, lengthPrefixed));
+  put('flv-tags', 'enhanced-modex', Buffer.concat([Buffer.from([0, 0x97, 0x02, 0, 0, 0, 0x01]), text('hvc1'), lengthPrefixed.subarray(0, 16)]));
+  put('flv-tags', 'enhanced-audio-mp4a', Buffer.concat([Buffer.from([1, 0x90]), text('mp4a'), Buffer.from([0x12, 0x10])]));
+
+  const ts = join(tmp, 'a.ts');
+  await ffmpeg([...PATTERN, '-t', '1', ...X264, '-c:a', 'aac', '-f', 'mpegts', ts]);
+  const tsBytes = readFileSync(ts);
+  put('mpegts', 'start', tsBytes.subarray(0, 8 * TS_PACKET_SIZE));
+  put('mpegts', 'middle', tsBytes.subarray(40 * TS_PACKET_SIZE, 48 * TS_PACKET_SIZE));
+  put('mpegts', 'misaligned', tsBytes.subarray(3, 3 + 2 * TS_PACKET_SIZE + 5));
+
+  const hlsDir = join(tmp, 'hls');
+  mkdirSync(hlsDir);
+  await ffmpeg([...PATTERN, '-t', '2', ...X264, '-c:a', 'aac', '-f', 'hls', '-hls_time', '0.5', '-hls_list_size', '0', '-hls_flags', 'discont_start', join(hlsDir, 's.m3u8')]);
+  put('hls-playlist', 'ffmpeg', readFileSync(join(hlsDir, 's.m3u8')));
+  put(
+    'hls-playlist',
+    'livecdn',
+    text(
+      writeMediaPlaylist({
+        targetDurationS: 2,
+        mediaSequence: 41,
+        discontinuitySequence: 1,
+        endList: false,
+        segments: [
+          { uri: 's/41.ts', durationS: 2, discontinuity: false },
+          { uri: 's/42.ts', durationS: 1.96, discontinuity: true },
+        ],
+      }),
+    ),
+  );
+}
+
+/** FFmpeg publishes to a capture server; returns every byte the client sent. */
+async function captureRtmp(): Promise<Buffer> {
+  const received: Buffer[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const session = new ServerSession({
+      app: new RelayApp(),
+      connectionId: 'capture',
+      remoteAddress: '127.0.0.1',
+      host: {
+        send: (b) => void socket.write(b),
+        close: () => socket.end(),
+        fail: () => socket.destroy(),
+        playOutput: { chunkSize: 60000, streamId: 1, write: () => true, writev: () => true, writableLength: 0, close: () => {} },
+        publisherControl: { close: () => socket.end() },
+      },
+    });
+    socket.on('data', (d: Buffer) => {
+      received.push(d);
+      try {
+        session.feed(d);
+      } catch {
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => session.close());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  try {
+    await ffmpeg([...PATTERN, '-t', '1', ...X264, '-c:a', 'aac', '-b:a', '32k', '-f', 'flv', `rtmp://127.0.0.1:${port}/live/capture?token=abc`]);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => server.close(r));
+  }
+  return Buffer.concat(received);
+}
+
+async function rtmp(): Promise<void> {
+  const capture = await captureRtmp();
+  const handshakeEnd = 1 + 2 * HANDSHAKE_SIZE;
+  put('rtmp-handshake', 'ffmpeg-c0c1c2', withByte(WHOLE, capture.subarray(0, handshakeEnd)));
+  put('rtmp-handshake', 'ffmpeg-c0c1c2-bytewise', withByte(BYTEWISE, capture.subarray(0, handshakeEnd)));
+  put('rtmp-session', 'ffmpeg-publish', withByte(WHOLE, capture.subarray(0, MAX_SEED - 1)));
+  put('rtmp-session', 'ffmpeg-publish-188', withByte(TS_PIECES, capture.subarray(0, 6000)));
+  const chunks = capture.subarray(handshakeEnd);
+  put('rtmp-chunks', 'ffmpeg-publish', withByte(WHOLE, chunks.subarray(0, 8192)));
+  put('rtmp-chunks', 'ffmpeg-publish-bytewise', withByte(BYTEWISE, chunks.subarray(0, 1024)));
+  // Commands and data messages as AMF0 (and the same values as AMF3).
+  let i = 0;
+  for (const m of new ChunkReader().feed(chunks)) {
+    if ((m.typeId !== 20 && m.typeId !== 18) || i >= 8) continue;
+    const name = decodeAmf0(m.payload)[0];
+    const label = `${i++}-${typeof name === 'string' ? name.replace(/[^A-Za-z]/g, '') : 'message'}`;
+    put('amf0', label, m.payload);
+    put('amf3', label, encodeAmf3(...decodeAmf0(m.payload)));
+  }
+}
+
+function handwritten(): void {
+  // No capture exists for request paths and chat frames: the URL contract and the chat protocol.
+  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv'];
+  paths.forEach((p, i) => put('http-paths', `path-${i}`, text(p)));
+  const frames = ['{"type":"msg","text":"hello"}', '{"type":"msg","text":"  "}', '{"type":"join"}', '[1,2]'];
+  frames.forEach((f, i) => put('chat', `frame-${i}`, Buffer.concat([Buffer.from([0]), text(f)])));
+  ['live.s', 'live.s%20x', 'live'].forEach((r, i) => put('chat', `room-${i}`, Buffer.concat([Buffer.from([1]), text(r)])));
+}
+
+try {
+  await media();
+  await rtmp();
+  handwritten();
+  let total = 0;
+  for (const [target, files] of seeds) {
+    const dir = corpusDir(target);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const [name, data] of files) {
+      writeFileSync(join(dir, `${name}.bin`), data);
+      total += data.length;
+    }
+    console.log(`${target.padEnd(15)} ${String(readdirSync(dir).length).padStart(3)} seeds`);
+  }
+  console.log(`${total} bytes in all`);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}

@@ -1,0 +1,21 @@
+// Every fuzz target, in the order the CLI runs them. Seeds are in fuzz/corpus/<name>/ (fuzz/seeds.ts).
+import type { FuzzTarget } from '../harness.js';
+import { target as amf0 } from './amf0.js';
+import { target as amf3 } from './amf3.js';
+import { target as flvReader } from './flv-reader.js';
+import { target as flvTags } from './flv-tags.js';
+import { target as rtmpChunks } from './rtmp-chunks.js';
+import { target as rtmpHandshake } from './rtmp-handshake.js';
+import { target as rtmpSession } from './rtmp-session.js';
+import { target as h264Sps } from './h264-sps.js';
+import { target as aacAsc } from './aac-asc.js';
+import { target as aacAdts } from './aac-adts.js';
+import { target as mp3Header } from './mp3-header.js';
+import { target as mpegts } from './mpegts.js';
+import { target as hlsPlaylist } from './hls-playlist.js';
+import { target as httpPaths } from './http-paths.js';
+import { target as chat } from './chat.js';
+
+export const TARGETS: readonly FuzzTarget[] = [
+  amf0, amf3, flvReader, flvTags, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, aacAsc, aacAdts, mp3Header, mpegts, hlsPlaylist, httpPaths, chat,
+];

@@ -1,0 +1,192 @@
+// Chaos: `kill -9` of the origin while two edges serve HTTP-FLV and HLS viewers. The edges report the
+// loss (/api/edge: the upstream down, the FLV relay reconnecting) without hanging a request, and recover
+// when the publisher returns on a restarted origin: FLV viewers that stayed connected get the new stream,
+// and HLS viewers keep one playlist whose media sequence only grows, with EXT-X-DISCONTINUITY where the
+// restarted origin's playlist joins. The edges' memory and descriptors come back to where they were.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
+import { FlvViewer, waitFor } from '../helpers/http.js';
+import { publishTestStream } from '../helpers/publish.js';
+import { parseMediaPlaylist, type MediaPlaylist } from '../../src/media/hls/playlist.js';
+import { TagType } from '../../src/media/packet.js';
+import { freePort, sleep } from '../signal/util.js';
+import { startCliEdge, type CliEdge } from '../edge/util.js';
+import { timed } from './cluster.js';
+
+interface EdgeStatus {
+  upstreams: Array<{ url: string; up: boolean; failures: number }>;
+  flv: Array<{ stream: string; reconnects: number; upstream?: string }>;
+}
+
+/** An HLS player's view of an edge: the playlist every 500 ms, each new segment fetched once. */
+class HlsPoller {
+  readonly playlists: Array<{ at: number; playlist: MediaPlaylist }> = [];
+  readonly failures: Array<{ at: number; status: number }> = [];
+  /** Every segment URI with the sequence number each playlist listed it at. */
+  readonly seqOf = new Map<string, Set<number>>();
+  readonly segmentStatus = new Map<string, number>();
+  slowest = 0;
+  private stopped = false;
+  readonly done: Promise<void>;
+
+  constructor(private readonly url: string) {
+    this.done = this.run();
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    return this.done;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const r = await timed(this.url);
+      this.slowest = Math.max(this.slowest, r.ms);
+      if (r.status === 200) {
+        const playlist = parseMediaPlaylist(r.text);
+        this.playlists.push({ at: Date.now(), playlist });
+        for (const [i, s] of playlist.segments.entries()) {
+          const seqs = this.seqOf.get(s.uri) ?? new Set<number>();
+          seqs.add(playlist.mediaSequence + i);
+          this.seqOf.set(s.uri, seqs);
+          if (!this.segmentStatus.has(s.uri)) {
+            const seg = await fetch(new URL(s.uri, this.url), { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+            const body = seg ? Buffer.from(await seg.arrayBuffer()) : Buffer.alloc(0);
+            // A TS segment starts with the sync byte.
+            this.segmentStatus.set(s.uri, seg?.status === 200 && body[0] === 0x47 ? 200 : (seg?.status ?? 0));
+          }
+        }
+      } else {
+        this.failures.push({ at: Date.now(), status: r.status });
+      }
+      await sleep(500);
+    }
+  }
+}
+
+const isKeyframe = (p: { type: number; payload: Buffer }): boolean => p.type === TagType.Video && ((p.payload[0] ?? 0) >> 4) === 1;
+
+test('kill -9 of the origin under two edges: loss reported, FLV and HLS viewers continue on the restarted origin', async () => {
+  const [rtmpPort, httpPort] = [await freePort(), await freePort()];
+  const originArgs = ['--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--hls-segment', '1', '--hls-window', '4'];
+  const originBase = `http://127.0.0.1:${httpPort}`;
+  const rtmpUrl = `rtmp://127.0.0.1:${rtmpPort}/live/chaos`;
+  const procs: CliProcess[] = [];
+  const edges: CliEdge[] = [];
+  const viewers: FlvViewer[] = [];
+  const pollers: HlsPoller[] = [];
+  let publisher = undefined as ReturnType<typeof publishTestStream> | undefined;
+  try {
+    const origin = startCli('origin', originArgs);
+    procs.push(origin);
+    await waitListening(origin, `${originBase}/healthz`);
+    for (let i = 0; i < 2; i++) {
+      const edge = await startCliEdge(['--upstream', originBase, '--upstream-timeout', '2', '--upstream-down', '1', '--flv-grace', '30']);
+      edges.push(edge);
+      await waitListening(edge, `${edge.base}/healthz`);
+    }
+    publisher = publishTestStream(rtmpUrl, 'baseline+aac-mono', { gopS: 1 });
+    await waitFor('the origin playlist', async () => ((await timed(`${originBase}/live/chaos.m3u8`)).status === 200 ? true : undefined), 20_000, 200);
+    for (const e of edges) {
+      // The helper's timeout is also the socket's idle timeout: it must outlast the outage.
+      viewers.push(await FlvViewer.open(`${e.base}/live/chaos.flv`, 60_000));
+      pollers.push(new HlsPoller(`${e.base}/live/chaos.m3u8`));
+    }
+    for (const v of viewers) await v.waitFor(isKeyframe, 15_000);
+    await waitFor('HLS playlists on both edges', () => (pollers.every((p) => p.playlists.length >= 2) ? true : undefined), 15_000);
+    const rss0 = edges.map((e) => e.rss());
+    const fds0 = edges.map((e) => e.fds());
+
+    // kill -9: no goodbye to anybody.
+    await origin.kill();
+    const killedAt = Date.now();
+    publisher.stop();
+    publisher = undefined;
+
+    // The edges notice and say so.
+    for (const e of edges) {
+      await waitFor(
+        'the edge to report its upstream down and its FLV relay reconnecting',
+        async () => {
+          const s = JSON.parse((await timed(`${e.base}/api/edge`)).text) as EdgeStatus;
+          return s.upstreams[0]?.up === false && (s.flv[0]?.reconnects ?? 0) > 0 ? true : undefined;
+        },
+        15_000,
+        100,
+      );
+    }
+    // Viewers asking meanwhile get an answer, not a hang.
+    for (const e of edges) {
+      const r = await timed(`${e.base}/live/chaos.m3u8`);
+      assert.ok(r.status >= 200 && r.ms < 6000, `playlist during the outage: ${r.status} in ${r.ms} ms`);
+    }
+    await sleep(1500);
+
+    // The origin comes back on the same ports, then the publisher.
+    const restarted = startCli('origin', originArgs);
+    procs.push(restarted);
+    await waitListening(restarted, `${originBase}/healthz`);
+    const restartedAt = Date.now();
+    publisher = publishTestStream(rtmpUrl, 'baseline+aac-mono', { gopS: 1 });
+
+    // FLV viewers kept their connection and get the new stream from a keyframe.
+    const before = viewers.map((v) => v.packets.length);
+    for (const [i, v] of viewers.entries()) {
+      await waitFor('new FLV packets after the restart', () => (v.packets.length > (before[i] ?? 0) + 50 && !v.ended ? true : undefined), 20_000, 100).catch(async (e: unknown) => {
+        const state = await timed(`${edges[i]?.base ?? ''}/api/edge`);
+        throw new Error(`${String(e)}; viewer ended ${v.ended} ${String(v.error)}; ${v.packets.length - (before[i] ?? 0)} new packets; edge: ${state.text}\n${edges[i]?.stderr().slice(-3000) ?? ''}`);
+      });
+      assert.ok(v.packets.slice(before[i]).some(isKeyframe), 'the new stream starts from a keyframe');
+    }
+
+    // HLS: the pollers reach segments of the restarted origin.
+    const oldUris = pollers.map((p) => new Set(p.playlists.filter((x) => x.at < killedAt).flatMap((x) => x.playlist.segments.map((s) => s.uri))));
+    await waitFor(
+      'HLS playlists with segments of the restarted origin',
+      () => (pollers.every((p, i) => p.playlists.some((x) => x.at > restartedAt && x.playlist.segments.filter((s) => !oldUris[i]?.has(s.uri)).length >= 2)) ? true : undefined),
+      30_000,
+      200,
+    );
+    await Promise.all(pollers.map((p) => p.stop()));
+    for (const [i, p] of pollers.entries()) {
+      const seqs = p.playlists.map((x) => x.playlist.mediaSequence);
+      for (let k = 1; k < seqs.length; k++) assert.ok((seqs[k] ?? 0) >= (seqs[k - 1] ?? 0), `media sequence never decreases: ${seqs.join(',')}`);
+      const dseqs = p.playlists.map((x) => x.playlist.discontinuitySequence);
+      for (let k = 1; k < dseqs.length; k++) assert.ok((dseqs[k] ?? 0) >= (dseqs[k - 1] ?? 0), `discontinuity sequence never decreases: ${dseqs.join(',')}`);
+      for (const [uri, s] of p.seqOf) assert.equal(s.size, 1, `${uri} keeps one sequence number: ${[...s].join(',')}`);
+      // The first segment of the restarted origin carries the DISCONTINUITY, in every playlist listing it.
+      const joins = p.playlists.filter((x) => x.playlist.segments.some((s) => !oldUris[i]?.has(s.uri)) && x.playlist.segments.some((s) => oldUris[i]?.has(s.uri)));
+      const after = p.playlists.filter((x) => x.at > restartedAt);
+      const firstNew = after.flatMap((x) => x.playlist.segments).find((s) => !oldUris[i]?.has(s.uri));
+      assert.ok(firstNew, 'a segment of the restarted origin');
+      for (const x of after) {
+        const s = x.playlist.segments.find((y) => y.uri === firstNew.uri);
+        if (s) assert.ok(s.discontinuity, `DISCONTINUITY before ${s.uri} in:\n${JSON.stringify(x.playlist)}`);
+      }
+      // Where the old and new segments are listed together, the new ones follow the old ones.
+      for (const x of joins) {
+        const idx = x.playlist.segments.findIndex((s) => !oldUris[i]?.has(s.uri));
+        assert.ok(x.playlist.segments.slice(idx).every((s) => !oldUris[i]?.has(s.uri)));
+      }
+      for (const [uri, status] of p.segmentStatus) {
+        if (!oldUris[i]?.has(uri)) assert.equal(status, 200, `new segment ${uri} served`);
+      }
+      assert.ok(p.slowest < 6000, `no playlist request hung (slowest ${p.slowest} ms)`);
+    }
+
+    // The edges say the upstream is back, and hold no more memory or descriptors than before.
+    for (const [i, e] of edges.entries()) {
+      const s = JSON.parse((await timed(`${e.base}/api/edge`)).text) as EdgeStatus;
+      assert.ok(s.upstreams[0]?.up, 'upstream reported up again');
+      assert.ok(e.alive());
+      assert.ok(e.rss() < (rss0[i] ?? 0) + 64 * 1024 * 1024, `edge RSS ${e.rss()} vs ${rss0[i]} before`);
+      assert.ok(e.fds() <= (fds0[i] ?? 0) + 16, `edge fds ${e.fds()} vs ${fds0[i]} before`);
+    }
+  } finally {
+    publisher?.stop();
+    for (const v of viewers) v.close();
+    await Promise.all(pollers.map((p) => p.stop()));
+    await Promise.all([...edges, ...procs].map((p) => p.stop()));
+  }
+});

@@ -1,0 +1,166 @@
+// Hostile clients against a real `livecdn signal` process (issue 8, items 1, 6 and 7 for the signal): a
+// request that used to end the process (a chat upgrade with a bad escape or a bad target), slowloris and
+// silent connections, and a connection flood past the cap. Each time the process stays up, its memory
+// stays bounded, and a chat room beside the attack keeps delivering messages to its members.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { adminToken, deriveKeys } from '../../src/shared/keys.js';
+import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
+import { ChatClient, freePort, req, sleep } from './util.js';
+
+const ROOT = 'signal-hardening-root-secret-0123456789';
+const ADMIN = { authorization: `Bearer ${adminToken(deriveKeys(ROOT))}` };
+const HEADERS_TIMEOUT_S = 3;
+const MAX_CONNECTIONS = 40;
+
+let proc: CliProcess;
+let base: string;
+let port: number;
+let speaker: ChatClient;
+let listener: ChatClient;
+let chatTimer: NodeJS.Timeout | undefined;
+
+before(async () => {
+  port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  proc = startCli(
+    'signal',
+    ['--api-port', String(port), '--host', '127.0.0.1', '--http-headers-timeout', String(HEADERS_TIMEOUT_S), '--http-request-timeout', '5', '--http-max-connections', String(MAX_CONNECTIONS), '--origin-rtmp', 'rtmp://o.test:1935', '--origin-http', 'http://127.0.0.1:9'],
+    { LIVECDN_SECRET: ROOT },
+  );
+  await waitListening(proc, `${base}/api/health`);
+  assert.equal((await req(base, 'POST', '/api/streams', { name: 'beside' }, ADMIN)).status, 201);
+  // The healthy traffic beside every attack: one member speaks twice a second, another listens.
+  const room = `ws://127.0.0.1:${port}/api/streams/live.beside/chat`;
+  speaker = await ChatClient.join(`${room}?name=speaker`);
+  listener = await ChatClient.join(`${room}?name=listener`);
+  let n = 0;
+  chatTimer = setInterval(() => speaker.send(`tick ${n++}`), 500);
+});
+
+after(async () => {
+  clearInterval(chatTimer);
+  speaker?.close();
+  listener?.close();
+  await proc?.stop();
+});
+
+/** The listener keeps receiving the speaker's messages. */
+async function chatFlows(): Promise<void> {
+  const before = listener.messages().length;
+  const end = Date.now() + 5000;
+  while (listener.messages().length < before + 2) {
+    assert.ok(Date.now() < end, 'the chat room beside the attack kept delivering');
+    await sleep(100);
+  }
+}
+
+/** Sends raw bytes on a fresh connection; resolves with what came back before the close (or 3 s). */
+function raw(request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => s.write(request));
+    let got = '';
+    const timer = setTimeout(() => s.destroy(), 3000);
+    s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(got);
+    });
+  });
+}
+
+const upgrade = (target: string): string =>
+  `GET ${target} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+  `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+
+test('a chat upgrade with a bad escape or a bad target is answered 400; the signal stays up', async () => {
+  const rssBefore = proc.rss();
+  assert.match(await raw(upgrade('/api/streams/%/chat')), /^HTTP\/1\.1 400 /);
+  assert.match(await raw(upgrade('/api/streams/%E0%A4%A/chat')), /^HTTP\/1\.1 400 /);
+  assert.match(await raw(upgrade('//[')), /^HTTP\/1\.1 400 /);
+  assert.match(await raw(upgrade('//[/api/streams/live.beside/chat')), /^HTTP\/1\.1 400 /);
+  // the same targets as plain requests
+  for (const target of ['//[', '/api/streams/%/chat', '/api/play/%/x', '/api/streams/%']) {
+    assert.match(await raw(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 4\d\d /, target);
+  }
+  assert.ok(proc.alive(), proc.stderr());
+  // many of them: still up, memory bounded, the room next door unaffected
+  for (let i = 0; i < 20; i++) {
+    await Promise.all(Array.from({ length: 25 }, (_, j) => raw(upgrade(j % 2 ? '/api/streams/%/chat' : '//['))));
+  }
+  assert.ok(proc.alive(), proc.stderr());
+  assert.equal((await req(base, 'GET', '/api/health')).status, 200);
+  await chatFlows();
+  const grown = proc.rss() - rssBefore;
+  assert.ok(grown < 64 * 1024 * 1024, `RSS grew ${(grown / 1048576).toFixed(1)} MB`);
+});
+
+interface Hog {
+  closedAfter: number | undefined;
+  socket: net.Socket;
+}
+
+/** A connection that drips a request head one byte a second (slow) or sends nothing at all. */
+function hog(slow: boolean): Hog {
+  const socket = net.connect(port, '127.0.0.1');
+  const h: Hog = { closedAfter: undefined, socket };
+  let t0 = Date.now();
+  let drip: NodeJS.Timeout | undefined;
+  socket.on('connect', () => {
+    t0 = Date.now();
+    if (!slow) return;
+    socket.write('GET /api/health HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    drip = setInterval(() => socket.write('a'), 1000);
+  });
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    clearInterval(drip);
+    h.closedAfter = Date.now() - t0;
+  });
+  return h;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const health = async (): Promise<number | undefined> =>
+  (await fetch(`${base}/api/health`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.status;
+
+test('slowloris and silent clients are dropped; past the connection cap new ones are refused, then served again', async () => {
+  const rssBefore = proc.rss();
+  const slow = hog(true);
+  const silent = hog(false);
+  await until('slow clients dropped', () => slow.closedAfter !== undefined && silent.closedAfter !== undefined, 15_000);
+  for (const [what, h] of [['slowloris', slow], ['silent', silent]] as const) {
+    assert.ok((h.closedAfter ?? Infinity) <= (HEADERS_TIMEOUT_S + 2.5) * 1000, `${what} dropped after ${h.closedAfter} ms`);
+  }
+  await chatFlows();
+
+  // The two chat members hold two of the slots; the hogs take the rest and more.
+  const hogs = Array.from({ length: MAX_CONNECTIONS + 20 }, (_, i) => hog(i % 2 === 0));
+  await sleep(1000);
+  const refused = hogs.filter((h) => h.closedAfter !== undefined && h.closedAfter < 1000);
+  const held = hogs.filter((h) => h.closedAfter === undefined);
+  assert.ok(refused.length >= 20, `connections past the cap refused: ${refused.length}`);
+  assert.ok(held.length <= MAX_CONNECTIONS, `held ${held.length}`);
+  // A slot freed meanwhile (an idle keep-alive connection of this test process closing) is taken again.
+  hogs.push(...Array.from({ length: 10 }, () => hog(false)));
+  await sleep(300);
+  // a fresh connection (fetch would reuse a kept-alive one)
+  assert.equal(await raw('GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), '', 'a new client is refused while the cap is reached');
+  // the members already in keep talking
+  await chatFlows();
+  for (const h of hogs) h.socket.destroy();
+  await until('the signal answers a new client again', async () => (await health()) === 200, 10_000);
+  assert.ok(proc.alive(), proc.stderr());
+  await chatFlows();
+  const grown = proc.rss() - rssBefore;
+  assert.ok(grown < 64 * 1024 * 1024, `RSS grew ${(grown / 1048576).toFixed(1)} MB`);
+});
