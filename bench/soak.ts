@@ -5,7 +5,7 @@
 // open descriptors of each process are sampled. Reported: the slope per hour of both (least squares over
 // the second half, after warm-up), error-level log lines, and the received rate of every viewer still
 // connected at the end against the stream's own rate (>= 98% expected).
-// Usage: npm run soak -- --minutes 30 [--no-write] [--out BENCHMARKS.md]
+// Usage: npm run soak -- --minutes 30 [--republish-seconds 120] [--no-write] [--out BENCHMARKS.md]
 import net from 'node:net';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +31,7 @@ if (!Number.isFinite(MINUTES) || MINUTES <= 0) throw new Error('--minutes must b
 const RUN_MS = MINUTES * 60_000;
 const VIEWERS = 300;
 const LONG_VIEWERS = 20;
-const REPUBLISH_MS = 120_000;
+const REPUBLISH_MS = Number(arg('--republish-seconds') ?? '120') * 1000;
 const SAMPLE_MS = 5_000;
 const MEDIA_MS = 60_000;
 // Every service derives its keys from this; a fresh one per run, never written anywhere.
@@ -461,7 +461,7 @@ async function main(): Promise<void> {
     const body = [
       `One origin, one edge and one signal as child processes (\`npm run soak -- --minutes ${MINUTES}\`, bench/soak.ts), ${fmt(MINUTES, 0)} minutes on this shared 2-core machine; run ${new Date(started).toISOString()}.`,
       `Load: ${VIEWERS} viewers on the edge (2/3 HTTP-FLV, 1/3 HLS), ${VIEWERS - LONG_VIEWERS} of them leaving after 5-60 s and replaced at once (${opened} viewer sessions in all), ${LONG_VIEWERS} for the whole run;`,
-      `a publisher (360p25 CBR, 600 + 64 kbit/s, GOP 2 s) that republishes every 2 minutes (${pub.sessions} sessions); one HTTP-FLV viewer that never reads; one chat member flooding its room with 200 messages/s.`,
+      `a publisher (360p25 CBR, 600 + 64 kbit/s, GOP 2 s) that republishes every ${fmt(REPUBLISH_MS / 60_000, 1)} minutes (${pub.sessions} sessions, ${pub.failures} failed); one HTTP-FLV viewer that never reads; one chat member flooding its room with 200 messages/s.`,
       `RSS and descriptors sampled every ${SAMPLE_MS / 1000} s; slopes are least squares over the second half of the run (after warm-up).`,
       '',
       mdTable(
@@ -472,7 +472,12 @@ async function main(): Promise<void> {
       ...procRows.filter((r) => r.top.length > 0).map((r) => `- ${r.name} errors: ${r.top.join('; ')}`),
       `- Viewers connected at the end: ${still.length} of ${VIEWERS} (${gone.length} ended: ${[...new Set(gone.map((g) => g.ended))].slice(0, 3).join('; ') || 'none'}).`,
       `- Their received rate against the stream's (HTTP-FLV: bytes against the publisher's FLV bytes over the same time; HLS: media seconds of the segments fetched against the seconds published), min / p5 / median: HTTP-FLV ${q(byProto('flv'))}, HLS ${q(byProto('hls'))}; below 98%: ${below.length}${below.length ? ` (${below.map((b) => `${b.proto} ${fmt(b.ratio * 100, 1)}% after ${fmt(b.lifeS, 0)} s`).slice(0, 5).join(', ')})` : ''}.`,
-      `- The ${LONG_VIEWERS} viewers of the whole run: ${long.map((v) => `${v.proto} ${fmt(v.ratio * 100, 1)}%`).join(', ')}.`,
+      `- The ${LONG_VIEWERS} viewers of the whole run (${long.filter((v) => v.ended === undefined).length} still connected), received rate min / max: ${(['flv', 'hls'] as const)
+        .map((proto) => {
+          const r = long.filter((v) => v.proto === proto).map((v) => v.ratio);
+          return `${proto === 'flv' ? 'HTTP-FLV' : 'HLS'} ${fmt(Math.min(...r) * 100, 1)}% / ${fmt(Math.max(...r) * 100, 1)}%`;
+        })
+        .join(', ')}.`,
       `- Viewers that left after >= 10 s (${churnRatios.length}), received rate min / p5 / median: ${q(churnRatios.map((c) => c.ratio))}.`,
       `- Stalled viewer: ${stalledEnded ? 'cut by the edge' : `still connected, ${fmtBytes(stalledBytes)} within 3 s once it read`}.`,
       `- Chat: the quiet member saw ${chatQuietSeen} of its ${quietSent} messages and ${floodSeen} of the flooder's ${floodSent} (sent over ${floodConnections} connections).`,

@@ -33,6 +33,8 @@ function chatHub(): NonNullable<typeof hub> {
     lastRateError: 0,
     alive: true,
   });
+  // The frame handler is private: fail loudly (a finding on every input) if it is renamed or moved.
+  if (typeof (h as unknown as { onMessage?: unknown }).onMessage !== 'function') throw new Error('ChatHub.onMessage is gone: update fuzz/targets/chat.ts');
   hub = { hub: h, room: { id: 'live.s', members: new Set(), ready: Promise.resolve(async () => {}) }, member };
   return hub;
 }

@@ -17,7 +17,7 @@
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '../shared/log.js';
-import { limitKey } from '../signal/client-address.js';
+import { limitKey } from '../shared/address.js';
 import type { PlayOutput, PlayResult, PublisherControl, RtmpApp } from './app.js';
 import { DEFAULT_MAX_MESSAGE_SIZE } from './chunk-reader.js';
 import { clientText } from './client-text.js';

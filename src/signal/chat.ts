@@ -14,7 +14,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { Logger } from '../shared/log.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ChatEnvelope, RegistryStore, Unsubscribe } from './store.js';
-import { limitKey } from './client-address.js';
+import { limitKey } from '../shared/address.js';
 import { BucketMap, TokenBucket } from './token-bucket.js';
 import { parseStreamId } from './types.js';
 

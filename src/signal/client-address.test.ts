@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import express from 'express';
-import { clientAddress, limitKey } from './client-address.js';
+import { limitKey } from '../shared/address.js';
+import { clientAddress } from './client-address.js';
 import type { TrustFn } from './client-address.js';
 
 const fakeReq = (remoteAddress: string, xff?: string): IncomingMessage =>

@@ -1,8 +1,7 @@
 // The address a client's limits are keyed by. Behind a trusted proxy it is the client's address from
-// X-Forwarded-For (as express resolves req.ip), not the proxy's, which every client would share. An IPv6
-// client usually owns a whole /64 and can pick any address in it: IPv6 addresses are keyed by their /64.
+// X-Forwarded-For (as express resolves req.ip), not the proxy's, which every client would share. The limits then
+// count it by limitKey() (shared/address.ts).
 import type { IncomingMessage } from 'node:http';
-import { parseAddress } from './region-map.js';
 
 /** express's compiled "trust proxy fn": is the hop at `addr`, `i` hops from us, a trusted proxy? */
 export type TrustFn = (addr: string, i: number) => boolean;
@@ -22,13 +21,4 @@ export function clientAddress(req: IncomingMessage, trust: TrustFn | undefined):
   const hops = [socketAddr, ...forwarded];
   for (let i = 0; i < hops.length - 1; i++) if (!trust(hops[i] as string, i)) return hops[i] as string;
   return hops[hops.length - 1] as string;
-}
-
-/** The key for per-address limits: IPv4 as is, IPv6 by its /64 prefix. */
-export function limitKey(addr: string): string {
-  const a = parseAddress(addr);
-  if (!a) return addr;
-  // IPv4 and IPv4-mapped IPv6 in one spelling, so that a dual-stack listener keys them alike.
-  if (!a.v6) return [24, 16, 8, 0].map((s) => Number((a.value >> BigInt(s)) & 255n)).join('.');
-  return `${(a.value >> 64n).toString(16).padStart(16, '0')}::/64`;
 }

@@ -1,6 +1,7 @@
 // Where a viewer is: a CIDR-to-region map for client addresses (longest prefix wins), and the region graph
 // that orders the fallback regions when a region has no usable edge.
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { parseAddress } from '../shared/address.js';
 
 interface CidrRule {
   readonly v6: boolean;
@@ -10,37 +11,6 @@ interface CidrRule {
 }
 
 const REGION_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-function ipv4ToBigInt(ip: string): bigint {
-  let n = 0n;
-  for (const part of ip.split('.')) n = (n << 8n) | BigInt(Number(part));
-  return n;
-}
-
-function ipv6ToBigInt(ip: string): bigint {
-  // An embedded IPv4 tail (::ffff:1.2.3.4) stands for the last two groups: rewrite it as hex groups.
-  const text = ip.replace(/(\d+\.\d+\.\d+\.\d+)$/, (v4) => {
-    const n = Number(ipv4ToBigInt(v4));
-    return `${Math.floor(n / 65536).toString(16)}:${(n % 65536).toString(16)}`;
-  });
-  const [head = '', rest] = text.split('::');
-  const h = head ? head.split(':') : [];
-  const r = rest ? rest.split(':') : [];
-  const zeros = rest !== undefined ? Array<string>(8 - h.length - r.length).fill('0') : [];
-  let n = 0n;
-  for (const g of [...h, ...zeros, ...r]) n = (n << 16n) | BigInt(parseInt(g, 16));
-  return n;
-}
-
-/** An address as (v6?, 128- or 32-bit value); IPv4-mapped IPv6 (::ffff:a.b.c.d) counts as IPv4. */
-export function parseAddress(addr: string): { v6: boolean; value: bigint } | undefined {
-  if (isIPv4(addr)) return { v6: false, value: ipv4ToBigInt(addr) };
-  const bare = addr.replace(/%.*$/, ''); // zone index of link-local addresses
-  if (!isIPv6(bare)) return undefined;
-  const value = ipv6ToBigInt(bare);
-  if (value >> 32n === 0xffffn) return { v6: false, value: value & 0xffffffffn };
-  return { v6: true, value };
-}
 
 export class RegionMap {
   private readonly rules: CidrRule[];

@@ -5,9 +5,9 @@
 // up and its memory bounded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { TagType } from '../../src/media/packet.js';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
+import { hog } from '../helpers/slow-client.js';
 import { FlvViewer, waitFor } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
@@ -18,41 +18,12 @@ const HEADERS_TIMEOUT_S = 3;
 const MAX_CONNECTIONS = 40;
 const LIMIT_FLAGS = ['--http-headers-timeout', String(HEADERS_TIMEOUT_S), '--http-request-timeout', '5', '--http-max-connections', String(MAX_CONNECTIONS)];
 
-interface Hog {
-  /** ms from connect to close; undefined while open. */
-  closedAfter: number | undefined;
-  /** The server closed it without a byte of answer. */
-  silent: boolean;
-  socket: net.Socket;
-}
-
-/** A connection that sends a request head at one byte a second (slow = true) or nothing at all. */
-function hog(port: number, slow: boolean): Hog {
-  const socket = net.connect(port, '127.0.0.1');
-  const h: Hog = { closedAfter: undefined, silent: true, socket };
-  let t0 = Date.now();
-  let drip: NodeJS.Timeout | undefined;
-  socket.on('connect', () => {
-    t0 = Date.now();
-    if (!slow) return;
-    socket.write('GET /live/s.m3u8 HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    drip = setInterval(() => socket.write('a'), 1000);
-  });
-  socket.on('data', () => (h.silent = false));
-  socket.on('error', () => undefined);
-  socket.on('close', () => {
-    clearInterval(drip);
-    h.closedAfter = Date.now() - t0;
-  });
-  return h;
-}
-
 async function attack(node: CliProcess, port: number, viewer: FlvViewer): Promise<void> {
   const rssBefore = node.rss();
   const bytesBefore = viewer.bytes;
 
   // Slowloris and a silent connection: dropped within the headers timeout (plus Node's check period).
-  const slow = hog(port, true);
+  const slow = hog(port, true, '/live/s.m3u8');
   const silent = hog(port, false);
   await waitFor('slow clients dropped', () => (slow.closedAfter !== undefined && silent.closedAfter !== undefined ? true : undefined), 15_000, 100);
   for (const [what, h] of [['slowloris', slow], ['silent', silent]] as const) {
@@ -60,7 +31,7 @@ async function attack(node: CliProcess, port: number, viewer: FlvViewer): Promis
   }
 
   // Past the cap: the extra connections are closed at once, the others held until their timeout.
-  const hogs = Array.from({ length: MAX_CONNECTIONS + 20 }, (_, i) => hog(port, i % 2 === 0));
+  const hogs = Array.from({ length: MAX_CONNECTIONS + 20 }, (_, i) => hog(port, i % 2 === 0, '/live/s.m3u8'));
   await sleep(1000);
   const refused = hogs.filter((h) => h.closedAfter !== undefined && h.closedAfter < 1000);
   const held = hogs.filter((h) => h.closedAfter === undefined);
