@@ -16,6 +16,7 @@ import type { SignalMetrics } from './metrics.js';
 import type { ChatEnvelope, RegistryStore, Unsubscribe } from './store.js';
 import { limitKey } from '../shared/address.js';
 import { BucketMap, TokenBucket } from './token-bucket.js';
+import { isStoreOutage } from './store-outage.js';
 import { parseStreamId } from './types.js';
 
 export interface ChatLimits {
@@ -174,7 +175,7 @@ export class ChatHub {
       },
       (err: unknown) => {
         release();
-        this.log.error({ err }, 'chat join failed');
+        this.log[isStoreOutage(err) ? 'warn' : 'error']({ err }, 'chat join failed');
         refuse(503, 'unavailable', 'the registry is unavailable');
       },
     ).catch((err: unknown) => {
@@ -223,7 +224,7 @@ export class ChatHub {
       .then(
         () => this.send(m, { type: 'joined', room: roomId, name }),
         (err: unknown) => {
-          this.log.error({ err }, 'chat subscribe failed');
+          this.log[isStoreOutage(err) ? 'warn' : 'error']({ err }, 'chat subscribe failed');
           this.sendError(m, 'unavailable', 'chat is unavailable');
           ws.close(1011, 'unavailable');
         },
@@ -291,7 +292,7 @@ export class ChatHub {
     if (text.length > this.limits.maxTextLength) return this.sendError(m, 'too_long', `text is limited to ${this.limits.maxTextLength} characters`);
     this.metrics.chatMessages.inc();
     this.store.publishChat(room.id, { from: m.name, text, ts: now }).catch((err: unknown) => {
-      this.log.error({ err }, 'chat publish failed');
+      this.log[isStoreOutage(err) ? 'warn' : 'error']({ err }, 'chat publish failed');
       this.sendError(m, 'unavailable', 'message not sent: chat is unavailable');
     });
   }

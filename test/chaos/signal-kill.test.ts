@@ -98,6 +98,7 @@ test('kill -9 of the signal: origin and edge keep serving, take new viewers and 
     await waitListening(again, `${signalBase}/api/health`);
     await waitFor('origin and edge registered again', async () => ((await registered()).join() === 'edge-chaos,origin-chaos' ? true : undefined), 15_000, 100);
     assert.ok(!flv.ended, 'viewers never noticed');
+    for (const p of [origin, edge]) assert.doesNotMatch(p.stdout(), /"level":(50|60)/, 'a lost control plane is logged as a warning, not an error');
   } finally {
     for (const p of publishers) p.stop();
     for (const v of viewers) v.close();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { TagType } from '../../src/media/packet.js';
 import { waitListening } from '../helpers/cli-process.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { sleep, startCliEdge, startFakeUpstream } from './util.js';
@@ -42,12 +42,7 @@ test('edge process: misbehaving FLV upstreams cost their own relay only; a healt
   t.after(() => edge.stop());
   await waitListening(edge, `${edge.base}/healthz`);
 
-  const good = await waitFor('the healthy viewer', async () => {
-    const v = await FlvViewer.open(`${edge.base}/live/good.flv`);
-    if (v.status === 200) return v;
-    v.close();
-    return undefined;
-  }, 20_000, 300);
+  const good = await FlvViewer.openLive(`${edge.base}/live/good.flv`, 20_000);
   t.after(() => good.close());
   await good.waitFor((p) => p.type === TagType.Video, 10_000);
   const rss = edge.rss();

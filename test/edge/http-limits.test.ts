@@ -59,12 +59,7 @@ test('origin process: slowloris and silent clients dropped, connections past the
   await waitListening(origin, `http://127.0.0.1:${httpPort}/healthz`);
   const publisher = publishTestStream(`rtmp://127.0.0.1:${rtmpPort}/live/s`, 'baseline+aac-mono', { gopS: 1 });
   t.after(() => publisher.stop());
-  const viewer = await waitFor('a viewer', async () => {
-    const v = await FlvViewer.open(`http://127.0.0.1:${httpPort}/live/s.flv`);
-    if (v.status === 200) return v;
-    v.close();
-    return undefined;
-  }, 20_000, 300);
+  const viewer = await FlvViewer.openLive(`http://127.0.0.1:${httpPort}/live/s.flv`, 20_000);
   t.after(() => viewer.close());
   await viewer.waitFor((p) => p.type === TagType.Video, 10_000);
   await attack(origin, httpPort, viewer);
@@ -78,12 +73,7 @@ test('edge process: slowloris and silent clients dropped, connections past the c
   const edge = startCli('edge', ['--upstream', origin.httpBase, '--host', '127.0.0.1', '--http-port', String(port), ...LIMIT_FLAGS]);
   t.after(() => edge.stop());
   await waitListening(edge, `http://127.0.0.1:${port}/healthz`);
-  const viewer = await waitFor('a viewer', async () => {
-    const v = await FlvViewer.open(`http://127.0.0.1:${port}/live/s.flv`);
-    if (v.status === 200) return v;
-    v.close();
-    return undefined;
-  }, 20_000, 300);
+  const viewer = await FlvViewer.openLive(`http://127.0.0.1:${port}/live/s.flv`, 20_000);
   t.after(() => viewer.close());
   await viewer.waitFor((p) => p.type === TagType.Video, 10_000);
   await attack(edge, port, viewer);

@@ -9,6 +9,8 @@ export interface CliProcess {
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>;
   stderr(): string;
+  /** The tail of its stdout: its JSON log lines. */
+  stdout(): string;
   alive(): boolean;
   /** Resident set size in bytes (VmRSS), 0 once gone. */
   rss(): number;
@@ -21,14 +23,15 @@ export interface CliProcess {
 }
 
 /** Runs `livecdn COMMAND ARGS` from the sources (no build needed); LOG_LEVEL defaults to warn. */
-export function startCli(command: string, args: readonly string[], env: Record<string, string> = {}): CliProcess {
+export function startCli(command: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): CliProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', command, ...args], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
   });
   child.stdin.end();
-  child.stdout.resume();
+  let stdout = '';
   let stderr = '';
-  // Keep the tail only: a chatty child must not grow the test's memory.
+  // Keep the tails only: a chatty child must not grow the test's memory.
+  child.stdout.on('data', (b: Buffer) => (stdout = (stdout + b.toString()).slice(-200_000)));
   child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-200_000)));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
@@ -45,6 +48,7 @@ export function startCli(command: string, args: readonly string[], env: Record<s
     pid,
     exited,
     stderr: () => stderr,
+    stdout: () => stdout,
     alive,
     rss: () => {
       try {

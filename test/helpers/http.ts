@@ -71,6 +71,16 @@ export class FlvViewer {
     });
   }
 
+  /** Opens the URL again every 300 ms until it answers 200 (the stream went live), within timeoutMs. */
+  static openLive(url: string, timeoutMs = 20_000): Promise<FlvViewer> {
+    return waitFor(`a 200 from ${url}`, async () => {
+      const v = await FlvViewer.open(url).catch(() => undefined);
+      if (v?.status === 200) return v;
+      v?.close();
+      return undefined;
+    }, timeoutMs, 300);
+  }
+
   /** The underlying response stream: pause() it to simulate a viewer that stops reading. */
   get response(): http.IncomingMessage {
     return this.res;

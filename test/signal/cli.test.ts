@@ -6,22 +6,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
-import { freePort, req, sleep } from './util.js';
+import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
+import { freePort, req } from './util.js';
 
 const ROOT = 'cli-test-root-secret-0123456789abcdef';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'signal', ...args], {
-    env: { ...process.env, LIVECDN_SECRET: '', ...env, LOG_LEVEL: 'silent' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, stderr: () => stderr };
-}
+/** `livecdn signal ARGS`, with no secret from this machine's environment unless `env` gives one. */
+const run = (args: string[], env: NodeJS.ProcessEnv = {}): CliProcess => startCli('signal', args, { LIVECDN_SECRET: '', ...env, LOG_LEVEL: 'silent' });
 
 test('bad values are refused with a clear message and exit code 2', async () => {
   const env = { LIVECDN_SECRET: undefined };
@@ -58,12 +51,7 @@ test('--insecure starts with every write route open (development)', async () => 
   const port = await freePort();
   const p = run(['--api-port', String(port), '--host', '127.0.0.1', '--insecure', '--origin-rtmp', 'rtmp://o.test:1935', '--origin-http', 'http://o.test:8080']);
   try {
-    let health: { status: number } | undefined;
-    for (let i = 0; i < 100 && !health; i++) {
-      await sleep(100);
-      health = await req(`http://127.0.0.1:${port}`, 'GET', '/api/health').catch(() => undefined);
-    }
-    assert.equal(health?.status, 200, p.stderr());
+    await waitListening(p, `http://127.0.0.1:${port}/api/health`);
     const r = await req(`http://127.0.0.1:${port}`, 'POST', '/api/streams', { name: 'cli' });
     assert.equal(r.status, 201);
     assert.equal(r.body.pushUrl, 'rtmp://o.test:1935/live/cli', 'no token without a secret');
@@ -79,12 +67,7 @@ test('starts with the secret from a file, serves the API, stops on SIGTERM; `liv
   await writeFile(file, `${ROOT}\n`, { mode: 0o600 });
   const p = run(['--api-port', String(port), '--host', '127.0.0.1', '--secret-file', file, '--origin-rtmp', 'rtmp://o.test:1935', '--origin-http', 'http://o.test:8080']);
   try {
-    let health: { status: number } | undefined;
-    for (let i = 0; i < 100 && !health; i++) {
-      await sleep(100);
-      health = await req(`http://127.0.0.1:${port}`, 'GET', '/api/health').catch(() => undefined);
-    }
-    assert.equal(health?.status, 200, p.stderr());
+    await waitListening(p, `http://127.0.0.1:${port}/api/health`);
     assert.equal((await req(`http://127.0.0.1:${port}`, 'POST', '/api/streams', { name: 'cli' })).status, 401);
     const keys = await runKeys(['--secret-file', file]);
     assert.equal(keys.code, 0, keys.stderr);
