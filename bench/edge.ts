@@ -13,9 +13,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CACHE_DIR, ensureTestMedia } from './lib/media.js';
 import { fmt, mdTable, replaceSection } from './lib/report.js';
-import { sleep, startPinned, type ServerProcess } from './lib/server-proc.js';
+import { startPinned, type ServerProcess } from './lib/server-proc.js';
 import { openCounters, type Viewer } from './lib/viewers.js';
-import { NGINX, freePort, prepareNginx } from '../test/edge/nginx.js';
+import { NGINX, prepareNginx } from '../test/edge/nginx.js';
+import { sleep } from '../test/helpers/wait.js';
+import { freePort } from '../test/helpers/net.js';
+import { ffmpegPath } from '../test/helpers/ffmpeg.js';
 
 const run = promisify(execFile);
 const argv = process.argv.slice(2);
@@ -173,7 +176,7 @@ async function startEdgeProc(upstream: string, core: number, name: string): Prom
 async function publish(rtmp: string, media: string): Promise<ServerProcess> {
   return startPinned({
     name: 'ffmpeg',
-    command: 'ffmpeg',
+    command: ffmpegPath(),
     args: ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', media, '-c', 'copy', '-f', 'flv', `${rtmp}/live/bench`],
     core: LOAD_CORE,
     logFile: logFile('ffmpeg'),

@@ -18,8 +18,8 @@ import WebSocket from 'ws';
 import { Signal } from '../src/signal/signal.js';
 import { cpuSeconds as procCpuSeconds } from './lib/proc.js';
 import { mdTable, replaceSection } from './lib/report.js';
-import { sleep } from './lib/server-proc.js';
 import { max, quantiles } from './lib/stats.js';
+import { sleep } from '../test/helpers/wait.js';
 
 const argv = process.argv.slice(2);
 const MODE = argv[0] === 'serve' || argv[0] === 'loadgen' || argv[0] === 'chat-clients' ? argv[0] : 'main';
@@ -94,7 +94,7 @@ async function serve(): Promise<void> {
     insecure: true,
     originRtmp: 'rtmp://origin.bench:1935',
     originHttp: 'http://origin.bench:8080',
-    nodeTtlSec: 3600,
+    nodeTtlMs: 3_600_000,
     chat: {
       joinBurstPerAddr: 100_000,
       joinRatePerAddr: 100_000,

@@ -14,10 +14,12 @@ import { deriveKeys, adminToken } from '../src/shared/keys.js';
 import { CACHE_DIR, ensureEncodedMedia } from './lib/media.js';
 import { loadMedia, RealtimePublisher } from './lib/publisher.js';
 import { fmt, fmtBytes, mdTable, replaceSection } from './lib/report.js';
-import { sleep, startPinned, type ServerProcess } from './lib/server-proc.js';
+import { startPinned, type ServerProcess } from './lib/server-proc.js';
 import { quantiles } from './lib/stats.js';
 import { HttpFlvCounter } from './lib/viewers.js';
-import { ChatClient, freePort } from '../test/signal/util.js';
+import { ChatClient } from '../test/signal/util.js';
+import { sleep } from '../test/helpers/wait.js';
+import { freePort } from '../test/helpers/net.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string): string | undefined => {

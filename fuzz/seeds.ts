@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync, readdirSyn
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFfmpeg } from '../src/shared/ffmpeg.js';
+import { runFfmpeg } from '../test/helpers/ffmpeg.js';
 import { decodeAmf0 } from '../src/media/amf/amf0.js';
 import { encodeAmf3 } from '../src/media/amf/amf3.js';
 import { FlvReader } from '../src/media/flv/reader.js';
@@ -21,7 +21,7 @@ import { TS_PACKET_SIZE } from '../src/media/mpegts/packetizer.js';
 import { ChunkReader } from '../src/rtmp/chunk-reader.js';
 import { HANDSHAKE_SIZE } from '../src/rtmp/handshake.js';
 import { ServerSession } from '../src/rtmp/session.js';
-import { RelayApp } from '../src/rtmp/test-support.js';
+import { RelayApp } from '../test/rtmp/relay-app.js';
 import { corpusDir } from './corpus.js';
 
 /** Byte 0 of a streaming seed: index 7 of PIECE_SIZES (whole input), 0 (1-byte pieces), 4 (188). */

@@ -1,7 +1,7 @@
-// docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is JSON under
-// its leading YAML comments (YAML 1.2 is a superset of JSON), so JSON.parse reads exactly what compose
-// reads. Every livecdn service's command is checked against the real CLI: `livecdn <cmd> --help` must
-// list each flag used, LIVECDN_* variables must name real flags, and ports and URLs must line up.
+// docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is read with a
+// YAML parser (merge keys on, as compose resolves its `<<: *anchor` fragments). Every livecdn service's
+// command is checked against the real CLI: `livecdn <cmd> --help` must list each flag used, LIVECDN_*
+// variables must name real flags, and ports and URLs must line up.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,6 +10,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -29,15 +30,9 @@ interface Compose {
   services: Record<string, Service>;
 }
 
-/** The compose file: YAML comment lines first, then JSON. Anything else is an error on purpose. */
+/** The compose file as compose reads it: anchors and `<<` merge keys resolved. */
 function readCompose(): Compose {
-  const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-  const lines = text.split('\n');
-  const firstBody = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  assert.ok(firstBody >= 0, 'docker-compose.yml has a body');
-  const body = lines.slice(firstBody);
-  assert.ok(!body.some((l) => l.trimStart().startsWith('#')), 'comments only at the top, so that the body stays JSON');
-  return JSON.parse(body.join('\n')) as Compose;
+  return parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as Compose;
 }
 
 const LIVECDN_COMMANDS = ['origin', 'edge', 'signal', 'all'] as const;

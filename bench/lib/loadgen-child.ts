@@ -3,7 +3,7 @@
 import { serve } from './ipc.js';
 import { openCounters } from './viewers.js';
 import type { Protocol, Viewer } from './viewers.js';
-import { sleep } from './server-proc.js';
+import { sleep } from '../../test/helpers/wait.js';
 
 export interface OpenArgs {
   proto: Protocol;

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ffmpegPath } from '../../test/helpers/ffmpeg.js';
 
 export const CACHE_DIR = resolve(process.cwd(), '.bench-tmp');
 
@@ -38,7 +39,7 @@ export async function ensureEncodedMedia(fileName: string, ffmpegArgs: readonly 
   if (existsSync(file) && statSync(file).size > 100_000) return file;
   const tmp = file + '.part';
   await new Promise<void>((done, fail) => {
-    const p = spawn('ffmpeg', [...ffmpegArgs, tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const p = spawn(ffmpegPath(), [...ffmpegArgs, tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
     p.on('error', fail);
     p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`ffmpeg exited with ${code}`))));
   });

@@ -8,7 +8,7 @@ import type { Media } from './publisher.js';
 import { openProbe } from './viewers.js';
 import type { Protocol, StampProbe } from './viewers.js';
 import { nowMs } from './sei.js';
-import { sleep } from './server-proc.js';
+import { sleep } from '../../test/helpers/wait.js';
 
 export interface PublishArgs {
   file: string;

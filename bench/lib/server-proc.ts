@@ -5,6 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, readdirSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import { cpuSeconds, prioritize, rssBytes, runDelaySeconds } from './proc.js';
+import { sleep } from '../../test/helpers/wait.js';
 
 export interface ServerProcess {
   readonly name: string;
@@ -69,7 +70,6 @@ export async function waitForPort(port: number, timeoutMs: number, alive: () => 
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // Servers still running: killed if the driver exits early (they run in their own sessions, so nothing
 // else would end them).

@@ -8,7 +8,7 @@ import type { NaluLengthSize } from '../../src/media/h264/avcc.js';
 import { TagType } from '../../src/media/packet.js';
 import { MiniRtmpClient, MsgType } from './rtmp-mini.js';
 import { nalLengthSize, nowMs, readStamp } from './sei.js';
-import { sleep } from './server-proc.js';
+import { sleep } from '../../test/helpers/wait.js';
 
 export type Protocol = 'flv' | 'rtmp';
 
@@ -113,7 +113,7 @@ abstract class StampProbe implements Viewer {
     } catch {
       return;
     }
-    if (h.codec !== 'avc') return;
+    if (h.codec !== 'h264') return;
     if (h.kind === 'sequence-header') {
       this.lengthSize = nalLengthSize(h.data);
       return;

@@ -14,13 +14,15 @@ import { coreBusy, coreTimes, cpuSeconds, runDelaySeconds } from '../lib/proc.js
 import { diffHistogram, histogramQuantile, parseHistograms } from '../lib/prom.js';
 import type { Histogram } from '../lib/prom.js';
 import { fmt, fmtBytes, mdTable, replaceSection } from '../lib/report.js';
-import { sleep, startPinned } from '../lib/server-proc.js';
+import { startPinned } from '../lib/server-proc.js';
 import type { ServerProcess } from '../lib/server-proc.js';
 import { median, min, quantile } from '../lib/stats.js';
 import { topSelfTime } from '../lib/cpuprofile.js';
 import type { Protocol } from '../lib/viewers.js';
 import { nginxRtmpArgs } from './nginx-rtmp.js';
-import { freePort } from '../../test/edge/nginx.js';
+import { sleep } from '../../test/helpers/wait.js';
+import { freePort } from '../../test/helpers/net.js';
+import { ffmpegPath } from '../../test/helpers/ffmpeg.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Settings
@@ -108,7 +110,8 @@ function livecdnCommand(): { args: string[]; how: string } {
 
 /** The value of `--write-batch-ms` in effect: the CLI's stated default, else the Origin's. */
 function writeBatchDefault(): string {
-  const m = /--write-batch-ms[^\n]*?default:?\s*"?(\d+(?:\.\d+)?)/i.exec(livecdnHelp);
+  // The help may wrap the description over several lines: read up to the first default after the flag.
+  const m = /--write-batch-ms[\s\S]*?default:?\s*"?(\d+(?:\.\d+)?)/i.exec(livecdnHelp);
   return m?.[1] ?? '20';
 }
 
@@ -646,7 +649,7 @@ function machine(): string {
       return '?';
     }
   };
-  return `${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, Linux ${os.release()}; Node ${process.version}; ${ver('/usr/sbin/nginx', ['-v'])} + libnginx-mod-rtmp; node-media-server ${nmsVersion()}; ${ver('ffmpeg', ['-version']).replace(/ Copyright.*/, '')}`;
+  return `${os.cpus().length} × ${cpu}, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB RAM, Linux ${os.release()}; Node ${process.version}; ${ver('/usr/sbin/nginx', ['-v'])} + libnginx-mod-rtmp; node-media-server ${nmsVersion()}; ${ver(ffmpegPath(), ['-version']).replace(/ Copyright.*/, '')}`;
 }
 
 function nmsVersion(): string {

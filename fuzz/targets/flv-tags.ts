@@ -5,7 +5,7 @@ import { parseScriptData } from '../../src/media/flv/script.js';
 import { FlvError, parseAudioTagHeader, parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
 import { TagType } from '../../src/media/packet.js';
 import { ms } from '../../src/media/time.js';
-import { classify } from '../../src/origin/out-packet.js';
+import { classify } from '../../src/hub/out-packet.js';
 import type { FuzzTarget } from '../harness.js';
 import { text } from './util.js';
 

@@ -1,15 +1,15 @@
 // Request targets as the origin and the edge route them: the URL parse of the origin's server, its route
-// patterns and name checks, the edge's path classification, and the prefetcher's playlist URI resolution.
+// patterns and name checks, the URL contract's path classification (the edge's), and the prefetcher's
+// playlist URI resolution.
 import fc from 'fast-check';
-import { classifyPath } from '../../src/edge/paths.js';
 import { resolveSegment } from '../../src/edge/prefetcher.js';
-import { FLV_PATH, PLAYLIST_PATH, SEGMENT_PATH, validNames } from '../../src/origin/names.js';
+import { FLV_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, parsePath, validNames } from '../../src/shared/url-contract.js';
 import type { FuzzTarget } from '../harness.js';
 import { text } from './util.js';
 
 export const target: FuzzTarget = {
   name: 'http-paths',
-  description: 'origin routes (new URL, FLV/PLAYLIST/SEGMENT_PATH, validNames), classifyPath, resolveSegment',
+  description: 'origin routes (new URL, FLV/PLAYLIST/SEGMENT_ROUTE, validNames), parsePath, resolveSegment',
   expected: [],
   maxLength: 8192,
   run(input) {
@@ -23,12 +23,12 @@ export const target: FuzzTarget = {
     } catch {
       pathname = target;
     }
-    for (const re of [FLV_PATH, PLAYLIST_PATH, SEGMENT_PATH]) {
+    for (const re of [FLV_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE]) {
       const m = re.exec(pathname);
       if (m) validNames(m[1], m[2]);
     }
-    classifyPath(pathname);
-    classifyPath(target);
+    parsePath(pathname);
+    parsePath(target);
     if (cut >= 0) resolveSegment(pathname, s.slice(cut + 1));
   },
   arbitrary: fc

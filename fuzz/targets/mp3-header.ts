@@ -1,4 +1,4 @@
-// MPEG audio frame headers, walked frame by frame through a tag as the HLS segmenter does.
+// MPEG audio frame headers, walked frame by frame through a tag as the FLV demuxer (media/flv/demux.ts) does.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Mp3Error, parseMpegAudioHeader } from '../../src/media/mp3/frame-header.js';

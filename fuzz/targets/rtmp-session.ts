@@ -8,7 +8,7 @@ import { RtmpProtocolError } from '../../src/rtmp/errors.js';
 import { HANDSHAKE_SIZE } from '../../src/rtmp/handshake.js';
 import { commandMessage, dataMessage } from '../../src/rtmp/messages.js';
 import { ServerSession, type SessionHost } from '../../src/rtmp/session.js';
-import { RelayApp } from '../../src/rtmp/test-support.js';
+import { RelayApp } from '../../test/rtmp/relay-app.js';
 import type { FuzzTarget } from '../harness.js';
 import { bound, pieces, text } from './util.js';
 

@@ -2,11 +2,10 @@
 // count and a connection cap, each a flag with its default from DEFAULT_HTTP_LIMITS.
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../origin/http-server.js';
-import { positiveInt } from './options.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../shared/http.js';
+import { inSeconds, positiveInt } from './options.js';
 
 const seconds = z.coerce.number().positive().max(3600);
-const sec = (ms: number): string => String(ms / 1000);
 
 export const httpLimitFields = {
   httpHeadersTimeout: seconds,
@@ -19,9 +18,9 @@ export const httpLimitFields = {
 export function addHttpLimitOptions(cmd: Command): Command {
   const d = DEFAULT_HTTP_LIMITS;
   return cmd
-    .option('--http-headers-timeout <sec>', 'time a client has to send the request head', sec(d.headersTimeoutMs))
-    .option('--http-request-timeout <sec>', 'time a client has to send the whole request (not the response)', sec(d.requestTimeoutMs))
-    .option('--http-keepalive-timeout <sec>', 'idle time of a kept-alive HTTP connection', sec(d.keepAliveTimeoutMs))
+    .option('--http-headers-timeout <sec>', 'time a client has to send the request head', inSeconds(d.headersTimeoutMs))
+    .option('--http-request-timeout <sec>', 'time a client has to send the whole request (not the response)', inSeconds(d.requestTimeoutMs))
+    .option('--http-keepalive-timeout <sec>', 'idle time of a kept-alive HTTP connection', inSeconds(d.keepAliveTimeoutMs))
     .option('--http-max-headers <n>', 'request headers parsed', String(d.maxHeadersCount))
     .option('--http-max-connections <n>', 'open HTTP connections; new ones past it are closed at once', String(d.maxConnections));
 }

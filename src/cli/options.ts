@@ -62,6 +62,9 @@ export function readCommandOptions<T extends z.ZodTypeAny>(schema: T, cmd: Comma
   return parseOptions(schema, all, process.env, explicit);
 }
 
+/** A default in milliseconds as the value of a flag that takes seconds. */
+export const inSeconds = (ms: number): string => String(ms / 1000);
+
 /** What differs between the edge's and the origin's registration flags. */
 export interface RegistrationFlags {
   /** 'edge' or 'origin': the default node id is KIND-REGION-HOST-PORT. */
@@ -69,7 +72,8 @@ export interface RegistrationFlags {
   readonly nodeIdNote?: string;
   readonly publicUrl: string;
   readonly capacity: string;
-  readonly capacityDefault: string;
+  /** The service's defaults (ORIGIN_DEFAULTS, EDGE_DEFAULTS). */
+  readonly defaults: { readonly region: string; readonly capacity: number; readonly heartbeatMs: number };
 }
 
 /** The flags of registration with the control plane, shared by `edge` and `origin`. */
@@ -77,8 +81,8 @@ export function addRegistrationOptions(cmd: Command, f: RegistrationFlags): Comm
   return cmd
     .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090 (requests are signed with the cluster secret)')
     .option('--public-url <url>', f.publicUrl)
-    .option('--region <name>', 'region reported to the control plane', 'default')
+    .option('--region <name>', 'region reported to the control plane', f.defaults.region)
     .option('--node-id <id>', `node id for registration${f.nodeIdNote ?? ''} (default ${f.kind}-REGION-HOST-PORT)`)
-    .option('--capacity <n>', f.capacity, f.capacityDefault)
-    .option('--heartbeat <sec>', 'heartbeat period to the control plane', '5');
+    .option('--capacity <n>', f.capacity, String(f.defaults.capacity))
+    .option('--heartbeat <sec>', 'heartbeat period to the control plane', inSeconds(f.defaults.heartbeatMs));
 }

@@ -2,6 +2,7 @@
 // Viewers that arrive while it is still arriving get the bytes received so far at once and the rest as
 // they come, so a coalesced wait costs no extra latency beyond the upstream's own.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { reply } from '../shared/http.js';
 import type { Sized } from './lru.js';
 
 // Response headers worth keeping from the upstream; everything hop-by-hop or per-connection is dropped.
@@ -104,7 +105,6 @@ export class CacheObject implements Sized {
     const age = this.ageMs(now);
     const h: Record<string, string | number> = {
       ...this.headers,
-      'access-control-allow-origin': '*',
       'x-cache': cache,
       age: Math.floor(age / 1000),
       // Age is whole seconds; a child edge needs better to keep a 1 s playlist within its TTL.
@@ -136,7 +136,7 @@ export class CacheObject implements Sized {
       return;
     }
     if (this.state === 'failed') {
-      sendError(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
+      reply(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
       return;
     }
     if (rewrite) {
@@ -166,7 +166,7 @@ export class CacheObject implements Sized {
       onEnd: () => res.end(),
       onFail: () => {
         if (res.headersSent) res.destroy();
-        else sendError(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
+        else reply(res, this.failure?.status ?? 502, this.failure?.message ?? 'upstream failed');
       },
     };
     if (this.state === 'streaming') {
@@ -177,19 +177,4 @@ export class CacheObject implements Sized {
     this.readers.add(reader);
     res.once('close', () => this.readers.delete(reader));
   }
-}
-
-export function sendError(res: ServerResponse, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = message + '\n';
-  res.writeHead(status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    'access-control-allow-origin': '*',
-  });
-  res.end(body);
 }

@@ -1,24 +1,22 @@
 // Edge configuration: what the CLI (or a test, or `livecdn all`) passes to `new Edge(...)`.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import type { NodeLoad } from '../shared/cluster.js';
-import type { HttpLimits } from '../origin/http-server.js';
+import type { HttpLimits, MountedHandler } from '../shared/http.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { Registration, defaultNodeId } from '../shared/registration.js';
 import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
 import type { ShardPosition } from './shard.js';
-import { defaultUpstreamOptions, type UpstreamOptions } from './upstream.js';
+import type { UpstreamOptions } from './upstream.js';
+import { EDGE_DEFAULTS } from './defaults.js';
 
-/** Extra routes mounted behind the edge's own (e.g. the player pages under /player/). Return true when handled. */
-export type FallbackHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface EdgeConfig {
   /** Origins or parent edges, in order of preference. */
   readonly upstreams: readonly string[];
-  /** Default 8080; 0 picks a free port. */
+  // Defaults: EDGE_DEFAULTS (./defaults.ts). Durations in ms, sizes in bytes.
+  /** 0 picks a free port. */
   readonly httpPort?: number;
-  /** Default 0.0.0.0. */
   readonly host?: string;
   readonly region?: string;
   /** Default edge-{region}-{hostname}-{port}. Must be unique among the tiers (loop detection uses it). */
@@ -27,22 +25,25 @@ export interface EdgeConfig {
   readonly publicUrl?: string;
   /** Control plane base URL: register, heartbeat, deregister. */
   readonly signal?: string;
-  /** HLS cache budget in bytes (default 512 MiB). */
+  /** HLS cache budget. */
   readonly cacheBytes?: number;
-  /** Prefetch new segments listed by refreshed playlists (default true). */
+  /** Prefetch new segments listed by refreshed playlists. */
   readonly prefetch?: boolean;
-  /** Requests that already crossed this many tiers are refused with 508 (default 8). */
+  /** Requests that already crossed this many tiers are refused with 508. */
   readonly maxHops?: number;
   readonly upstream?: Partial<UpstreamOptions>;
   readonly freshness?: Partial<FreshnessPolicy>;
-  /** Keep an FLV upstream this long after its last viewer left (default 10 s). */
+  /** Keep an FLV upstream this long after its last viewer left. */
   readonly flvLingerMs?: number;
-  /** Keep FLV viewers connected this long while the upstream reconnects (default 10 s). */
+  /** Keep FLV viewers connected this long while the upstream reconnects. */
   readonly flvGraceMs?: number;
+  /** HTTP-FLV viewer write window (0: every packet at once); adds to the origin's. */
+  readonly writeBatchMs?: number;
   /** Viewers before the edge counts as full (registration). */
   readonly capacity?: number;
   readonly heartbeatMs?: number;
-  readonly fallback?: FallbackHandler;
+  /** The player pages (cli/pages.ts), tried after the edge's own routes. */
+  readonly pages?: MountedHandler;
   readonly logger?: Logger;
   /** Process metrics (CPU, memory, event loop) in /metrics; default true. */
   readonly defaultMetrics?: boolean;
@@ -56,9 +57,8 @@ export interface EdgeConfig {
    * asked only by the edge's own upstream requests.
    */
   readonly onPlay?: string | undefined;
-  /** Hook timeout, ms (default 2000). */
   readonly hookTimeoutMs?: number;
-  /** Timeouts and caps of the HTTP listeners (defaults: DEFAULT_HTTP_LIMITS in origin/http-server.ts). */
+  /** Timeouts and caps of the HTTP listeners (defaults: DEFAULT_HTTP_LIMITS in shared/http.ts). */
   readonly httpLimits?: Partial<HttpLimits>;
   /** This process's slot among the workers of one edge (set by workers.ts): ownership by hash. */
   readonly shard?: ShardPosition;
@@ -79,9 +79,10 @@ export interface ResolvedEdgeConfig {
   readonly freshness: FreshnessPolicy;
   readonly flvLingerMs: number;
   readonly flvGraceMs: number;
+  readonly writeBatchMs: number;
   readonly capacity: number;
   readonly heartbeatMs: number;
-  readonly fallback: FallbackHandler | undefined;
+  readonly pages: MountedHandler | undefined;
   readonly defaultMetrics: boolean;
   /** The play token key when play tokens are on, else undefined (nothing is checked). */
   readonly playKey: Buffer | undefined;
@@ -99,28 +100,30 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
   for (const u of c.upstreams) {
     if (!/^https?:\/\//.test(u)) throw new Error(`edge: upstream must be an http(s) URL: ${u}`);
   }
+  const d = EDGE_DEFAULTS;
   return {
     upstreams: c.upstreams,
-    httpPort: c.httpPort ?? 8080,
-    host: c.host ?? '0.0.0.0',
-    region: c.region ?? 'default',
+    httpPort: c.httpPort ?? d.httpPort,
+    host: c.host ?? d.host,
+    region: c.region ?? d.region,
     nodeId: c.nodeId,
     publicUrl: c.publicUrl,
     signal: c.signal?.replace(/\/+$/, ''),
-    cacheBytes: c.cacheBytes ?? 512 * 1024 * 1024,
-    prefetch: c.prefetch ?? true,
-    maxHops: c.maxHops ?? 8,
-    upstream: { ...defaultUpstreamOptions, ...c.upstream },
+    cacheBytes: c.cacheBytes ?? d.cacheBytes,
+    prefetch: c.prefetch ?? d.prefetch,
+    maxHops: c.maxHops ?? d.maxHops,
+    upstream: { ...d.upstream, ...c.upstream },
     freshness: { ...defaultFreshness, ...c.freshness },
-    flvLingerMs: c.flvLingerMs ?? 10_000,
-    flvGraceMs: c.flvGraceMs ?? 10_000,
-    capacity: c.capacity ?? 5000,
-    heartbeatMs: c.heartbeatMs ?? 5000,
-    fallback: c.fallback,
+    flvLingerMs: c.flvLingerMs ?? d.flvLingerMs,
+    flvGraceMs: c.flvGraceMs ?? d.flvGraceMs,
+    writeBatchMs: c.writeBatchMs ?? d.writeBatchMs,
+    capacity: c.capacity ?? d.capacity,
+    heartbeatMs: c.heartbeatMs ?? d.heartbeatMs,
+    pages: c.pages,
     defaultMetrics: c.defaultMetrics ?? true,
     playKey: playKey(c),
     onPlay: c.onPlay === '' ? undefined : c.onPlay,
-    hookTimeoutMs: c.hookTimeoutMs ?? 2000,
+    hookTimeoutMs: c.hookTimeoutMs ?? d.hookTimeoutMs,
     httpLimits: c.httpLimits ?? {},
     nodeKey: c.keys?.node,
     shard: c.shard,

@@ -3,23 +3,21 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Hub } from '../origin/hub.js';
-import { createHttpServer, reply, type HttpLimits } from '../origin/http-server.js';
+import { Hub } from '../hub/hub.js';
+import { allowCrossOrigin, createHttpServer, reply, replyThrown, type HttpLimits } from '../shared/http.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { createLogger, type Logger } from '../shared/log.js';
-import { Hooks } from '../origin/hooks.js';
-import { newClientId } from '../origin/names.js';
-import { PlayDecisions, playTokenOf, playTokenRefusal, withPlayToken } from '../origin/play-auth.js';
-import { sendError } from './cache-object.js';
+import { Hooks, newClientId } from '../hub/hooks.js';
+import { PlayDecisions, playTokenOf, playTokenRefusal, withPlayToken } from '../hub/play-auth.js';
 import { edgeNodeId, edgeRegistration, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
 import { FlvRelay } from './flv-relay.js';
-import { HlsViewers } from './hls-viewers.js';
+import { HlsViewers } from '../hub/hls-viewers.js';
 import { HitRatioSampler, hitRatio, type CacheCounts } from './hit-ratio.js';
 import { HttpCache } from './http-cache.js';
 import { PlaylistContinuity } from './playlist-continuity.js';
 import { LoadSampler } from '../shared/load.js';
 import { EdgeMetrics } from './metrics.js';
-import { classifyPath, type EdgePath } from './paths.js';
+import { parsePath, streamKey, type StreamPath } from '../shared/url-contract.js';
 import type { Registration } from '../shared/registration.js';
 import { ShardRouter } from './shard.js';
 import { UpstreamPool } from './upstream.js';
@@ -27,7 +25,7 @@ import { checkVia } from './via.js';
 
 export type { EdgeConfig } from './config.js';
 
-// Paths owned by the fallback handler (player pages, other APIs) even though they look like /{app}/...
+// Paths owned by the mounted pages (and other APIs) even though they look like /{app}/...
 const RESERVED_PREFIX = /^\/(player|api|static)(\/|$)/;
 
 export interface EdgeStatus {
@@ -78,7 +76,7 @@ export class Edge {
     this.metrics = new EdgeMetrics({ defaultMetrics: this.config.defaultMetrics });
     this.pool = new UpstreamPool(this.config.upstreams, this.config.upstream, this.log);
     this.router = new ShardRouter(this.pool, this.config.shard, this.config.upstream, this.log);
-    this.hub = new Hub({ logger: this.log.child({ part: 'hub' }) });
+    this.hub = new Hub({ writeBatchMs: this.config.writeBatchMs, logger: this.log.child({ part: 'hub' }) });
     this.hooks = new Hooks({ onPlay: this.config.onPlay }, this.log.child({ part: 'hooks' }), this.config.hookTimeoutMs);
     this.decisions = new PlayDecisions(this.hooks);
     this.metrics.hlsViewers = () => this.hlsViewers.count();
@@ -202,12 +200,12 @@ export class Edge {
 
   /** `internal`: the request came in on the private port, from a sibling worker (--workers). */
   private route(req: IncomingMessage, res: ServerResponse, internal: boolean): void {
+    allowCrossOrigin(res);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, {
-        'access-control-allow-origin': '*',
         'access-control-allow-methods': 'GET, HEAD, OPTIONS',
         'access-control-allow-headers': 'Range, Content-Type',
         'access-control-max-age': '86400',
@@ -219,42 +217,31 @@ export class Edge {
       void this.serveMetrics(res);
       return;
     }
-    if (pathname === '/api/edge') {
-      const body = JSON.stringify(this.status());
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
-      res.end(body);
-      return;
-    }
-    if (pathname === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
-      return;
-    }
-    const p = RESERVED_PREFIX.test(pathname) ? ({ kind: 'other' } as const) : classifyPath(pathname);
+    if (pathname === '/api/edge') return reply(res, 200, this.status());
+    if (pathname === '/healthz') return reply(res, 200, 'ok');
+    const p = RESERVED_PREFIX.test(pathname) ? ({ kind: 'other' } as const) : parsePath(pathname);
     if (p.kind === 'other') {
-      void this.fallback(req, res);
+      void this.servePages(req, res);
       return;
     }
     if (p.kind === 'invalid') {
-      sendError(res, 400, p.reason);
+      reply(res, 400, p.reason);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.setHeader('allow', 'GET, HEAD, OPTIONS');
-      sendError(res, 405, 'method not allowed');
+      reply(res, 405, 'method not allowed', { Allow: 'GET, HEAD, OPTIONS' });
       return;
     }
     // Loops are refused before joining any coalesced fetch: two edges waiting on each other would hang.
     const via = checkVia(req.headers.via, this.id, this.config.maxHops);
     if (!via.ok) {
       this.log.warn({ path: pathname, reason: via.reason }, 'loop refused');
-      sendError(res, 508, via.reason);
+      reply(res, 508, via.reason);
       return;
     }
-    void this.serveMedia(req, res, p, url.slice(pathname.length), via.hops, internal).catch((err: unknown) => {
-      this.log.error({ err: String(err), path: pathname }, 'media request failed');
-      sendError(res, 500, 'internal error');
-    });
+    void this.serveMedia(req, res, p, url.slice(pathname.length), via.hops, internal).catch((err: unknown) =>
+      replyThrown(res, err, this.log, { path: pathname }),
+    );
   }
 
   /**
@@ -265,7 +252,7 @@ export class Edge {
   private async serveMedia(
     req: IncomingMessage,
     res: ServerResponse,
-    p: Extract<EdgePath, { path: string }>,
+    p: Extract<StreamPath, { path: string }>,
     search: string,
     hops: readonly string[],
     internal: boolean,
@@ -273,7 +260,7 @@ export class Edge {
     const params = new URLSearchParams(search);
     const refused = playTokenRefusal(this.config.playKey, p.app, p.stream, params);
     if (refused) {
-      reply(res, 403, { error: 'forbidden', message: `${refused} (${p.app}/${p.stream})` });
+      reply(res, 403, { error: 'forbidden', message: `${refused} (${streamKey(p.app, p.stream)})` });
       return;
     }
     if (p.kind === 'flv') {
@@ -307,20 +294,18 @@ export class Edge {
   private async serveMetrics(res: ServerResponse): Promise<void> {
     try {
       const text = this.metricsSource ? await this.metricsSource() : await this.metrics.registry.metrics();
-      res.writeHead(200, { 'content-type': this.metrics.registry.contentType, 'access-control-allow-origin': '*' });
-      res.end(text);
+      reply(res, 200, text.trimEnd(), { 'Content-Type': this.metrics.registry.contentType });
     } catch (err) {
-      sendError(res, 500, String(err));
+      replyThrown(res, err, this.log, { path: '/metrics' });
     }
   }
 
-  private async fallback(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async servePages(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      if (this.config.fallback && (await this.config.fallback(req, res))) return;
-      sendError(res, 404, 'not found');
+      if (this.config.pages && (await this.config.pages(req, res))) return;
+      reply(res, 404, 'not found');
     } catch (err) {
-      this.log.error({ err }, 'fallback handler failed');
-      sendError(res, 500, 'internal error');
+      replyThrown(res, err, this.log, { url: req.url });
     }
   }
 }

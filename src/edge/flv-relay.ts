@@ -1,6 +1,7 @@
 // HTTP-FLV relay: the first viewer of a stream opens one upstream HTTP-FLV connection, parsed with
-// FlvReader and published into this edge's own Hub (the origin's, reused: GOP cache for instant start,
-// bytes serialized once and shared, slow viewers handled). Every later viewer is a hub subscriber.
+// FlvReader and published into this edge's own Hub (src/hub/, the one the origin runs too: GOP cache for
+// instant start, bytes serialized once and shared, slow viewers handled). Every later viewer is a hub
+// subscriber, served by the hub's HTTP-FLV handler.
 // The upstream is closed a linger time after the last viewer leaves; when it drops, the relay
 // reconnects with backoff (failing over through the pool) while viewers stay connected, up to a grace.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -8,13 +9,13 @@ import type { Socket } from 'node:net';
 import { FlvReader } from '../media/flv/reader.js';
 import type { MediaPacket } from '../media/packet.js';
 import { TagType } from '../media/packet.js';
-import { flvHandler } from '../origin/flv-handler.js';
-import { Hooks } from '../origin/hooks.js';
-import type { Hub, PublishOutcome } from '../origin/hub.js';
-import { classify } from '../origin/out-packet.js';
-import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../origin/play-wait.js';
+import { flvHandler } from '../hub/flv-handler.js';
+import type { Hooks } from '../hub/hooks.js';
+import type { Hub, PublishOutcome, PublishRefusal } from '../hub/hub.js';
+import { classify } from '../hub/out-packet.js';
+import { reply } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-import { sendError } from './cache-object.js';
+import { flvPath, streamKey } from '../shared/url-contract.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { ShardRouter } from './shard.js';
 import { UpstreamError } from './upstream.js';
@@ -38,6 +39,14 @@ type ConnectResult = { ok: true } | { ok: false; status: number; message: string
 // are duplicates of what viewers already have. Further back means a different timeline (another
 // upstream, a restarted origin): those pass, and the hub's timeline rebases them.
 const REPLAY_WINDOW_MS = 15_000;
+
+/** The hub's publish refusal as HTTP says it, to the viewer that opened the relay. */
+function publishRefusal(key: string, reason: PublishRefusal): { status: number; message: string } {
+  switch (reason) {
+    case 'taken':
+      return { status: 409, message: `${key} is already publishing` };
+  }
+}
 
 class RelaySession {
   /** Every subscriber, sibling workers included: the linger waits for all of them. */
@@ -73,7 +82,7 @@ class RelaySession {
   }
 
   get key(): string {
-    return `${this.app}/${this.stream}`;
+    return streamKey(this.app, this.stream);
   }
 
   /** Never rejects: a failure of any kind is a failed attempt, retried or answered like the others. */
@@ -90,7 +99,7 @@ class RelaySession {
     const { pool, peer } = this.relay.router.route(this.key);
     let up;
     try {
-      up = await pool.get(`/${this.app}/${this.stream}.flv${this.query}`, {
+      up = await pool.get(flvPath(this.app, this.stream) + this.query, {
         headers: { via: appendVia(hops, opts.nodeId) },
         idleTimeoutMs: opts.idleTimeoutMs ?? 10_000,
         onAttempt: (upstream) => metrics.countUpstreamRequest('flv', upstream, peer),
@@ -120,7 +129,7 @@ class RelaySession {
       });
       if (!pub.ok) {
         up.body.destroy();
-        return { ok: false, status: 409, message: pub.description };
+        return { ok: false, ...publishRefusal(this.key, pub.reason) };
       }
       this.publication = pub;
     }
@@ -267,10 +276,9 @@ export class FlvRelay {
     // The edge's on_play hook (if any) is asked for every viewer, also those joining an open relay; the
     // origin's is asked once per upstream connection, with the query of the viewer that opened it. No
     // play-before-publish wait: the relay holds the viewer until the upstream answers.
-    const noWait = new PlayWaits({ ...DEFAULT_PLAY_WAIT_LIMITS, timeoutMs: 0 });
-    this.serveFlv = flvHandler(hub, hooks, noWait);
+    this.serveFlv = flvHandler(hub, { hooks });
     // A sibling worker's relay connection is no viewer: its viewers were asked where they arrived.
-    this.servePeer = flvHandler(hub, new Hooks({}, log), noWait);
+    this.servePeer = flvHandler(hub);
   }
 
   /**
@@ -278,7 +286,7 @@ export class FlvRelay {
    * `peer` marks a sibling worker relaying the stream from this one (--workers).
    */
   async handle(req: IncomingMessage, res: ServerResponse, app: string, stream: string, hops: readonly string[], peer = false): Promise<void> {
-    const key = `${app}/${stream}`;
+    const key = streamKey(app, stream);
     const url = req.url ?? '';
     const q = url.indexOf('?');
     const query = q < 0 ? '' : url.slice(q);
@@ -305,7 +313,7 @@ export class FlvRelay {
       release();
       // Only the first failure closes it; viewers that joined the same attempt get the same answer.
       if (!session.publication) session.close(result.message);
-      sendError(res, result.status, result.message);
+      reply(res, result.status, result.message);
       return;
     }
     if (req.socket.destroyed) return release();

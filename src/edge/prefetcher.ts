@@ -1,7 +1,7 @@
 // Prefetch: when a refreshed playlist lists segments this edge has not seen yet, fetch them before any
 // viewer asks, so that even the first viewer of each segment gets a hit. Fetches go through the cache,
 // so a viewer who asks meanwhile joins the prefetch instead of causing a second upstream request.
-import { classifyPath } from './paths.js';
+import { parsePath } from '../shared/url-contract.js';
 import { segmentUris } from './playlist-uris.js';
 
 const MAX_PLAYLISTS = 10_000;
@@ -64,6 +64,6 @@ export function resolveSegment(playlistPath: string, uri: string): SegmentRef | 
     return undefined;
   }
   if (url.host !== 'edge.invalid') return undefined;
-  const c = classifyPath(url.pathname);
+  const c = parsePath(url.pathname);
   return c.kind === 'segment' ? { path: url.pathname, search: url.search } : undefined;
 }

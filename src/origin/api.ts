@@ -2,25 +2,20 @@
 // kicks a publisher (token revocation). The DELETE needs the admin bearer or a request signed with the node
 // key (the signal's kicks); publishers' addresses are shown to admin callers only.
 import type { NodeLoad, StreamStat } from '../shared/cluster.js';
-import type { Hub } from './hub.js';
+import type { Hub } from '../hub/hub.js';
 import type { HlsService } from './hls-service.js';
-import type { Stream } from './stream.js';
-import type { RouteHandler } from './http-server.js';
-import { reply } from './http-server.js';
+import type { Stream } from '../hub/stream.js';
+import { reply, type RouteHandler } from '../shared/http.js';
 import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
 import type { ClusterKeys } from '../shared/keys.js';
-import { validNames } from './names.js';
+import { streamKey, validNames } from '../shared/url-contract.js';
 
 export const API_STREAMS_PATH = /^\/api\/streams\/?$/;
-export const API_STREAM_PATH = /^\/api\/streams\/([^/]+)\/([^/]+)$/;
 
 /** Viewers of one stream by protocol (hls: distinct playlist fetchers over the last 10 s). */
 export function streamViewers(s: Stream, hls: HlsService): { flv: number; rtmp: number; hls: number } {
   return { flv: s.viewerCount('flv'), rtmp: s.viewerCount('rtmp'), hls: hls.viewers(s.app, s.name) };
 }
-
-/** The cluster contract names codecs as ffprobe does (shared/cluster.ts); the FLV layer says 'avc'. */
-const clusterCodec = (codec: string): string => (codec === 'avc' ? 'h264' : codec);
 
 /** The origin's load for a heartbeat to the signal service; egress and CPU come from the caller's sampler. */
 export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: number; cpu: number }): NodeLoad {
@@ -32,7 +27,7 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
       stream: s.key,
       viewers: v.flv + v.rtmp + v.hls,
       publishing: s.publisher !== undefined,
-      ...(info.video ? { video: clusterCodec(info.video.codec) } : {}),
+      ...(info.video ? { video: info.video.codec } : {}),
       ...(info.audio ? { audio: info.audio.codec } : {}),
       bitrateBps: info.bitrateIn,
     };
@@ -81,7 +76,7 @@ export function kickHandler(hub: Hub, keys: ClusterKeys | undefined): RouteHandl
     const allowed = hasAdminBearer(req.headers.authorization, keys) || checkNodeSignature(keys, req.headers, 'DELETE', req.url ?? '', '').ok;
     if (!allowed) return reply(res, 401, 'bad or missing bearer token or signature', { 'WWW-Authenticate': 'Bearer' });
     if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
-    if (!hub.kick(app, name, 'revoked by the control plane')) return reply(res, 404, `stream ${app}/${name} is not live`);
-    reply(res, 200, { kicked: `${app}/${name}` });
+    if (!hub.kick(app, name, 'revoked by the control plane')) return reply(res, 404, `stream ${streamKey(app, name)} is not live`);
+    reply(res, 200, { kicked: streamKey(app, name) });
   };
 }

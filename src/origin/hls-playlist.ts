@@ -5,6 +5,7 @@ import type { TsSegment } from '../media/hls/segmenter.js';
 import { writeMediaPlaylist } from '../media/hls/playlist.js';
 import type { MediaPacket } from '../media/packet.js';
 import type { AudioTagHeader, VideoTagHeader } from '../media/flv/tag-header.js';
+import { segmentUri } from '../shared/url-contract.js';
 
 export interface StoredSegment {
   readonly sequence: number;
@@ -101,7 +102,7 @@ export class HlsPlaylist {
       mediaSequence: first.sequence,
       // Discontinuity tags that have slid out of the window (RFC 8216 4.3.3.3).
       discontinuitySequence: this.totalDiscontinuities - inWindow,
-      segments: listed.map((s) => ({ uri: `${this.opts.stream}/${s.sequence}.ts`, durationS: s.durationS, discontinuity: s.discontinuity })),
+      segments: listed.map((s) => ({ uri: segmentUri(this.opts.stream, s.sequence), durationS: s.durationS, discontinuity: s.discontinuity })),
       endList: this.ended,
     });
   }

@@ -4,14 +4,13 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
-import type { OutPacket, TagHeader } from './out-packet.js';
-import type { Stream, StreamObserver } from './stream.js';
-import { HlsViewers } from '../edge/hls-viewers.js';
+import type { OutPacket, TagHeader } from '../hub/out-packet.js';
+import type { Stream, StreamObserver } from '../hub/stream.js';
+import { HlsViewers } from '../hub/hls-viewers.js';
 import { HlsPlaylist } from './hls-playlist.js';
-import { CORS_HEADERS, reply } from './http-server.js';
-import type { RouteHandler } from './http-server.js';
-import { validNames } from './names.js';
-import { playTokenOf, withPlayToken } from './play-auth.js';
+import { reply, type RouteHandler } from '../shared/http.js';
+import { CONTENT_TYPE, streamKey, validNames } from '../shared/url-contract.js';
+import { playTokenOf, withPlayToken } from '../hub/play-auth.js';
 
 export interface HlsOptions {
   /** Target segment duration, ms (--hls-segment). */
@@ -97,26 +96,25 @@ export class HlsService implements StreamObserver {
   }
 
   playlist(app: string, stream: string): HlsPlaylist | undefined {
-    return this.entries.get(`${app}/${stream}`)?.playlist;
+    return this.entries.get(streamKey(app, stream))?.playlist;
   }
 
   /** Distinct addresses that fetched the playlist in the last ~10 s. */
   viewers(app: string, stream: string, now = Date.now()): number {
-    return this.fetchers.get(`${app}/${stream}`)?.count(now) ?? 0;
+    return this.fetchers.get(streamKey(app, stream))?.count(now) ?? 0;
   }
 
   playlistHandler(): RouteHandler {
     return (req: IncomingMessage, res: ServerResponse, [app, name], url) => {
       if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
       const text = this.playlist(app, name)?.text;
-      if (text === undefined) return reply(res, 404, `playlist ${app}/${name} not found`);
-      this.countFetcher(`${app}/${name}`, req.socket.remoteAddress ?? '');
+      if (text === undefined) return reply(res, 404, `playlist ${streamKey(app, name)} not found`);
+      this.countFetcher(streamKey(app, name), req.socket.remoteAddress ?? '');
       // The request's play token goes on every segment URI, so the player sends it with each segment.
       const token = playTokenOf(url.searchParams);
       const body = Buffer.from(token === undefined ? text : withPlayToken(text, token));
       res.writeHead(200, {
-        ...CORS_HEADERS,
-        'Content-Type': 'application/vnd.apple.mpegurl',
+        'Content-Type': CONTENT_TYPE.playlist,
         'Content-Length': body.length,
         // Short, so CDNs and players see new segments within a second.
         'Cache-Control': 'public, max-age=1',
@@ -132,8 +130,7 @@ export class HlsService implements StreamObserver {
       const seg = this.playlist(app, name)?.segment(Number(seq));
       if (!seg) return reply(res, 404, 'segment not found');
       res.writeHead(200, {
-        ...CORS_HEADERS,
-        'Content-Type': 'video/mp2t',
+        'Content-Type': CONTENT_TYPE.segment,
         'Content-Length': seg.data.length,
         // A segment URL never changes content (sequences only grow, see firstSequence).
         'Cache-Control': 'public, max-age=3600, immutable',

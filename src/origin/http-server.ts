@@ -1,13 +1,10 @@
 // Plain node:http with a tiny router. Routes match on method and a RegExp over the path; handlers the
-// origin does not own (edge, player pages) are mounted with use() and tried, in order, after the routes.
-import http from 'node:http';
+// origin does not own (the player pages) are mounted with use() and tried, in order, after the routes.
+import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { allowCrossOrigin, createHttpServer, reply, replyThrown, type HttpLimits, type MountedHandler, type RouteHandler } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: readonly string[], url: URL) => void | Promise<void>;
-/** A fallback handler: returns true when it took the request. */
-export type FallbackHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
 
 interface Route {
   readonly methods: readonly string[];
@@ -15,84 +12,10 @@ interface Route {
   readonly handler: RouteHandler;
 }
 
-export const CORS_HEADERS = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS, DELETE',
-  'Access-Control-Allow-Headers': 'Authorization, Range, Content-Type',
-  'Access-Control-Expose-Headers': 'Content-Length, Content-Range',
-} as const;
-
-/** A small text or JSON reply with CORS. */
-export function reply(res: ServerResponse, status: number, body: string | object, headers: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  const text = typeof body === 'string' ? body + '\n' : JSON.stringify(body);
-  res.writeHead(status, {
-    ...CORS_HEADERS,
-    'Content-Type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-    'Cache-Control': 'no-cache',
-    ...headers,
-  });
-  res.end(text);
-}
-
-/** Limits of every HTTP listener (origin, edge): a slow or greedy client costs its own connection only. */
-export interface HttpLimits {
-  /** Time a client has to send the request head, ms (slowloris). */
-  readonly headersTimeoutMs: number;
-  /** Time a client has to send the whole request, ms (not the response: live FLV bodies are unaffected). */
-  readonly requestTimeoutMs: number;
-  /** Idle time of a kept-alive connection between requests, ms. */
-  readonly keepAliveTimeoutMs: number;
-  /** Request headers parsed; the rest are ignored. */
-  readonly maxHeadersCount: number;
-  /** Open connections; new ones past it are closed at once. */
-  readonly maxConnections: number;
-}
-
-export const DEFAULT_HTTP_LIMITS: HttpLimits = {
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 30_000,
-  // Players refresh a playlist every segment (a few seconds): longer idle connections serve nobody.
-  keepAliveTimeoutMs: 10_000,
-  maxHeadersCount: 100,
-  maxConnections: 10_000,
-};
-
-/** An http.Server with `limits` applied. */
-export function createHttpServer(handler: http.RequestListener, limits: Partial<HttpLimits> = {}): http.Server {
-  const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
-  const server = http.createServer(
-    {
-      headersTimeout: l.headersTimeoutMs,
-      requestTimeout: l.requestTimeoutMs,
-      // Node checks the two timeouts above on this period (30 s by default, longer than the timeouts).
-      connectionsCheckingInterval: Math.max(250, Math.min(1000, Math.floor(l.headersTimeoutMs / 2))),
-    },
-    handler,
-  );
-  server.keepAliveTimeout = l.keepAliveTimeoutMs;
-  server.maxHeadersCount = l.maxHeadersCount;
-  server.maxConnections = l.maxConnections;
-  // Node's headers timeout starts with the first byte: a connection that never sends one would hold a
-  // slot under the cap forever. It gets the same time to start its request.
-  server.on('connection', (socket: Socket) => {
-    const timer = setTimeout(() => {
-      if (socket.bytesRead === 0) socket.destroy();
-    }, l.headersTimeoutMs);
-    timer.unref();
-    socket.once('close', () => clearTimeout(timer));
-  });
-  return server;
-}
-
 export class HttpServer {
   readonly server: http.Server;
   private readonly routes: Route[] = [];
-  private readonly fallbacks: FallbackHandler[] = [];
+  private readonly fallbacks: MountedHandler[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly closers: Array<() => void> = [];
 
@@ -113,8 +36,8 @@ export class HttpServer {
     return this;
   }
 
-  /** Mounts a fallback handler (edge, player pages, ...), tried after the routes in order of mounting. */
-  use(handler: FallbackHandler): this {
+  /** Mounts a handler (the player pages), tried after the routes in order of mounting. */
+  use(handler: MountedHandler): this {
     this.fallbacks.push(handler);
     return this;
   }
@@ -147,6 +70,7 @@ export class HttpServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    allowCrossOrigin(res);
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
@@ -156,7 +80,7 @@ export class HttpServer {
         if (!m) continue;
         pathMatched = true;
         if (method === 'OPTIONS') {
-          res.writeHead(204, { ...CORS_HEADERS, 'Access-Control-Max-Age': '86400' });
+          res.writeHead(204, { 'Access-Control-Max-Age': '86400' });
           res.end();
           return;
         }
@@ -164,11 +88,10 @@ export class HttpServer {
         await r.handler(req, res, m.slice(1), url);
         return;
       }
-      for (const f of this.fallbacks) if (await f(req, res, url)) return;
+      for (const f of this.fallbacks) if (await f(req, res)) return;
       reply(res, pathMatched ? 405 : 404, pathMatched ? 'method not allowed' : 'not found');
     } catch (err) {
-      this.log.error({ err, url: req.url }, 'http handler failed');
-      reply(res, 500, 'internal error');
+      replyThrown(res, err, this.log, { url: req.url });
     }
   }
 }

@@ -1,7 +1,7 @@
 // Prometheus metrics, one Registry per origin so several origins (tests, `all`) never collide. Hot-path
 // counters live as plain numbers in the hub and RTMP server; gauges and counters read them on scrape.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Hub } from './hub.js';
+import type { Hub } from '../hub/hub.js';
 import type { HlsService } from './hls-service.js';
 import type { RtmpServerStats } from '../rtmp/server.js';
 import { streamViewers } from './api.js';

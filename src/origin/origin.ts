@@ -1,35 +1,37 @@
 // The origin service: RTMP ingest and play, HTTP-FLV, HLS, /metrics and /api on one hub.
+import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
-import { DEFAULT_IDLE_TIMEOUT_MS, RtmpServer } from '../rtmp/server.js';
+import { RtmpServer } from '../rtmp/server.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { LoadSampler } from '../shared/load.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import { Registration, defaultNodeId } from '../shared/registration.js';
-import { Hub } from './hub.js';
-import { Hooks } from './hooks.js';
+import { Hub } from '../hub/hub.js';
+import { Hooks } from '../hub/hooks.js';
 import { HlsService } from './hls-service.js';
-import { HttpServer, reply } from './http-server.js';
-import type { FallbackHandler, HttpLimits } from './http-server.js';
-import { flvHandler } from './flv-handler.js';
+import { HttpServer } from './http-server.js';
+import { reply, type HttpLimits, type MountedHandler } from '../shared/http.js';
+import { flvHandler } from '../hub/flv-handler.js';
 import { OriginRtmpApp } from './rtmp-app.js';
+import { ORIGIN_DEFAULTS } from './defaults.js';
 import { createMetrics } from './metrics.js';
 import type { OriginMetrics } from './metrics.js';
-import { API_STREAMS_PATH, API_STREAM_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
-import { FLV_PATH, PLAYLIST_PATH, SEGMENT_PATH } from './names.js';
-import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from './play-wait.js';
-import { PlayDecisions, guardPlay } from './play-auth.js';
-import type { PlayWaitLimits } from './play-wait.js';
-import { DEFAULT_SLOW_VIEWER_LIMITS } from './viewer-policy.js';
-import type { SlowViewerLimits } from './viewer-policy.js';
-import type { GopCacheLimits } from './gop-cache.js';
+import { API_STREAMS_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
+import { FLV_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE } from '../shared/url-contract.js';
+import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../hub/play-wait.js';
+import { PlayDecisions, guardPlay } from '../hub/play-auth.js';
+import type { PlayWaitLimits } from '../hub/play-wait.js';
+import { DEFAULT_SLOW_VIEWER_LIMITS } from '../hub/viewer-policy.js';
+import type { SlowViewerLimits } from '../hub/viewer-policy.js';
+import type { GopCacheLimits } from '../hub/gop-cache.js';
 
 /** Registration with the signal service as a node of kind 'origin', where encoders are placed. */
 export interface OriginSignalConfig {
   /** Base URL of the signal service, e.g. http://signal:8090 */
   readonly url: string;
-  /** Default 'default'. */
+  /** Default ORIGIN_DEFAULTS.region. */
   readonly region?: string;
   /** Default origin-REGION-HOST-HTTPPORT. */
   readonly nodeId?: string | undefined;
@@ -37,27 +39,27 @@ export interface OriginSignalConfig {
   readonly publicUrl?: string | undefined;
   /** Where encoders push; default rtmp://HOST:RTMPPORT. */
   readonly rtmpUrl?: string | undefined;
-  /** Publishers before the origin counts as full (default 100). */
+  /** Publishers before the origin counts as full. */
   readonly capacity?: number;
-  /** Heartbeat period, ms (default 5000). */
+  /** Heartbeat period. */
   readonly heartbeatMs?: number;
 }
 
 export interface OriginConfig {
-  /** Default '0.0.0.0'. */
+  // Defaults: ORIGIN_DEFAULTS (./defaults.ts). Durations in ms.
   readonly host?: string;
-  /** Default 1935; 0 picks a free port. */
+  /** 0 picks a free port. */
   readonly rtmpPort?: number;
-  /** Default 8080; 0 picks a free port. */
+  /** 0 picks a free port. */
   readonly httpPort?: number;
-  /** HLS target segment duration, seconds (default 2). */
-  readonly hlsSegment?: number;
-  /** Segments in the live playlist (default 6). */
+  /** HLS target segment duration. */
+  readonly hlsSegmentMs?: number;
+  /** Segments in the live playlist. */
   readonly hlsWindow?: number;
-  /** Seconds a playlist waits for a republish before it ends (default 10). */
-  readonly hlsGrace?: number;
-  /** Seconds an ended playlist stays before 404 (default 60). */
-  readonly hlsRemoveAfter?: number;
+  /** How long a playlist waits for a republish before it ends. */
+  readonly hlsGraceMs?: number;
+  /** How long an ended playlist stays before 404. */
+  readonly hlsRemoveAfterMs?: number;
   /** The cluster's keys (shared/keys.ts): publish verifies RTMP publish tokens, admin guards the kick API. */
   readonly keys?: ClusterKeys | undefined;
   /** Play tokens (signed with keys.play) on every path that serves media: .m3u8, segments, .flv. */
@@ -65,29 +67,28 @@ export interface OriginConfig {
   readonly onPublish?: string | undefined;
   readonly onPlay?: string | undefined;
   readonly onDone?: string | undefined;
-  /** Hook timeout, ms (default 2000). */
   readonly hookTimeoutMs?: number;
   readonly maxConnections?: number;
-  /** RTMP connections per client address (IPv6: per /64; default 32). */
+  /** RTMP connections per client address (IPv6: per /64). */
   readonly maxConnectionsPerIp?: number;
   /** RTMP connection slots only publishers may take (default a tenth of maxConnections). */
   readonly publisherSlots?: number;
   readonly maxMessageSize?: number;
   readonly chunkSize?: number;
   readonly handshakeTimeoutMs?: number;
-  /** An RTMP connection must publish or play within this (default 15 s). */
+  /** An RTMP connection must publish or play within this. */
   readonly startTimeoutMs?: number;
-  /** An RTMP publisher sending no media for this long is dropped (default 30 s). */
+  /** An RTMP publisher sending no media for this long is dropped. */
   readonly idleTimeoutMs?: number;
-  /** Viewer write window, ms (default 40; 0 writes every packet at once). */
+  /** Viewer write window (0 writes every packet at once). */
   readonly writeBatchMs?: number;
   readonly publishTakeover?: boolean;
-  /** Seconds a viewer of a stream that is not live yet waits for its publisher (default 30; 0: 404 at once). */
-  readonly playWaitSec?: number;
-  /** Bounds on waiting viewers (per stream, total); the time limit is playWaitSec. */
+  /** How long a viewer of a stream that is not live yet waits for its publisher (0: 404 at once). */
+  readonly playWaitMs?: number;
+  /** Bounds on waiting viewers (per stream, total); the time limit is playWaitMs. */
   readonly playWaitMax?: Partial<Omit<PlayWaitLimits, 'timeoutMs'>>;
-  /** Handlers tried after the origin's own routes, e.g. the player pages under /player/ (the CLI mounts them). */
-  readonly extraHandlers?: readonly FallbackHandler[];
+  /** The player pages (cli/pages.ts), tried after the origin's own routes. */
+  readonly pages?: MountedHandler;
   readonly slowViewer?: Partial<SlowViewerLimits>;
   /** Timeouts and caps of the HTTP listener (defaults: DEFAULT_HTTP_LIMITS). */
   readonly httpLimits?: Partial<HttpLimits>;
@@ -95,6 +96,9 @@ export interface OriginConfig {
   readonly signal?: OriginSignalConfig | undefined;
   readonly logger?: Logger;
 }
+
+/** Edges name themselves in a Via header on every upstream request (loop detection): a relay's request. */
+const viaEdge = (req: IncomingMessage): boolean => req.headers.via !== undefined;
 
 export class Origin {
   readonly hub: Hub;
@@ -112,12 +116,13 @@ export class Origin {
   constructor(private readonly config: OriginConfig = {}) {
     if (config.playTokens && !config.keys) throw new Error('origin: play tokens need the cluster keys (a secret)');
     this.log = config.logger ?? createLogger('origin');
-    const graceMs = (config.hlsGrace ?? 10) * 1000;
+    const d = ORIGIN_DEFAULTS;
+    const graceMs = config.hlsGraceMs ?? d.hlsGraceMs;
     this.hub = new Hub({
-      writeBatchMs: config.writeBatchMs ?? 40,
+      writeBatchMs: config.writeBatchMs ?? d.writeBatchMs,
       slowViewer: { ...DEFAULT_SLOW_VIEWER_LIMITS, ...config.slowViewer },
       ...(config.gop ? { gop: config.gop } : {}),
-      publishTakeover: config.publishTakeover ?? false,
+      publishTakeover: config.publishTakeover ?? d.publishTakeover,
       // The timeline must outlive the HLS grace so that a republish continues it.
       idleRetainMs: Math.max(60_000, graceMs * 2),
       // HTTP-FLV and RTMP viewers stay over a republish for as long as the playlist does.
@@ -127,10 +132,10 @@ export class Origin {
     let onSegmentListed: (ms: number) => void = () => undefined;
     this.hls = new HlsService(
       {
-        segmentMs: (config.hlsSegment ?? 2) * 1000,
-        window: config.hlsWindow ?? 6,
+        segmentMs: config.hlsSegmentMs ?? d.hlsSegmentMs,
+        window: config.hlsWindow ?? d.hlsWindow,
         graceMs,
-        removeAfterMs: (config.hlsRemoveAfter ?? 60) * 1000,
+        removeAfterMs: config.hlsRemoveAfterMs ?? d.hlsRemoveAfterMs,
         onSegmentListed: (ms) => onSegmentListed(ms),
       },
       this.log.child({ part: 'hls' }),
@@ -139,25 +144,25 @@ export class Origin {
     this.waits = new PlayWaits({
       ...DEFAULT_PLAY_WAIT_LIMITS,
       ...config.playWaitMax,
-      timeoutMs: (config.playWaitSec ?? DEFAULT_PLAY_WAIT_LIMITS.timeoutMs / 1000) * 1000,
+      timeoutMs: config.playWaitMs ?? d.playWaitMs,
     });
     this.hub.observe(this.waits);
-    const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? 2000);
+    const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? d.hookTimeoutMs);
     // Play tokens (keys.play) on every path that serves media when they are on: RTMP play, FLV, HLS.
     const playKey = config.playTokens ? config.keys?.play : undefined;
     this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.keys?.publish, this.waits, playKey), {
       ...(config.chunkSize !== undefined ? { chunkSize: config.chunkSize } : {}),
-      ...(config.maxMessageSize !== undefined ? { maxMessageSize: config.maxMessageSize } : {}),
+      maxMessageSize: config.maxMessageSize ?? d.maxMessageSize,
       ...(config.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.handshakeTimeoutMs } : {}),
-      ...(config.idleTimeoutMs !== undefined ? { idleTimeoutMs: config.idleTimeoutMs } : {}),
-      ...(config.maxConnections !== undefined ? { maxConnections: config.maxConnections } : {}),
-      ...(config.maxConnectionsPerIp !== undefined ? { maxConnectionsPerIp: config.maxConnectionsPerIp } : {}),
+      idleTimeoutMs: config.idleTimeoutMs ?? d.idleTimeoutMs,
+      maxConnections: config.maxConnections ?? d.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp ?? d.maxConnectionsPerIp,
       ...(config.publisherSlots !== undefined ? { publisherSlots: config.publisherSlots } : {}),
-      ...(config.startTimeoutMs !== undefined ? { startTimeoutMs: config.startTimeoutMs } : {}),
+      startTimeoutMs: config.startTimeoutMs ?? d.startTimeoutMs,
       // A player legitimately receives nothing while it waits for a publisher (play wait) or for a
       // republish (a silent publisher's idle timeout, then the grace); past the longest of those, plus a
       // margin, it is idle.
-      playerIdleTimeoutMs: Math.max(this.waits.limits.timeoutMs, (config.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS) + graceMs) + 30_000,
+      playerIdleTimeoutMs: Math.max(this.waits.limits.timeoutMs, (config.idleTimeoutMs ?? d.idleTimeoutMs) + graceMs) + 30_000,
       logger: this.log.child({ part: 'rtmp' }),
     });
     this.metrics = createMetrics(this.hub, this.hls, () => this.rtmp.stats());
@@ -170,17 +175,17 @@ export class Origin {
     // client address and stream for HLS (cached: not on every playlist refresh or segment).
     const decisions = new PlayDecisions(hooks);
     this.http
-      .route(['GET', 'HEAD'], FLV_PATH, guardPlay(flvHandler(this.hub, hooks, this.waits), playKey))
-      .route(['GET', 'HEAD'], PLAYLIST_PATH, guardPlay(this.hls.playlistHandler(), playKey, decisions))
-      .route(['GET', 'HEAD'], SEGMENT_PATH, guardPlay(this.hls.segmentHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], FLV_ROUTE, guardPlay(flvHandler(this.hub, { hooks, waits: this.waits, fromRelay: viaEdge }), playKey))
+      .route(['GET', 'HEAD'], PLAYLIST_ROUTE, guardPlay(this.hls.playlistHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], SEGMENT_ROUTE, guardPlay(this.hls.segmentHandler(), playKey, decisions))
       .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys))
-      .route('DELETE', API_STREAM_PATH, kickHandler(this.hub, config.keys))
+      .route('DELETE', STREAM_API_ROUTE, kickHandler(this.hub, config.keys))
       .route('GET', /^\/metrics$/, async (_req, res) => {
         const body = await this.metrics.registry.metrics();
         reply(res, 200, body.trimEnd(), { 'Content-Type': this.metrics.registry.contentType });
       })
       .route('GET', /^\/healthz$/, (_req, res) => reply(res, 200, 'ok'));
-    for (const h of config.extraHandlers ?? []) this.http.use(h);
+    if (config.pages) this.http.use(config.pages);
     // Live responses are ended by the hub on shutdown before the HTTP server cuts what is left.
     this.http.onClose(() => this.hub.closeAll('origin shutting down'));
   }
@@ -189,10 +194,10 @@ export class Origin {
   async start(): Promise<{ rtmpPort: number; httpPort: number }> {
     if (this.started) throw new Error('origin already started');
     this.started = true;
-    const host = this.config.host ?? '0.0.0.0';
-    const rtmpPort = await this.rtmp.listen(this.config.rtmpPort ?? 1935, host);
+    const host = this.config.host ?? ORIGIN_DEFAULTS.host;
+    const rtmpPort = await this.rtmp.listen(this.config.rtmpPort ?? ORIGIN_DEFAULTS.rtmpPort, host);
     try {
-      const httpPort = await this.http.listen(this.config.httpPort ?? 8080, host);
+      const httpPort = await this.http.listen(this.config.httpPort ?? ORIGIN_DEFAULTS.httpPort, host);
       this.log.info({ rtmpPort, httpPort, host }, 'origin started');
       if (this.config.signal) await this.register(this.config.signal, host, rtmpPort, httpPort);
       return { rtmpPort, httpPort };
@@ -210,7 +215,7 @@ export class Origin {
   private async register(sig: OriginSignalConfig, host: string, rtmpPort: number, httpPort: number): Promise<void> {
     // A wildcard bind address is no address to hand out: fall back to the host name.
     const publicHost = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
-    const region = sig.region ?? 'default';
+    const region = sig.region ?? ORIGIN_DEFAULTS.region;
     this.registration = new Registration(
       {
         signal: sig.url.replace(/\/+$/, ''),
@@ -220,10 +225,10 @@ export class Origin {
           region,
           publicUrl: sig.publicUrl ?? `http://${publicHost}:${httpPort}`,
           rtmpUrl: sig.rtmpUrl ?? `rtmp://${publicHost}:${rtmpPort}`,
-          capacity: sig.capacity ?? 100,
+          capacity: sig.capacity ?? ORIGIN_DEFAULTS.capacity,
         },
         load: () => this.nodeLoad(),
-        intervalMs: sig.heartbeatMs ?? 5000,
+        intervalMs: sig.heartbeatMs ?? ORIGIN_DEFAULTS.heartbeatMs,
         // Requests to the signal are signed with the node key (no secret is sent).
         key: this.config.keys?.node,
       },

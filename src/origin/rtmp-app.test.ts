@@ -2,17 +2,17 @@
 // from a promise of its own; a failure there closes that player and nothing else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Hub } from './hub.js';
-import { Hooks } from './hooks.js';
-import { PlayWaits } from './play-wait.js';
+import { Hub } from '../hub/hub.js';
+import { Hooks } from '../hub/hooks.js';
+import { PlayWaits } from '../hub/play-wait.js';
 import { OriginRtmpApp } from './rtmp-app.js';
 import { createLogger } from '../shared/log.js';
 import type { PlayOutput } from '../rtmp/app.js';
-import { videoHeader, videoKey } from './test-packets.js';
+import { videoHeader, videoKey } from '../../test/helpers/packets.js';
 
 test('a waiting player whose join fails is closed, and no rejection escapes', async () => {
   const log = createLogger('test', 'silent');
-  const hub = new Hub({ logger: log });
+  const hub = new Hub({ writeBatchMs: 0, logger: log });
   const waits = new PlayWaits({ timeoutMs: 5000, perStream: 10, total: 10 });
   hub.observe(waits);
   const app = new OriginRtmpApp(hub, new Hooks({}, log), undefined, waits);

@@ -1,22 +1,22 @@
 // The origin's side of the RTMP server: publish (names, token, on_publish hook, one publisher per key)
 // into the hub, and play (on_play hook) out of it through pre-chunked, shared RTMP bytes. A player of a
-// stream that is not live yet gets Play.Start and waits for the publisher (play-wait.ts); when the
+// stream that is not live yet gets Play.Start and waits for the publisher (hub/play-wait.ts); when the
 // publisher stops it gets Play.UnpublishNotify and stays for a republish within the grace.
 // Errors: publish() and play() may reject (the RTMP session drops that connection); what runs later, off
 // the session's promise chain (the play wait), catches its own errors and closes only its player.
-import type { PlayOutput, PlayResult, PublishResult, PublisherControl, RtmpApp, RtmpStreamRequest } from '../rtmp/app.js';
+import type { PlayOutput, PlayResult, PublishResult, PublisherControl, Refusal, RtmpApp, RtmpStreamRequest } from '../rtmp/app.js';
 import { encodeMessage } from '../rtmp/chunk-writer.js';
 import { onStatus } from '../rtmp/messages.js';
 import type { StatusInfo } from '../rtmp/messages.js';
-import type { Hub } from './hub.js';
-import type { Hooks, HookEvent } from './hooks.js';
+import type { Hub, PublishRefusal } from '../hub/hub.js';
+import type { Hooks, HookEvent } from '../hub/hooks.js';
 import { checkPublishToken } from './auth.js';
-import { playTokenRefusal } from './play-auth.js';
-import { rtmpFormat } from './formats.js';
-import { validNames } from './names.js';
-import type { PlayWaits } from './play-wait.js';
-import type { Stream } from './stream.js';
-import type { Viewer, ViewerSink } from './viewer.js';
+import { playTokenRefusal } from '../hub/play-auth.js';
+import { rtmpFormat } from '../hub/wire-formats.js';
+import { streamKey, validNames } from '../shared/url-contract.js';
+import type { PlayWaits } from '../hub/play-wait.js';
+import type { Stream } from '../hub/stream.js';
+import type { Viewer, ViewerSink } from '../hub/viewer.js';
 
 const event = (req: RtmpStreamRequest): HookEvent => ({
   app: req.app,
@@ -25,6 +25,14 @@ const event = (req: RtmpStreamRequest): HookEvent => ({
   remoteAddress: req.remoteAddress,
   clientId: req.connectionId,
 });
+
+/** The hub's publish refusal as RTMP says it. */
+const publishRefusal = (req: RtmpStreamRequest, reason: PublishRefusal): Refusal => {
+  switch (reason) {
+    case 'taken':
+      return { code: 'NetStream.Publish.BadName', description: `${streamKey(req.app, req.stream)} is already publishing` };
+  }
+};
 
 /** An onStatus on the player's stream, written between media messages (every chunked message starts with fmt 0). */
 const sendStatus = (output: PlayOutput, info: StatusInfo): void =>
@@ -76,7 +84,7 @@ export class OriginRtmpApp implements RtmpApp {
     private readonly hooks: Hooks,
     private readonly publishKey: Buffer | undefined,
     private readonly waits: PlayWaits,
-    /** Play token key when play tokens are on (play-auth.ts): RTMP play is a media path too. */
+    /** Play token key when play tokens are on (hub/play-auth.ts): RTMP play is a media path too. */
     private readonly playKey?: Buffer,
   ) {}
 
@@ -90,9 +98,8 @@ export class OriginRtmpApp implements RtmpApp {
       return { ok: false, refusal: denied };
     }
     // Refuse a live key before asking the hook, so the hook sees only publishes that can happen.
-    if (this.hub.get(req.app, req.stream) && !this.hub.takeover) {
-      return { ok: false, refusal: { code: 'NetStream.Publish.BadName', description: `${req.app}/${req.stream} is already publishing` } };
-    }
+    const taken = this.hub.publishRefusal(req.app, req.stream);
+    if (taken) return { ok: false, refusal: publishRefusal(req, taken) };
     const e = event(req);
     const hook = await this.hooks.allowPublish(e);
     if (!hook.ok) return { ok: false, refusal: { code: 'NetStream.Publish.Unauthorized', description: hook.reason } };
@@ -102,7 +109,7 @@ export class OriginRtmpApp implements RtmpApp {
       query: req.query,
       close: (reason) => control.close(reason),
     });
-    if (!out.ok) return { ok: false, refusal: { code: out.code, description: out.description } };
+    if (!out.ok) return { ok: false, refusal: publishRefusal(req, out.reason) };
     return {
       ok: true,
       sink: {
@@ -122,7 +129,7 @@ export class OriginRtmpApp implements RtmpApp {
     if (!validNames(req.app, req.stream)) {
       return { ok: false, refusal: { code: 'NetStream.Play.StreamNotFound', description: 'invalid app or stream name: [A-Za-z0-9_-]{1,64}' } };
     }
-    const key = `${req.app}/${req.stream}`;
+    const key = streamKey(req.app, req.stream);
     const notLive = (why: string): PlayResult => ({ ok: false, refusal: { code: 'NetStream.Play.StreamNotFound', description: `stream ${key} is not live${why}` } });
     const refused = this.hub.get(req.app, req.stream) ? undefined : this.waits.refusal(key);
     if (refused) return notLive(refused === 'full' ? ' and too many players wait for it' : '');

@@ -12,12 +12,16 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { HttpError, reply, replyThrown } from '../shared/http.js';
+import { createLogger, type Logger } from '../shared/log.js';
 
 export interface PlayerHandlerOptions {
   /** Directory holding the built pages; default `<repo>/dist/player/www`. */
   readonly root?: string;
   /** Build the pages into `root` when they are missing (default true). */
   readonly buildIfMissing?: boolean;
+  /** Where failures are told in full (clients get a short answer); default a 'player' logger. */
+  readonly log?: Logger;
 }
 
 export type PlayerHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
@@ -48,15 +52,6 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 /** HTML revalidates every time so a new build shows at once; the rest is cached a little, with ETags. */
 function cacheControl(ext: string): string {
   return ext === '.html' || ext === '.json' ? 'no-cache' : 'public, max-age=300';
-}
-
-function sendText(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
-  res.end(text + '\n');
 }
 
 /**
@@ -94,6 +89,7 @@ async function isFile(path: string): Promise<boolean> {
 export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHandler {
   const root = resolve(opts.root ?? defaultPlayerRoot);
   const buildIfMissing = opts.buildIfMissing ?? true;
+  const log = opts.log ?? createLogger('player');
   let ready: Promise<void> | undefined;
   let readyNow = false;
 
@@ -117,7 +113,8 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
       },
       (err: unknown) => {
         ready = undefined; // try again on the next request: the operator may have run the build meanwhile
-        throw err;
+        log.warn({ err }, 'player pages unavailable');
+        throw new HttpError(503, 'not_built', 'the player pages are not built: run `npm run build`');
       },
     );
     return ready;
@@ -132,7 +129,7 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
     const rel = segments.length ? segments.join('/') : 'index.html';
     const file = resolve(root, rel);
     if (file !== root && !file.startsWith(root + sep)) {
-      sendText(res, 400, 'bad path');
+      reply(res, 400, 'bad path');
       return;
     }
     let st;
@@ -149,7 +146,7 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
       return;
     }
     if (!st || !st.isFile()) {
-      sendText(res, 404, `not found: ${PREFIX}/${rel}`);
+      reply(res, 404, `not found: ${PREFIX}/${rel}`);
       return;
     }
     const ext = extname(file).toLowerCase();
@@ -185,11 +182,11 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
     const segments = playerPath(url);
     if (segments === null) return false;
     if (segments instanceof Error) {
-      sendText(res, 400, `bad request: ${segments.message}`);
+      reply(res, 400, `bad request: ${segments.message}`);
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      sendText(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
+      reply(res, 405, 'method not allowed', { Allow: 'GET, HEAD' });
       return true;
     }
     if (segments.length === 0 && !/^\/player\/(\?|$)/.test(url)) {
@@ -200,10 +197,10 @@ export function createPlayerHandler(opts: PlayerHandlerOptions = {}): PlayerHand
       return true;
     }
     const go = (): void => {
-      serveFile(req, res, segments, url).catch((err: unknown) => sendText(res, 500, `player: ${err instanceof Error ? err.message : String(err)}`));
+      serveFile(req, res, segments, url).catch((err: unknown) => replyThrown(res, err, log, { url }));
     };
     if (readyNow) go();
-    else ensureBuilt().then(go, (err: unknown) => sendText(res, 503, `player: ${err instanceof Error ? err.message : String(err)}`));
+    else ensureBuilt().then(go, (err: unknown) => replyThrown(res, err, log, { url }));
     return true;
   };
 }

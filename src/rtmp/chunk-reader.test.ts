@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { ChunkReader, type RtmpMessage } from './chunk-reader.js';
 import { encodeMessage } from './chunk-writer.js';
 import { RtmpProtocolError } from './errors.js';
+import { inSlab } from '../media/slab.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const bytes = (n: number, v: number): string => Buffer.alloc(n, v).toString('hex');
@@ -243,4 +244,15 @@ test('property: random bytes only ever throw RtmpProtocolError, and never hang',
     }),
     { numRuns: 3000 },
   );
+});
+
+test('multi-chunk media messages share slab memory; other messages get memory of their own', () => {
+  const msg = (csid: number, typeId: number, fill: number): Buffer =>
+    encodeMessage({ csid, timestamp: 0, typeId, streamId: 1, payload: Buffer.alloc(300, fill) }, 128);
+  const [video, audio, command] = new ChunkReader().feed(Buffer.concat([msg(6, 9, 1), msg(4, 8, 2), msg(3, 20, 3)]));
+  assert.ok(video && audio && command);
+  assert.ok(inSlab(video.payload) && inSlab(audio.payload));
+  assert.equal(video.payload.buffer, audio.payload.buffer);
+  assert.deepEqual([video.payload, audio.payload], [Buffer.alloc(300, 1), Buffer.alloc(300, 2)]);
+  assert.ok(!inSlab(command.payload));
 });

@@ -145,7 +145,18 @@ class SocketPlayOutput implements PlayOutput {
   }
 }
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** What an RtmpServer is not given; the origin's defaults (origin/defaults.ts) take theirs from here. */
+export const RTMP_SERVER_DEFAULTS = {
+  chunkSize: DEFAULT_OUT_CHUNK_SIZE,
+  maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
+  handshakeTimeoutMs: 10_000,
+  startTimeoutMs: 15_000,
+  /** A publisher sending no media for this long is dropped. */
+  idleTimeoutMs: 30_000,
+  playerIdleTimeoutMs: 60_000,
+  maxConnections: 1000,
+  maxConnectionsPerIp: 32,
+} as const;
 
 export class RtmpServer {
   private readonly server: net.Server;
@@ -172,15 +183,16 @@ export class RtmpServer {
   private dropped = 0;
 
   constructor(app: RtmpApp, opts: RtmpServerOptions = {}) {
-    this.chunkSize = opts.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
-    this.maxMessageSize = opts.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    const d = RTMP_SERVER_DEFAULTS;
+    this.chunkSize = opts.chunkSize ?? d.chunkSize;
+    this.maxMessageSize = opts.maxMessageSize ?? d.maxMessageSize;
     this.maxMessageSizeBeforePublish = opts.maxMessageSizeBeforePublish;
-    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 10_000;
-    this.startTimeoutMs = opts.startTimeoutMs ?? 15_000;
-    this.idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-    this.playerIdleTimeoutMs = opts.playerIdleTimeoutMs ?? 60_000;
-    this.maxConnections = opts.maxConnections ?? 1000;
-    this.maxConnectionsPerIp = opts.maxConnectionsPerIp ?? 32;
+    this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? d.handshakeTimeoutMs;
+    this.startTimeoutMs = opts.startTimeoutMs ?? d.startTimeoutMs;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? d.idleTimeoutMs;
+    this.playerIdleTimeoutMs = opts.playerIdleTimeoutMs ?? d.playerIdleTimeoutMs;
+    this.maxConnections = opts.maxConnections ?? d.maxConnections;
+    this.maxConnectionsPerIp = opts.maxConnectionsPerIp ?? d.maxConnectionsPerIp;
     this.publisherSlots = Math.min(opts.publisherSlots ?? Math.floor(this.maxConnections / 10), this.maxConnections);
     this.log = opts.logger ?? createLogger('rtmp');
     this.app = this.reservingPublisherSlots(app);

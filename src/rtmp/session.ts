@@ -6,7 +6,7 @@ import { isAmfObject, type Amf0Value } from '../media/amf/amf0.js';
 import { MAX_SCRIPT_DATA_BYTES, encodeMetadata } from '../media/flv/script.js';
 import { TagType, type MediaPacket } from '../media/packet.js';
 import { ms } from '../media/time.js';
-import { isValidName } from '../shared/names.js';
+import { isValidName } from '../shared/url-contract.js';
 import type { PlayOutput, PublisherControl, PublishSink, Refusal, RtmpApp, RtmpStreamRequest } from './app.js';
 import { ChunkReader, DEFAULT_MAX_MESSAGE_SIZE, type RtmpMessage } from './chunk-reader.js';
 import { encodeMessage, type OutgoingMessage } from './chunk-writer.js';

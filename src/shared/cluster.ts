@@ -42,7 +42,7 @@ export interface StreamStat {
   readonly viewers: number;
   /** Origins: true while a publisher is connected. */
   readonly publishing?: boolean;
-  /** Codec names as the node sees them, e.g. "h264", "aac". */
+  /** Codec names as media/codec.ts spells them, e.g. "h264", "aac". */
   readonly video?: string;
   readonly audio?: string;
   readonly bitrateBps?: number;

@@ -32,3 +32,20 @@ test('loggers never write token values or Authorization headers, whatever the ca
   assert.match(stdout, /"url":"\/live\/s\.m3u8\?token=\[redacted\]"/);
   assert.match(stdout, /"host":"h"/);
 });
+
+test('a terminal gets readable lines with the same fields and redaction; anything else gets JSON', async () => {
+  const script = (tty: boolean): string => `
+    import { createLogger } from './src/shared/log.ts';
+    createLogger('origin', 'info', ${tty}).child({ part: 'http' }).info({ url: '/live/s.flv?token=SECRET1', port: 8080 }, 'listening');
+  `;
+  const run = (tty: boolean) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script(tty)], {
+      env: { ...process.env, NODE_TEST_CONTEXT: '', NO_COLOR: '1' },
+      timeout: 30_000,
+    });
+  const [pretty, json] = await Promise.all([run(true), run(false)]);
+  assert.match(pretty.stdout, /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(origin\): listening \{"part":"http","url":"\/live\/s\.flv\?token=\[redacted\]","port":8080\}\n$/);
+  const line = JSON.parse(json.stdout) as Record<string, unknown>;
+  assert.equal(line.msg, 'listening');
+  assert.equal(line.url, '/live/s.flv?token=[redacted]');
+});

@@ -12,7 +12,8 @@ import type { NodeRecord } from '../shared/cluster.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { signedFetch } from '../shared/signed-request.js';
-import { ApiError } from './errors.js';
+import { PLAY_API_ROUTE, flvPath, playApiPath, playlistPath, streamApiPath, streamKey } from '../shared/url-contract.js';
+import { HttpError, reply } from '../shared/http.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ClusterView, Placement } from './placement.js';
 import type { RegionMap } from './region-map.js';
@@ -53,7 +54,7 @@ export interface ApiContext {
 
 function parse<T extends z.ZodTypeAny>(schema: T, value: unknown, what: string): z.infer<T> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new ApiError(400, 'bad_request', `invalid ${what}: ${describeZodError(r.error)}`);
+  if (!r.success) throw new HttpError(400, 'bad_request', `invalid ${what}: ${describeZodError(r.error)}`);
   return r.data;
 }
 
@@ -62,7 +63,7 @@ const NEEDS_ADMIN = 'this route needs Authorization: Bearer <admin token> (`live
 /** Operators' write routes: the admin bearer. */
 function requireAdmin(keys: ClusterKeys | undefined): RequestHandler {
   return (req, _res, next) => {
-    if (!hasAdminBearer(req.get('authorization'), keys)) throw new ApiError(401, 'unauthorized', NEEDS_ADMIN);
+    if (!hasAdminBearer(req.get('authorization'), keys)) throw new HttpError(401, 'unauthorized', NEEDS_ADMIN);
     next();
   };
 }
@@ -79,7 +80,7 @@ function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = fal
     if (!(orAdmin && keys && hasAdminBearer(req.get('authorization'), keys))) {
       const check = checkNodeSignature(keys, req.headers, req.method, req.originalUrl, body);
       if (!check.ok) {
-        throw new ApiError(401, 'unauthorized', `this route needs a request signed with the node key (X-Livecdn-Signature: ${check.reason})`);
+        throw new HttpError(401, 'unauthorized', `this route needs a request signed with the node key (X-Livecdn-Signature: ${check.reason})`);
       }
     }
     if (body.length === 0) req.body = undefined;
@@ -87,7 +88,7 @@ function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = fal
       try {
         req.body = JSON.parse(body.toString('utf8')) as unknown;
       } catch {
-        throw new ApiError(400, 'bad_json', 'the body is not valid JSON');
+        throw new HttpError(400, 'bad_json', 'the body is not valid JSON');
       }
     }
     next();
@@ -99,7 +100,7 @@ const joinUrl = (base: string, path: string): string => base.replace(/\/+$/, '')
 
 function playUrls(base: string, app: string, stream: string, token: string | undefined): { flv: string; hls: string } {
   const q = token ? `?token=${token}` : '';
-  return { flv: joinUrl(base, `/${app}/${stream}.flv${q}`), hls: joinUrl(base, `/${app}/${stream}.m3u8${q}`) };
+  return { flv: joinUrl(base, flvPath(app, stream) + q), hls: joinUrl(base, playlistPath(app, stream) + q) };
 }
 
 interface StreamStats {
@@ -129,7 +130,7 @@ function statsFor(view: ClusterView, key: string): StreamStats {
 
 /** `withAddresses`: the publisher's IP address is personal data, for admin callers only. */
 function streamView(rec: StreamRecord | undefined, app: string, stream: string, view: ClusterView, withAddresses: boolean) {
-  const st = statsFor(view, `${app}/${stream}`);
+  const st = statsFor(view, streamKey(app, stream));
   const publisher = rec?.publisher ?? null;
   return {
     id: streamId(app, stream),
@@ -158,7 +159,7 @@ export function createApiRouter(ctx: ApiContext): Router {
   const isAdmin = (req: Request): boolean => ctx.keys !== undefined && hasAdminBearer(req.get('authorization'), ctx.keys);
 
   r.get('/api/health', (_req, res) => {
-    res.json({ ok: true, store: ctx.store.kind });
+    reply(res, 200, { ok: true, store: ctx.store.kind });
   });
 
   // ---- streams ----
@@ -170,8 +171,8 @@ export function createApiRouter(ctx: ApiContext): Router {
     const rtmpBase = origin?.rtmpUrl ?? (registered === 0 ? ctx.fallbackOrigin.rtmpUrl : undefined);
     if (!rtmpBase) {
       throw registered > 0
-        ? new ApiError(503, 'no_capacity', 'every registered origin is at capacity')
-        : new ApiError(503, 'no_origin', 'no origin is registered and no --origin-rtmp is configured');
+        ? new HttpError(503, 'no_capacity', 'every registered origin is at capacity')
+        : new HttpError(503, 'no_origin', 'no origin is registered and no --origin-rtmp is configured');
     }
     const now = ctx.now();
     const { rec, token } = await ctx.streams.create(body.app, body.name, body.expiresInSec, now);
@@ -179,7 +180,7 @@ export function createApiRouter(ctx: ApiContext): Router {
     const server = joinUrl(rtmpBase, `/${rec.app}`);
     const pushUrl = `${server}/${key}`;
     const httpBase = origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
-    res.status(201).json({
+    reply(res, 201, {
       id: rec.id,
       app: rec.app,
       stream: rec.stream,
@@ -191,7 +192,7 @@ export function createApiRouter(ctx: ApiContext): Router {
         `ffmpeg -re -i INPUT -c:v libx264 -preset veryfast -tune zerolatency -g 60 -c:a aac -b:a 128k ` +
         `-f flv '${pushUrl}'`,
       origin: origin ? nodeRef(origin) : null,
-      play: { api: `/api/play/${rec.app}/${rec.stream}`, ...(httpBase ? { origin: playUrls(httpBase, rec.app, rec.stream, undefined) } : {}) },
+      play: { api: playApiPath(rec.app, rec.stream), ...(httpBase ? { origin: playUrls(httpBase, rec.app, rec.stream, undefined) } : {}) },
       chat: `/api/streams/${rec.id}/chat`,
     });
   });
@@ -199,7 +200,7 @@ export function createApiRouter(ctx: ApiContext): Router {
   r.get('/api/streams', async (req, res) => {
     const [records, view] = await Promise.all([ctx.store.listStreams(), ctx.view()]);
     const withAddresses = isAdmin(req);
-    const seen = new Map<string, StreamRecord | undefined>(records.map((rec) => [`${rec.app}/${rec.stream}`, rec]));
+    const seen = new Map<string, StreamRecord | undefined>(records.map((rec) => [streamKey(rec.app, rec.stream), rec]));
     // Streams live on an origin that never went through the API or a hook are listed too.
     for (const o of view.origins) {
       for (const key of o.load.streams) {
@@ -211,12 +212,12 @@ export function createApiRouter(ctx: ApiContext): Router {
       const [app, stream] = key.split('/') as [string, string];
       return streamView(rec, app, stream, view, withAddresses);
     });
-    res.json({ streams });
+    reply(res, 200, { streams });
   });
 
   const idParam = (req: Request): { app: string; stream: string } => {
     const parsed = parseStreamId(String(req.params.id));
-    if (!parsed) throw new ApiError(400, 'bad_request', 'stream id must be app.stream, each [A-Za-z0-9_-]{1,64}');
+    if (!parsed) throw new HttpError(400, 'bad_request', 'stream id must be app.stream, each [A-Za-z0-9_-]{1,64}');
     return parsed;
   };
 
@@ -224,8 +225,8 @@ export function createApiRouter(ctx: ApiContext): Router {
     const { app, stream } = idParam(req);
     const [rec, view] = await Promise.all([ctx.store.getStream(streamId(app, stream)), ctx.view()]);
     const v = streamView(rec, app, stream, view, isAdmin(req));
-    if (!rec && v.nodes.length === 0) throw new ApiError(404, 'not_found', `no stream ${streamId(app, stream)}`);
-    res.json(v);
+    if (!rec && v.nodes.length === 0) throw new HttpError(404, 'not_found', `no stream ${streamId(app, stream)}`);
+    reply(res, 200, v);
   });
 
   r.delete('/api/streams/:id', admin, async (req, res) => {
@@ -233,16 +234,16 @@ export function createApiRouter(ctx: ApiContext): Router {
     const revocation = await ctx.streams.revoke(app, stream, ctx.now());
     const kicked = await kickEverywhere(ctx, app, stream);
     ctx.log.info({ app, stream, kicked }, 'stream revoked');
-    res.json({ id: streamId(app, stream), revoked: true, untilExp: revocation.untilExp, kicked });
+    reply(res, 200, { id: streamId(app, stream), revoked: true, untilExp: revocation.untilExp, kicked });
   });
 
   // ---- play ----
 
-  r.get(PLAY_ROUTE, async (req, res) => {
+  r.get(PLAY_API_ROUTE, async (req, res) => {
     const app = parse(nameSchema, req.params.app, 'app');
     const stream = parse(nameSchema, req.params.stream, 'stream');
     const q = parse(playQuerySchema, req.query, 'query');
-    res.json(await placePlay(ctx, app, stream, q.region ?? ctx.regionMap?.lookup(req.ip ?? req.socket.remoteAddress)));
+    reply(res, 200, await placePlay(ctx, app, stream, q.region ?? ctx.regionMap?.lookup(req.ip ?? req.socket.remoteAddress)));
   });
 
   // ---- nodes ----
@@ -253,21 +254,21 @@ export function createApiRouter(ctx: ApiContext): Router {
     // A live id keeps its URLs: registering it again (a restart) is fine, moving its viewers elsewhere is not.
     const prev = await ctx.store.getNode(reg.id, now);
     if (prev && (prev.kind !== reg.kind || prev.publicUrl !== reg.publicUrl || (prev.rtmpUrl ?? '') !== (reg.rtmpUrl ?? ''))) {
-      throw new ApiError(409, 'node_id_taken', `node ${reg.id} is registered with other URLs; it can be registered again once it is deleted or its TTL passes`);
+      throw new HttpError(409, 'node_id_taken', `node ${reg.id} is registered with other URLs; it can be registered again once it is deleted or its TTL passes`);
     }
     if (reg.kind === 'origin' && !reg.rtmpUrl) ctx.log.warn({ id: reg.id }, 'origin registered without rtmpUrl: it gets no publishers');
     await ctx.store.registerNode(reg, now);
     ctx.nodesChanged();
     await ctx.store.publishEvent({ type: 'nodes' });
-    res.status(201).json({ id: reg.id });
+    reply(res, 201, { id: reg.id });
   });
 
   r.post('/api/nodes/:id/heartbeat', ...requireNode(ctx.keys, '2mb'), async (req, res) => {
     const id = parse(nodeIdSchema, req.params.id, 'node id');
     const hb = parse(heartbeatSchema, req.body, 'heartbeat');
-    if (hb.id !== undefined && hb.id !== id) throw new ApiError(400, 'bad_request', `heartbeat id ${hb.id} does not match the path's ${id}`);
+    if (hb.id !== undefined && hb.id !== id) throw new HttpError(400, 'bad_request', `heartbeat id ${hb.id} does not match the path's ${id}`);
     const rec = await ctx.store.heartbeat({ id, load: hb.load }, ctx.now());
-    if (!rec) throw new ApiError(404, 'unknown_node', `node ${id} is not registered (or its TTL passed): POST /api/nodes again`);
+    if (!rec) throw new HttpError(404, 'unknown_node', `node ${id} is not registered (or its TTL passed): POST /api/nodes again`);
     ctx.nodesChanged();
     res.status(204).end();
   });
@@ -284,7 +285,7 @@ export function createApiRouter(ctx: ApiContext): Router {
   r.get('/api/nodes', async (_req, res) => {
     const nodes = await ctx.store.listNodes(ctx.now());
     nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    res.json({ nodes });
+    reply(res, 200, { nodes });
   });
 
   // ---- hooks (origin and edge call these; non-2xx refuses) ----
@@ -303,28 +304,26 @@ export function createApiRouter(ctx: ApiContext): Router {
       ctx.metrics.hooks.inc({ hook: name, result: decision.ok ? 'allowed' : decision.code });
       if (!decision.ok) {
         ctx.log.info({ hook: name, app: h.app, stream: h.stream, code: decision.code, remoteAddress: h.remoteAddress }, 'hook refused');
-        res.status(403).json({ error: decision.code, message: decision.message });
+        reply(res, 403, { error: decision.code, message: decision.message });
         return;
       }
       // nginx-rtmp and SRS read a 2xx; SRS wants the body "0" or {code: 0}.
-      res.status(200).json({ code: 0, ok: true });
+      reply(res, 200, { code: 0, ok: true });
     };
   r.post('/api/hooks/on_publish', hookBody, hook('on_publish'));
   r.post('/api/hooks/on_play', hookBody, hook('on_play'));
   r.post('/api/hooks/on_done', hookBody, hook('on_done'));
 
   r.use('/api', (req: Request, _res: Response, next: NextFunction) => {
-    next(new ApiError(404, 'not_found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
+    next(new HttpError(404, 'not_found', `no route ${req.method} ${req.originalUrl.split('?')[0]}`));
   });
   return r;
 }
 
-export const PLAY_ROUTE = '/api/play/:app/:stream';
-
 /** The play answer for validated names (the route and Signal's direct path for plain requests share it). */
 export async function placePlay(ctx: ApiContext, app: string, stream: string, region: string | undefined) {
   const view = await ctx.view();
-  const choice = ctx.placement.play(view, `${app}/${stream}`, region);
+  const choice = ctx.placement.play(view, streamKey(app, stream), region);
   const token = ctx.streams.playToken(app, stream, ctx.now());
   const originBase = choice.origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
   const targets = [
@@ -334,7 +333,7 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
   const first = targets[0];
   if (!first) {
     ctx.metrics.placements.inc({ result: 'none' });
-    throw new ApiError(503, 'no_node', 'no live edge or origin can serve this stream');
+    throw new HttpError(503, 'no_node', 'no live edge or origin can serve this stream');
   }
   const result = choice.edges.length === 0 ? 'origin' : choice.servedRegion === region || region === undefined ? 'edge' : 'fallback_region';
   ctx.metrics.placements.inc({ result });
@@ -370,7 +369,7 @@ async function kickEverywhere(ctx: ApiContext, app: string, stream: string): Pro
   if (ctx.fallbackOrigin.httpUrl) bases.add(ctx.fallbackOrigin.httpUrl);
   return Promise.all(
     [...bases].map(async (base): Promise<KickResult> => {
-      const url = joinUrl(base, `/api/streams/${app}/${stream}`);
+      const url = joinUrl(base, streamApiPath(app, stream));
       try {
         const res = await signedFetch(url, { method: 'DELETE', key: ctx.keys?.node, timeoutMs: ctx.kickTimeoutMs });
         return { url, status: res.status };

@@ -1,5 +1,6 @@
 // Registry in this process's memory: the default when no --redis is given.
 import type { Heartbeat, NodeRecord, NodeRegistration } from '../shared/cluster.js';
+import { streamKey } from '../shared/url-contract.js';
 import type { ChatEnvelope, ChatMessage, ClusterEvent, RegistryStore, Unsubscribe } from './store.js';
 import { emptyLoad } from './store.js';
 import type { Revocation, StreamRecord } from './types.js';
@@ -75,13 +76,13 @@ export class MemoryStore implements RegistryStore {
     // Expired revocations cover only expired tokens: drop them so the map stays bounded.
     const nowSec = Math.floor(Date.now() / 1000);
     for (const [k, old] of this.revocations) if (old.untilExp < nowSec) this.revocations.delete(k);
-    const key = `${r.app}/${r.stream}`;
+    const key = streamKey(r.app, r.stream);
     const prev = this.revocations.get(key);
     if (!prev || prev.untilExp < r.untilExp) this.revocations.set(key, r);
   }
 
   async getRevocation(app: string, stream: string, nowSec: number): Promise<Revocation | undefined> {
-    const key = `${app}/${stream}`;
+    const key = streamKey(app, stream);
     const r = this.revocations.get(key);
     if (r && r.untilExp < nowSec) {
       this.revocations.delete(key);

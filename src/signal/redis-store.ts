@@ -8,6 +8,7 @@
 import { Redis } from 'ioredis';
 import type { Heartbeat, NodeLoad, NodeRecord, NodeRegistration } from '../shared/cluster.js';
 import type { Logger } from '../shared/log.js';
+import { streamKey } from '../shared/url-contract.js';
 import type { ChatEnvelope, ChatMessage, ClusterEvent, RegistryStore, Unsubscribe } from './store.js';
 import { emptyLoad } from './store.js';
 import type { Revocation, StreamRecord } from './types.js';
@@ -173,14 +174,14 @@ export class RedisStore implements RegistryStore {
   }
 
   async revoke(r: Revocation): Promise<void> {
-    const key = `${this.prefix}revoked:${r.app}/${r.stream}`;
+    const key = `${this.prefix}revoked:${streamKey(r.app, r.stream)}`;
     const prev = await this.redis.get(key);
     if (prev !== null && (JSON.parse(prev) as Revocation).untilExp >= r.untilExp) return;
     await this.redis.set(key, JSON.stringify(r), 'EXAT', r.untilExp + 1);
   }
 
   async getRevocation(app: string, stream: string, nowSec: number): Promise<Revocation | undefined> {
-    const s = await this.redis.get(`${this.prefix}revoked:${app}/${stream}`);
+    const s = await this.redis.get(`${this.prefix}revoked:${streamKey(app, stream)}`);
     if (s === null) return undefined;
     const r = JSON.parse(s) as Revocation;
     return r.untilExp < nowSec ? undefined : r;

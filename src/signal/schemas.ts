@@ -1,7 +1,7 @@
 // zod schemas for every request body and query the API accepts.
 import { z } from 'zod';
 import { MAX_HEARTBEAT_STREAMS } from '../shared/cluster.js';
-import { NAME_PATTERN } from '../shared/names.js';
+import { NAME_PATTERN } from '../shared/url-contract.js';
 
 export const nameSchema = z.string().regex(NAME_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 export const regionSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');

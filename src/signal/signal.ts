@@ -3,19 +3,19 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import express from 'express';
-import type { Express, RequestHandler, Router } from 'express';
-import { createHttpServer } from '../origin/http-server.js';
-import type { HttpLimits } from '../origin/http-server.js';
+import type { Express } from 'express';
+import { HttpError, createHttpServer, reply, type HttpLimits, type MountedHandler } from '../shared/http.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
-import { PLAY_ROUTE, createApiRouter, placePlay } from './api.js';
+import { PLAY_API_ROUTE, streamKey } from '../shared/url-contract.js';
+import { createApiRouter, placePlay } from './api.js';
 import type { ApiContext } from './api.js';
 import { ChatHub, defaultChatLimits } from './chat.js';
 import { clientAddress } from './client-address.js';
 import type { TrustFn } from './client-address.js';
 import type { ChatLimits } from './chat.js';
-import { ApiError, errorHandler, errorReply } from './errors.js';
+import { errorHandler, replyApiError } from './errors.js';
 import { MemoryStore } from './memory-store.js';
 import { SignalMetrics } from './metrics.js';
 import { ClusterView, Placement, RingCache, defaultPlacementOptions } from './placement.js';
@@ -23,12 +23,14 @@ import type { PlacementOptions } from './placement.js';
 import { RedisStore } from './redis-store.js';
 import { RegionGraph, RegionMap } from './region-map.js';
 import { StreamService } from './streams.js';
+import { SIGNAL_DEFAULTS } from './defaults.js';
 import type { RegistryStore } from './store.js';
 import { streamId } from './types.js';
 
 export interface SignalConfig {
+  // Defaults: SIGNAL_DEFAULTS (./defaults.ts). Durations in ms.
+  /** 0 picks a free port. */
   readonly apiPort: number;
-  /** Default 0.0.0.0 */
   readonly host?: string;
   /**
    * The cluster's keys (shared/keys.ts): publish and play tokens, the admin bearer of the write routes, the
@@ -48,22 +50,22 @@ export interface SignalConfig {
   /** rtmp://host:1935 and http://host:8080 of an origin to use when none is registered. */
   readonly originRtmp?: string;
   readonly originHttp?: string;
-  /** A node that has not sent a heartbeat for this long leaves. Default 15. */
-  readonly nodeTtlSec?: number;
-  /** Default 86400 (one day); POST /api/streams may ask for less or more up to the max (7 days). */
-  readonly publishTokenTtlSec?: number;
-  readonly maxPublishTokenTtlSec?: number;
+  /** A node that has not sent a heartbeat for this long leaves. */
+  readonly nodeTtlMs?: number;
+  /** POST /api/streams may ask for less or more, up to maxPublishTokenTtlMs. */
+  readonly publishTokenTtlMs?: number;
+  readonly maxPublishTokenTtlMs?: number;
   readonly playTokens?: boolean;
-  readonly playTokenTtlSec?: number;
+  readonly playTokenTtlMs?: number;
   readonly placement?: Partial<PlacementOptions>;
   readonly chat?: Partial<ChatLimits>;
   /** express "trust proxy": lets X-Forwarded-For set the client address used by the region map. */
   readonly trustProxy?: boolean | string | number;
   readonly kickTimeoutMs?: number;
-  /** Timeouts and caps of the HTTP listener (origin/http-server.ts DEFAULT_HTTP_LIMITS, keep-alive 65 s). */
+  /** Timeouts and caps of the HTTP listener (shared/http.ts DEFAULT_HTTP_LIMITS, keep-alive 65 s). */
   readonly http?: Partial<HttpLimits>;
-  /** Mounted after the API, e.g. the player pages: [{ path: '/player', handler }]. */
-  readonly extraHandlers?: ReadonlyArray<{ readonly path: string; readonly handler: RequestHandler | Router }>;
+  /** The player pages (cli/pages.ts), tried after the API routes. */
+  readonly pages?: MountedHandler;
   readonly logger?: Logger;
 }
 
@@ -86,7 +88,6 @@ export class Signal {
   private readonly rings: RingCache;
   private readonly streams: StreamService;
   private readonly chat: ChatHub;
-  private readonly extra: Array<{ path: string; handler: RequestHandler | Router }> = [];
   private readonly nodeTtlMs: number;
   private server: Server | undefined;
   private view: ClusterView | undefined;
@@ -102,7 +103,8 @@ export class Signal {
     if (!config.keys && !config.insecure) throw new Error('signal: a secret is required (or insecure, for development only)');
     if (config.playTokens && !config.keys) throw new Error('signal: play tokens need a secret');
     this.log = config.logger ?? createLogger('signal');
-    this.nodeTtlMs = (config.nodeTtlSec ?? 15) * 1000;
+    const d = SIGNAL_DEFAULTS;
+    this.nodeTtlMs = config.nodeTtlMs ?? d.nodeTtlMs;
     if (config.store) {
       this.store = config.store;
       this.ownsStore = false;
@@ -114,14 +116,16 @@ export class Signal {
     const popts = { ...defaultPlacementOptions, ...config.placement };
     this.placement = new Placement(popts, graph);
     this.rings = new RingCache(popts.vnodes);
-    const publishTtl = config.publishTokenTtlSec ?? 86_400;
+    // Tokens carry whole seconds: the lifetimes are converted here, once.
+    const sec = (ms: number): number => Math.floor(ms / 1000);
+    const publishTtl = sec(config.publishTokenTtlMs ?? d.publishTokenTtlMs);
     this.streams = new StreamService(this.store, {
       publishKey: config.keys?.publish,
       playKey: config.keys?.play,
       publishTokenTtlSec: publishTtl,
-      maxPublishTokenTtlSec: Math.max(config.maxPublishTokenTtlSec ?? 7 * 86_400, publishTtl),
-      playTokens: config.playTokens ?? false,
-      playTokenTtlSec: config.playTokenTtlSec ?? 3600,
+      maxPublishTokenTtlSec: Math.max(sec(config.maxPublishTokenTtlMs ?? d.maxPublishTokenTtlMs), publishTtl),
+      playTokens: config.playTokens ?? d.playTokens,
+      playTokenTtlSec: sec(config.playTokenTtlMs ?? d.playTokenTtlMs),
     });
     this.metrics = new SignalMetrics({
       nodes: () => {
@@ -134,19 +138,12 @@ export class Signal {
     this.store.onEvent((e) => {
       if (e.type === 'nodes') this.viewDirty = true;
     });
-    for (const h of config.extraHandlers ?? []) this.extra.push({ ...h });
   }
 
-  /** Mount a handler (before start()): served after the API routes, e.g. use('/player', pages). */
-  use(path: string, handler: RequestHandler | Router): this {
-    if (this.server) throw new Error('Signal.use() must be called before start()');
-    this.extra.push({ path, handler });
-    return this;
-  }
 
   private async streamExists(app: string, stream: string): Promise<boolean> {
     if (await this.store.getStream(streamId(app, stream))) return true;
-    return (await this.currentView()).streams.has(`${app}/${stream}`);
+    return (await this.currentView()).streams.has(streamKey(app, stream));
   }
 
   /** The cluster view, rebuilt when a node changed, the oldest heartbeat's TTL ran out, or it aged. */
@@ -192,11 +189,12 @@ export class Signal {
       next();
     });
     app.get('/metrics', async (_req, res) => {
-      res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+      reply(res, 200, (await metrics.registry.metrics()).trimEnd(), { 'Content-Type': metrics.registry.contentType });
     });
     app.use(createApiRouter(this.apiContext()));
-    for (const { path, handler } of this.extra) app.use(path, handler);
-    app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route ${req.method} ${req.path}`)));
+    const pages = this.config.pages;
+    if (pages) app.use((req, res, next) => void Promise.resolve(pages(req, res)).then((took) => took || next(), next));
+    app.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
     app.use(errorHandler(this.log));
     return app;
   }
@@ -215,7 +213,7 @@ export class Signal {
         httpUrl: this.config.originHttp?.replace(/\/+$/, ''),
       },
       keys: this.config.keys,
-      kickTimeoutMs: this.config.kickTimeoutMs ?? 2000,
+      kickTimeoutMs: this.config.kickTimeoutMs ?? SIGNAL_DEFAULTS.kickTimeoutMs,
       metrics: this.metrics,
       log: this.log,
       now: () => Date.now(),
@@ -231,22 +229,17 @@ export class Signal {
     if (!m) return false;
     const start = process.hrtime.bigint();
     const ctx = this.apiContext();
-    const send = (status: number, body: unknown): void => {
-      const json = JSON.stringify(body);
-      res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(json) });
-      res.end(json);
-      this.metrics.httpRequests.inc({ route: PLAY_ROUTE, method: 'GET', status: String(status) });
-      this.metrics.httpDuration.observe({ route: PLAY_ROUTE }, Number(process.hrtime.bigint() - start) / 1e9);
+    const counted = (): void => {
+      this.metrics.httpRequests.inc({ route: PLAY_API_ROUTE, method: 'GET', status: String(res.statusCode) });
+      this.metrics.httpDuration.observe({ route: PLAY_API_ROUTE }, Number(process.hrtime.bigint() - start) / 1e9);
     };
     const region = m[3] ?? ctx.regionMap?.lookup(req.socket.remoteAddress);
     placePlay(ctx, m[1] as string, m[2] as string, region)
       .then(
-        (body) => send(200, body),
-        (err: unknown) => {
-          const { status, body } = errorReply(err, this.log);
-          send(status, body);
-        },
+        (body) => reply(res, 200, body),
+        (err: unknown) => replyApiError(res, err, this.log),
       )
+      .then(counted)
       // The client may be gone, or a reply may fail: never an unhandled rejection.
       .catch((err: unknown) => {
         this.log.warn({ err }, 'play reply failed');
@@ -286,7 +279,7 @@ export class Signal {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.config.apiPort, this.config.host ?? '0.0.0.0', () => {
+      server.listen(this.config.apiPort, this.config.host ?? SIGNAL_DEFAULTS.host, () => {
         server.off('error', reject);
         resolve();
       });

@@ -1,6 +1,7 @@
 // Stream records, publish tokens, revocation and the publish/play/done hook decisions.
 import { randomBytes } from 'node:crypto';
 import { signPlayToken, signPublishToken, verifyPlayToken, verifyPublishToken } from '../shared/token.js';
+import { streamKey } from '../shared/url-contract.js';
 import type { HookBody } from './schemas.js';
 import type { RegistryStore } from './store.js';
 import { streamId } from './types.js';
@@ -71,7 +72,7 @@ export class StreamService {
     }
     const rev = await this.store.getRevocation(h.app, h.stream, nowS);
     if (rev && (tokenExp === null || tokenExp <= rev.untilExp)) {
-      return { ok: false, code: 'revoked', message: `stream ${h.app}/${h.stream} was revoked; ask POST /api/streams for a new token` };
+      return { ok: false, code: 'revoked', message: `stream ${streamKey(h.app, h.stream)} was revoked; ask POST /api/streams for a new token` };
     }
     const id = streamId(h.app, h.stream);
     const prev = await this.store.getStream(id);

@@ -4,11 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { TagType } from '../../src/media/packet.js';
-import { freePort } from '../signal/util.js';
 import { SECRET, timed } from './cluster.js';
+import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const TTL_S = 2;
 

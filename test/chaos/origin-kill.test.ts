@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { parseMediaPlaylist, type MediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { freePort, sleep } from '../signal/util.js';
 import { startCliEdge, type CliEdge } from '../edge/util.js';
 import { timed } from './cluster.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 interface EdgeStatus {
   upstreams: Array<{ url: string; up: boolean; failures: number }>;

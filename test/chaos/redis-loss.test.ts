@@ -5,9 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { freePort, startRedis, upgradeStatus, type RedisServer } from '../signal/util.js';
-import { waitFor } from '../helpers/http.js';
+import { startRedis, upgradeStatus, type RedisServer } from '../signal/util.js';
 import { ADMIN, SECRET, STACK_TEXT, timed, type Timed } from './cluster.js';
+import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const json = { 'content-type': 'application/json' };
 

@@ -5,12 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { freePort, sleep } from '../signal/util.js';
 import { ADMIN, SECRET, timed } from './cluster.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const isKeyframe = (p: { type: number; payload: Buffer }): boolean => p.type === TagType.Video && ((p.payload[0] ?? 0) >> 4) === 1;
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { freePort } from '../signal/util.js';
+import { freePort } from '../helpers/net.js';
 
 async function assertServesPages(base: string, proc: CliProcess): Promise<void> {
   // The first request may build the pages (esbuild) when dist/ has none yet.

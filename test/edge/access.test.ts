@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { Edge, type EdgeConfig, type EdgeStatus } from '../../src/edge/edge.js';
 import { signPlayToken, signPublishToken } from '../../src/shared/token.js';
 import { deriveKeys } from '../../src/shared/keys.js';
-import { waitFor } from '../helpers/http.js';
 import { get, startFakeUpstream, type FakeUpstream } from './util.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEYS = deriveKeys('edge-access-test-root-secret-32-bytes!');
 const SECRET = KEYS.play;

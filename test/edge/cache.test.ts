@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Edge, type EdgeConfig } from '../../src/edge/edge.js';
-import { bytes, get, sleep, startFakeUpstream, type FakeUpstream } from './util.js';
+import { bytes, get, startFakeUpstream, type FakeUpstream } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 const SEG = 64 * 1024;
 
@@ -324,15 +325,15 @@ test('an upstream that cuts or stalls a body: viewers are cut, nothing partial i
   });
 });
 
-test('fallback handler serves /player/ and unknown top-level paths', async () => {
+test('the mounted pages serve /player/; unknown top-level paths are 404', async () => {
   const up = await startFakeUpstream(hlsHandler({ playlist: [1], segmentDelayMs: 0 }));
-  const fallback = (req: IncomingMessage, res: ServerResponse): boolean => {
+  const pages = (req: IncomingMessage, res: ServerResponse): boolean => {
     if (!req.url?.startsWith('/player/')) return false;
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<p>player</p>');
     return true;
   };
-  await withEdge([up], { fallback }, async (base) => {
+  await withEdge([up], { pages }, async (base) => {
     const r = await get(`${base}/player/`);
     assert.equal(r.status, 200);
     assert.equal(r.body.toString(), '<p>player</p>');

@@ -9,7 +9,8 @@ import { waitListening } from '../helpers/cli-process.js';
 import { FlvViewer } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { sleep, startCliEdge, startFakeUpstream } from './util.js';
+import { startCliEdge, startFakeUpstream } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 const FLV_HEADER = Buffer.from([0x46, 0x4c, 0x56, 0x01, 0x05, 0, 0, 0, 9, 0, 0, 0, 0]);
 

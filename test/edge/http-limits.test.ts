@@ -8,11 +8,12 @@ import assert from 'node:assert/strict';
 import { TagType } from '../../src/media/packet.js';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
 import { hog } from '../helpers/slow-client.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { freePort } from './nginx.js';
-import { get, sleep } from './util.js';
+import { get } from './util.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const HEADERS_TIMEOUT_S = 3;
 const MAX_CONNECTIONS = 40;
@@ -66,7 +67,7 @@ test('origin process: slowloris and silent clients dropped, connections past the
 });
 
 test('edge process: slowloris and silent clients dropped, connections past the cap refused, a viewer keeps flowing', async (t) => {
-  const origin = await startOrigin({ hlsSegment: 1 }, t);
+  const origin = await startOrigin({ hlsSegmentMs: 1000 }, t);
   const publisher = publishTestStream(origin.rtmpUrl('live', 's'), 'baseline+aac-mono', { gopS: 1 });
   t.after(() => publisher.stop());
   const port = await freePort();

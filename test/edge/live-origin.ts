@@ -1,10 +1,10 @@
 // A real origin with FFmpeg publishing live/{stream}, ready once its playlist lists a few segments: what
 // the edge integration tests put their edges in front of.
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
-import { waitFor } from '../helpers/http.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
 import { publishTestStream, type StreamShape } from '../helpers/publish.js';
 import { get } from './util.js';
+import { waitFor } from '../helpers/wait.js';
 
 export interface LiveOrigin {
   readonly origin: TestOrigin;
@@ -13,7 +13,7 @@ export interface LiveOrigin {
 }
 
 export async function startLiveOrigin(stream: string, shape: StreamShape, minSegments: number): Promise<LiveOrigin> {
-  const origin = await startOrigin({ hlsSegment: 1, hlsWindow: 6 });
+  const origin = await startOrigin({ hlsSegmentMs: 1000, hlsWindow: 6 });
   const publisher = publishTestStream(origin.rtmpUrl('live', stream), shape, { gopS: 1 });
   const stop = async (): Promise<void> => {
     await publisher.stop();

@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { Edge, type EdgeConfig } from '../../src/edge/edge.js';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { FlvViewer, waitFor, type ReceivedPacket } from '../helpers/http.js';
+import { FlvViewer, type ReceivedPacket } from '../helpers/http.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { checkSegment, hlsClient, probeFlv } from './media-checks.js';
 import { startLiveOrigin, type LiveOrigin } from './live-origin.js';
 import { startCountingProxy } from './proxy.js';
-import { get, sleep } from './util.js';
+import { get } from './util.js';
+import { waitFor, sleep } from '../helpers/wait.js';
 
 let origin: TestOrigin;
 let live: LiveOrigin | undefined;

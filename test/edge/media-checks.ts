@@ -4,8 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
-import { ffprobeJson, runFfmpeg } from '../../src/shared/ffmpeg.js';
-import { get, sleep } from './util.js';
+import { ffprobeJson, runFfmpeg } from '../helpers/ffmpeg.js';
+import { get } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 export interface HlsClientResult {
   /** Segment URL -> body, for every segment this client fetched. */

@@ -5,16 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { checkSegment, hlsClient } from './media-checks.js';
 import { startNginx } from './nginx.js';
 import { startCountingProxy } from './proxy.js';
-import { get, sleep, startFakeUpstream } from './util.js';
+import { get, startFakeUpstream } from './util.js';
+import { waitFor, sleep } from '../helpers/wait.js';
 
 test('nginx edge: HLS decodes clean with one origin fetch per segment; FLV passes through; bad names 400', async (t) => {
-  const origin = await startOrigin({ hlsSegment: 1 }, t);
+  const origin = await startOrigin({ hlsSegmentMs: 1000 }, t);
   const publisher = publishTestStream(origin.rtmpUrl('live', 'ng'), 'baseline+aac-mono', { gopS: 1 });
   t.after(() => publisher.stop());
   const proxy = await startCountingProxy(origin.httpBase);

@@ -6,14 +6,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { runFfmpeg } from '../../src/shared/ffmpeg.js';
+import { runFfmpeg } from '../helpers/ffmpeg.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { signPlayToken, signPublishToken } from '../../src/shared/token.js';
 import { waitListening } from '../helpers/cli-process.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { get, startCliEdge, startHookServer, type CliEdge, type HookServer } from './util.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = 'edge-play-auth-test-root-secret-of-32-bytes';
 const KEYS = deriveKeys(ROOT);
@@ -29,7 +30,7 @@ describe('edge process with --play-tokens and --on-play, in front of an origin w
 
   before(async () => {
     hook = await startHookServer((c) => c.query.deny !== '1');
-    origin = await startOrigin({ keys: KEYS, playTokens: true, hlsSegment: 1, hlsWindow: 6 });
+    origin = await startOrigin({ keys: KEYS, playTokens: true, hlsSegmentMs: 1000, hlsWindow: 6 });
     const pub = signPublishToken({ app: 'live', stream: 'ep', expSec: inAnHour() }, KEYS.publish);
     publisher = publishTestStream(origin.rtmpUrl('live', 'ep', `token=${pub}`), 'baseline+aac-mono', { gopS: 1 });
     edge = await startCliEdge(['--upstream', origin.httpBase, '--play-tokens', '--on-play', hook.url], { LIVECDN_SECRET: ROOT });

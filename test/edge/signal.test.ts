@@ -5,8 +5,8 @@ import { Edge } from '../../src/edge/edge.js';
 import type { Heartbeat, NodeRegistration } from '../../src/shared/cluster.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { SIGNATURE_HEADER, verifyRequest } from '../../src/shared/signed-request.js';
-import { waitFor } from '../helpers/http.js';
 import { get, startCliEdge, startFakeUpstream, type FakeUpstream } from './util.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface SignalCalls {
   registrations: NodeRegistration[];

@@ -2,9 +2,9 @@
 import http from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { freePort } from './nginx.js';
 import { startCli } from '../helpers/cli-process.js';
 import type { CliProcess } from '../helpers/cli-process.js';
+import { freePort } from '../helpers/net.js';
 
 export interface FakeUpstream {
   readonly url: string;
@@ -107,7 +107,6 @@ export async function startHookServer(allow: (call: HookCall) => boolean = () =>
   };
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Deterministic pseudo-random bytes, so a corrupted or reordered body cannot pass by accident. */
 export function bytes(n: number, seed: number): Buffer {

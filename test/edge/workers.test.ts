@@ -6,11 +6,12 @@ import assert from 'node:assert/strict';
 import type { EdgeStatus } from '../../src/edge/edge.js';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { startLiveOrigin, type LiveOrigin } from './live-origin.js';
 import { startCountingProxy } from './proxy.js';
-import { bytes, get, sleep, startCliEdge, startFakeUpstream, type CliEdge } from './util.js';
+import { bytes, get, startCliEdge, startFakeUpstream, type CliEdge } from './util.js';
+import { waitFor, sleep } from '../helpers/wait.js';
 
 const SEG = 32 * 1024;
 

@@ -1,7 +1,7 @@
 // Test helpers for HLS: playlist parsing (the project's own parser) and per-segment probing with ffprobe.
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import type { MediaPlaylist } from '../../src/media/hls/playlist.js';
-import { ffprobeJson, runFfmpeg } from '../../src/shared/ffmpeg.js';
+import { ffprobeJson, runFfmpeg } from './ffmpeg.js';
 import { fetchText } from './http.js';
 
 export async function fetchPlaylist(url: string): Promise<{ status: number; text: string; playlist: MediaPlaylist | undefined; headers: Headers }> {

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { FlvReader } from '../../src/media/flv/reader.js';
 import type { FlvHeader } from '../../src/media/flv/header.js';
 import type { MediaPacket } from '../../src/media/packet.js';
+import { waitFor } from './wait.js';
 
 export async function fetchText(url: string, init: RequestInit = {}, timeoutMs = 5000): Promise<{ status: number; headers: Headers; text: string }> {
   const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
@@ -13,22 +14,6 @@ export async function fetchText(url: string, init: RequestInit = {}, timeoutMs =
 export async function fetchBuffer(url: string, timeoutMs = 5000): Promise<{ status: number; headers: Headers; body: Buffer }> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
-}
-
-/** Polls `fn` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastErr = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
 }
 
 export interface ReceivedPacket extends MediaPacket {

@@ -6,6 +6,7 @@ import { Origin } from '../../src/origin/origin.js';
 import type { OriginConfig } from '../../src/origin/origin.js';
 import { addOriginOptions, addOriginSignalOptions, originConfig, readOriginOptions } from '../../src/cli/commands/origin.js';
 import { createLogger } from '../../src/shared/log.js';
+import { flvPath, playlistPath, rtmpPath } from '../../src/shared/url-contract.js';
 
 /** The config `livecdn origin ARGV` runs with (flags over LIVECDN_* variables); throws OptionsError. */
 export function originCliConfig(argv: readonly string[]): OriginConfig {
@@ -35,9 +36,9 @@ export async function startOrigin(overrides: OriginConfig = {}, t?: TestContext)
     rtmpPort,
     httpPort,
     httpBase,
-    rtmpUrl: (app, stream, query) => `rtmp://127.0.0.1:${rtmpPort}/${app}/${stream}${query ? `?${query}` : ''}`,
-    flvUrl: (app, stream) => `${httpBase}/${app}/${stream}.flv`,
-    hlsUrl: (app, stream) => `${httpBase}/${app}/${stream}.m3u8`,
+    rtmpUrl: (app, stream, query) => `rtmp://127.0.0.1:${rtmpPort}${rtmpPath(app, stream)}${query ? `?${query}` : ''}`,
+    flvUrl: (app, stream) => httpBase + flvPath(app, stream),
+    hlsUrl: (app, stream) => httpBase + playlistPath(app, stream),
     stop: () => origin.stop(),
   };
   t?.after(() => o.stop());

@@ -1,7 +1,7 @@
 // Test helper: FFmpeg publishing lavfi testsrc + sine over RTMP in one of the shapes the origin must
 // handle. Small pictures and ultrafast x264 keep several publishers affordable on a 2-core machine.
-import { spawnFfmpeg } from '../../src/shared/ffmpeg.js';
-import type { FfmpegProcess } from '../../src/shared/ffmpeg.js';
+import { spawnFfmpeg } from './ffmpeg.js';
+import type { FfmpegProcess } from './ffmpeg.js';
 
 export type StreamShape = 'h264-high-bframes+aac-stereo' | 'baseline+aac-mono' | 'video-only' | 'audio-only' | 'h264+mp3';
 

@@ -1,7 +1,8 @@
 // Test helper: an in-process publisher pushing synthetic frames straight into a hub (no RTMP, no
 // ffmpeg), for tests that need a precise, high byte rate (slow viewers, fan-out).
-import type { Hub } from '../../src/origin/hub.js';
-import { aacFrame, aacHeader, videoHeader, videoInter, videoKey } from '../../src/origin/test-packets.js';
+import type { Hub } from '../../src/hub/hub.js';
+import { streamKey } from '../../src/shared/url-contract.js';
+import { aacFrame, aacHeader, videoHeader, videoInter, videoKey } from './packets.js';
 
 export interface SyntheticPublisher {
   /** Frames pushed so far. */
@@ -16,7 +17,7 @@ export function publishSynthetic(
   opts: { frameBytes?: number; intervalMs?: number; gop?: number; audio?: boolean } = {},
 ): SyntheticPublisher {
   const out = hub.publish(app, name, { id: `synthetic-${name}`, remoteAddress: '127.0.0.1', query: {}, close: () => undefined });
-  if (!out.ok) throw new Error(out.description);
+  if (!out.ok) throw new Error(`publish of ${streamKey(app, name)} refused: ${out.reason}`);
   const interval = opts.intervalMs ?? 40;
   const gop = opts.gop ?? 25;
   const audio = opts.audio ?? true;

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startOrigin } from '../helpers/origin.js';
-import { FlvViewer, fetchText, waitFor } from '../helpers/http.js';
-import { RtmpClient, RtmpStatusError } from '../../src/rtmp/client.js';
+import { FlvViewer, fetchText } from '../helpers/http.js';
+import { RtmpClient, RtmpStatusError } from '../rtmp/client.js';
 import { signPublishToken } from '../../src/shared/token.js';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import { SIGNATURE_HEADER, signRequest } from '../../src/shared/signed-request.js';
-import { aacFrame, aacHeader, videoHeader, videoKey } from '../../src/origin/test-packets.js';
+import { aacFrame, aacHeader, videoHeader, videoKey } from '../helpers/packets.js';
 import { TagType } from '../../src/media/packet.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEYS = deriveKeys('auth-api-test-root-secret-of-32-bytes!');
 
@@ -53,7 +54,7 @@ test('with a secret, publish needs a valid token; DELETE with the bearer kicks t
   const s1 = (JSON.parse(api.text) as { streams: Array<Record<string, unknown>> }).streams.find((s) => s.name === 's1');
   assert.ok(s1);
   assert.equal(s1.app, 'live');
-  assert.deepEqual(s1.codecs, { video: 'avc', audio: 'aac' });
+  assert.deepEqual(s1.codecs, { video: 'h264', audio: 'aac' });
   assert.deepEqual(s1.viewers, { flv: 0, rtmp: 0, hls: 0 });
   // the publisher's address is for admin callers only
   assert.ok(!api.text.includes('127.0.0.1'), api.text);

@@ -2,13 +2,14 @@
 // joiner and an RTMP player get the SequenceStart and the cached GOP from its keyframe, byte for byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RtmpClient } from '../../src/rtmp/client.js';
+import { RtmpClient } from '../rtmp/client.js';
 import { TagType } from '../../src/media/packet.js';
 import type { MediaPacket } from '../../src/media/packet.js';
 import { parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
 import { ms } from '../../src/media/time.js';
 import { startOrigin } from '../helpers/origin.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HVC1 = Buffer.from('hvc1', 'latin1');
 
@@ -22,7 +23,7 @@ function exVideo(frameType: 1 | 2, packetType: 0 | 1, body: Buffer, cts = 0): Bu
 const video = (t: number, payload: Buffer): MediaPacket => ({ type: TagType.Video, timestamp: ms(t), payload });
 
 test('hvc1 enhanced-RTMP video reaches HTTP-FLV and RTMP players intact, GOP cache included', async (t) => {
-  const o = await startOrigin({ playWaitSec: 0 }, t);
+  const o = await startOrigin({ playWaitMs: 0 }, t);
   const pub = await RtmpClient.connect(`rtmp://127.0.0.1:${o.rtmpPort}/live`);
   t.after(() => pub.close());
   await pub.publish('hevc');

@@ -4,12 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { fetchText, waitFor } from '../helpers/http.js';
+import { fetchText } from '../helpers/http.js';
 import { fetchPlaylist, probeSegment, segmentUrl } from '../helpers/hls.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('republish within the grace continues the playlist; the end of the grace ends it', async (t) => {
-  // playWaitSec 0: a request for the ended stream answers at once instead of waiting for the republish.
-  const o = await startOrigin({ hlsSegment: 1, hlsGrace: 2, hlsRemoveAfter: 1, playWaitSec: 0 }, t);
+  // playWaitMs 0: a request for the ended stream answers at once instead of waiting for the republish.
+  const o = await startOrigin({ hlsSegmentMs: 1000, hlsGraceMs: 2000, hlsRemoveAfterMs: 1000, playWaitMs: 0 }, t);
   const url = o.hlsUrl('live', 'rp');
   const publish = async (): Promise<void> => {
     const p = publishTestStream(o.rtmpUrl('live', 'rp'), 'baseline+aac-mono', { gopS: 1, durationS: 3 });

@@ -13,14 +13,14 @@ import type { CliEdge } from '../edge/util.js';
 import { FlvViewer } from '../helpers/http.js';
 import type { ReceivedPacket } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { freePort } from '../signal/util.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
+import { RtmpClient } from '../rtmp/client.js';
 import { MessageType } from '../../src/rtmp/messages.js';
 import { encodeAmf0 } from '../../src/media/amf/amf0.js';
 import { encodeAmf3, encodeU29 } from '../../src/media/amf/amf3.js';
 import { parseScriptData } from '../../src/media/flv/script.js';
 import { TagType } from '../../src/media/packet.js';
-import { aacFrame, aacHeader, videoHeader, videoKey } from '../../src/origin/test-packets.js';
+import { aacFrame, aacHeader, videoHeader, videoKey } from '../helpers/packets.js';
+import { freePort } from '../helpers/net.js';
 
 const MB = 1024 * 1024;
 /** Growth of a node's RSS over its baseline that the attacks must stay under (generous). */

@@ -6,10 +6,11 @@ import http from 'node:http';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { FlvViewer, fetchText, waitFor } from '../helpers/http.js';
+import { FlvViewer, fetchText } from '../helpers/http.js';
 import { publishSynthetic } from '../helpers/synthetic.js';
-import { RtmpClient, RtmpStatusError } from '../../src/rtmp/client.js';
+import { RtmpClient, RtmpStatusError } from '../rtmp/client.js';
 import { TagType } from '../../src/media/packet.js';
+import { waitFor } from '../helpers/wait.js';
 
 const MAX_QUEUE = 256 * 1024;
 let o: TestOrigin;
@@ -19,8 +20,8 @@ let healthy: FlvViewer;
 before(async () => {
   o = await startOrigin({
     // Unknown streams answer 404 at once here; waiting for a publisher is play-wait.test.ts's.
-    playWaitSec: 0,
-    hlsSegment: 1,
+    playWaitMs: 0,
+    hlsSegmentMs: 1000,
     slowViewer: { maxQueueBytes: MAX_QUEUE, resumeQueueBytes: MAX_QUEUE / 4, maxLagMs: 1500 },
   });
   healthyPub = publishTestStream(o.rtmpUrl('live', 'healthy'), 'baseline+aac-mono', { gopS: 1 });

@@ -7,8 +7,8 @@ import { fetchText } from '../helpers/http.js';
 
 test('/player/ answers the player page; /api/streams and /metrics are readable cross-origin', async (t) => {
   // Only the handlers from the CLI's config: ports and the rest stay the test helper's.
-  const { extraHandlers } = originCliConfig([]);
-  const o = await startOrigin({ extraHandlers }, t);
+  const { pages } = originCliConfig([]);
+  const o = await startOrigin({ pages }, t);
   const page = await fetchText(`${o.httpBase}/player/`, {}, 30_000);
   assert.equal(page.status, 200, page.text.slice(0, 300));
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
@@ -34,7 +34,7 @@ test('/player/ answers the player page; /api/streams and /metrics are readable c
   }
 });
 
-test('without extra handlers /player/ is a plain 404', async (t) => {
+test('without pages /player/ is a plain 404', async (t) => {
   const o = await startOrigin({}, t);
   assert.equal((await fetchText(`${o.httpBase}/player/`)).status, 404);
 });

@@ -6,14 +6,15 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
-import { RtmpClient, RtmpStatusError } from '../../src/rtmp/client.js';
-import { runFfmpeg } from '../../src/shared/ffmpeg.js';
+import { RtmpClient, RtmpStatusError } from '../rtmp/client.js';
+import { runFfmpeg } from '../helpers/ffmpeg.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { signPlayToken, signPublishToken } from '../../src/shared/token.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { get, startHookServer, type HookServer } from '../edge/util.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEYS = deriveKeys('origin-play-auth-test-root-secret-32+');
 const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3600;
@@ -36,7 +37,7 @@ describe('origin with --play-tokens and an on_play hook', () => {
 
   before(async () => {
     hook = await startHookServer((c) => c.remoteAddress !== REFUSED_ADDRESS);
-    origin = await startOrigin({ keys: KEYS, playTokens: true, onPlay: hook.url, hlsSegment: 1, hlsWindow: 6 });
+    origin = await startOrigin({ keys: KEYS, playTokens: true, onPlay: hook.url, hlsSegmentMs: 1000, hlsWindow: 6 });
     const pub = signPublishToken({ app: 'live', stream: 'pt', expSec: inAnHour() }, KEYS.publish);
     publisher = publishTestStream(origin.rtmpUrl('live', 'pt', `token=${pub}`), 'baseline+aac-mono', { gopS: 1 });
     token = playToken('pt');

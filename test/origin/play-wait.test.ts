@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
-import { FlvViewer, fetchText, waitFor } from '../helpers/http.js';
+import { FlvViewer, fetchText } from '../helpers/http.js';
 import { publishSynthetic } from '../helpers/synthetic.js';
-import { RtmpClient, RtmpStatusError } from '../../src/rtmp/client.js';
+import { RtmpClient, RtmpStatusError } from '../rtmp/client.js';
 import { TagType } from '../../src/media/packet.js';
 import type { MediaPacket } from '../../src/media/packet.js';
+import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -36,7 +37,7 @@ async function rtmpPlayer(o: TestOrigin, stream: string): Promise<{ client: Rtmp
 }
 
 test('HTTP-FLV and RTMP viewers of a stream that is not live yet start when the publisher arrives', async (t) => {
-  const o = await startOrigin({ playWaitSec: 5 }, t);
+  const o = await startOrigin({ playWaitMs: 5000 }, t);
   let headAt = 0;
   const flvOpening = FlvViewer.open(o.flvUrl('live', 'early'), 10_000).then((v) => {
     headAt = Date.now();
@@ -65,7 +66,7 @@ test('HTTP-FLV and RTMP viewers of a stream that is not live yet start when the 
 });
 
 test('the wait is bounded: time limit, waiters per stream and in total; HEAD and edges (Via) are answered at once', async (t) => {
-  const o = await startOrigin({ playWaitSec: 1, playWaitMax: { perStream: 2, total: 3 } }, t);
+  const o = await startOrigin({ playWaitMs: 1000, playWaitMax: { perStream: 2, total: 3 } }, t);
   // Time limit: 404 after about the wait.
   const timedOut = await statusOf(o.flvUrl('live', 'never'));
   assert.equal(timedOut.status, 404);
@@ -96,7 +97,7 @@ test('the wait is bounded: time limit, waiters per stream and in total; HEAD and
 });
 
 test('an RTMP player that waits in vain gets StreamNotFound; a viewer that leaves stops waiting', async (t) => {
-  const o = await startOrigin({ playWaitSec: 1 }, t);
+  const o = await startOrigin({ playWaitMs: 1000 }, t);
   const rtmp = await rtmpPlayer(o, 'never');
   t.after(() => rtmp.client.close());
   const closed = new Promise<void>((resolve) => rtmp.client.once('close', () => resolve()));

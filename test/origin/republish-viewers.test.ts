@@ -6,12 +6,13 @@ import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startOrigin } from '../helpers/origin.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { publishSynthetic } from '../helpers/synthetic.js';
 import type { SyntheticPublisher } from '../helpers/synthetic.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
+import { RtmpClient } from '../rtmp/client.js';
 import { TagType } from '../../src/media/packet.js';
 import type { MediaPacket } from '../../src/media/packet.js';
+import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -31,8 +32,8 @@ const isMonotonic = (packets: readonly MediaPacket[], type: TagType): boolean =>
 };
 
 /** An origin with the given grace, a synthetic publisher of live/NAME and an HTTP-FLV viewer of it. */
-async function liveWithViewer(t: TestContext, hlsGrace: number, name: string) {
-  const o = await startOrigin({ hlsGrace }, t);
+async function liveWithViewer(t: TestContext, hlsGraceMs: number, name: string) {
+  const o = await startOrigin({ hlsGraceMs }, t);
   const publish = (audio = true): SyntheticPublisher => {
     const p = publishSynthetic(o.origin.hub, 'live', name, { audio });
     t.after(() => p.stop());
@@ -45,7 +46,7 @@ async function liveWithViewer(t: TestContext, hlsGrace: number, name: string) {
 }
 
 test('viewers stay over a republish within the grace, with monotonic timestamps, and end after it', async (t) => {
-  const { o, flv, publish, ...first } = await liveWithViewer(t, 1.5, 'rp');
+  const { o, flv, publish, ...first } = await liveWithViewer(t, 1500, 'rp');
   let pub = first.pub;
   const rtmp = await RtmpClient.connect(`rtmp://127.0.0.1:${o.rtmpPort}/live`);
   t.after(() => rtmp.close());
@@ -98,7 +99,7 @@ test('viewers stay over a republish within the grace, with monotonic timestamps,
 });
 
 test('a kept HTTP-FLV viewer whose FLV header no longer matches the tracks is ended on republish', async (t) => {
-  const { pub, flv, publish } = await liveWithViewer(t, 3, 'tracks');
+  const { pub, flv, publish } = await liveWithViewer(t, 3000, 'tracks');
   await flv.waitFor((p) => p.type === TagType.Audio, 3000);
   pub.stop();
   await sleep(200);
@@ -108,7 +109,7 @@ test('a kept HTTP-FLV viewer whose FLV header no longer matches the tracks is en
 });
 
 test('shutdown ends viewers that wait for a republish', async () => {
-  const o = await startOrigin({ hlsGrace: 30 });
+  const o = await startOrigin({ hlsGraceMs: 30_000 });
   const pub = publishSynthetic(o.origin.hub, 'live', 'bye');
   const flv = await FlvViewer.open(o.flvUrl('live', 'bye'));
   try {

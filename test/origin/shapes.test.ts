@@ -6,17 +6,18 @@ import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { SHAPES, publishTestStream, shapeTracks } from '../helpers/publish.js';
 import type { StreamShape } from '../helpers/publish.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { decodeErrors, fetchPlaylist, probeSegment, segmentUrl } from '../helpers/hls.js';
-import { ffprobeJson, runFfmpeg } from '../../src/shared/ffmpeg.js';
+import { ffprobeJson, runFfmpeg } from '../helpers/ffmpeg.js';
 import { TagType } from '../../src/media/packet.js';
+import { waitFor } from '../helpers/wait.js';
 
 let o: TestOrigin;
 const publishers: Array<ReturnType<typeof publishTestStream>> = [];
 const key = (shape: StreamShape): string => shape.replace(/[^A-Za-z0-9_-]/g, '_');
 
 before(async () => {
-  o = await startOrigin({ hlsSegment: 1, hlsWindow: 6 });
+  o = await startOrigin({ hlsSegmentMs: 1000, hlsWindow: 6 });
   for (const shape of SHAPES) publishers.push(publishTestStream(o.rtmpUrl('live', key(shape)), shape, { gopS: 1 }));
 });
 

@@ -4,14 +4,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startOrigin } from '../helpers/origin.js';
-import { FlvViewer, waitFor } from '../helpers/http.js';
+import { FlvViewer } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { RtmpClient } from '../../src/rtmp/client.js';
+import { RtmpClient } from '../rtmp/client.js';
 import { TagType } from '../../src/media/packet.js';
-import { aacHeader, videoHeader, videoKey, videoInter } from '../../src/origin/test-packets.js';
+import { aacHeader, videoHeader, videoKey, videoInter } from '../helpers/packets.js';
+import { waitFor } from '../helpers/wait.js';
 
 test('stop() ends playlists with ENDLIST and viewers cleanly', async (t) => {
-  const o = await startOrigin({ hlsSegment: 0.5 }, t);
+  const o = await startOrigin({ hlsSegmentMs: 500 }, t);
   const pub = publishTestStream(o.rtmpUrl('live', 'bye'), 'video-only', { gopS: 0.5 });
   t.after(() => pub.stop());
   await waitFor('bye live', () => (o.origin.hub.get('live', 'bye') ? true : undefined), 15_000);

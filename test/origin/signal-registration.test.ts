@@ -9,9 +9,10 @@ import { Signal } from '../../src/signal/signal.js';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import type { NodeRecord } from '../../src/shared/cluster.js';
 import { originCliConfig } from '../helpers/origin.js';
-import { fetchText, waitFor } from '../helpers/http.js';
+import { fetchText } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { freePort } from '../signal/util.js';
+import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const SECRET = 'registration-root-secret-0123456789abcdef';
@@ -58,11 +59,11 @@ test('the --signal flags map onto the registration config, named as the edge nam
     capacity: 100,
     heartbeatMs: 2000,
   });
-  assert.equal(config.playWaitSec, 7);
+  assert.equal(config.playWaitMs, 7000);
   assert.throws(() => originCliConfig(['--rtmp-url', 'http://wrong', '--region', 'no spaces']), /--rtmp-url: must be an rtmp:\/\/[\s\S]*--region/);
   const plain = originCliConfig([]);
   assert.equal(plain.signal, undefined, 'no --signal: no registration');
-  assert.equal(plain.playWaitSec, 30, 'viewers wait for a publisher by default, as with SRS');
+  assert.equal(plain.playWaitMs, 30_000, 'viewers wait for a publisher by default, as with SRS');
 });
 
 test('an origin started with --signal is placed by the signal, takes FFmpeg with its token and deregisters on stop', async () => {

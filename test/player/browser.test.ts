@@ -6,11 +6,9 @@
 // its viewer count rises. Screenshots go to artifacts/*.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort } from '../edge/nginx.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NextFunction, Request, Response } from 'express';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
@@ -18,8 +16,10 @@ import { Edge } from '../../src/edge/edge.js';
 import { Signal } from '../../src/signal/signal.js';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import { createPlayerHandler } from '../../src/player/serve.js';
-import { buildPlayer, launchBrowser, median, playAndMeasure, saveArtifact, screenshot, waitFor, watchConsole, withPage } from './helpers.js';
+import { buildPlayer, launchBrowser, median, playAndMeasure, saveArtifact, screenshot, watchConsole, withPage } from './helpers.js';
 import type { Browser, PlayResult } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const SECRET = 'player-e2e-secret-of-at-least-32-bytes';
 const APP = 'live';
@@ -53,17 +53,15 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
     await buildPlayer({ outdir: www });
     const pages = createPlayerHandler({ root: www });
 
-    origin = await startOrigin({ keys: deriveKeys(SECRET), hlsSegment: 1, hlsWindow: 6 });
+    origin = await startOrigin({ keys: deriveKeys(SECRET), hlsSegmentMs: 1000, hlsWindow: 6 });
     signal = new Signal({
       apiPort: 0,
       host: '127.0.0.1',
       keys: deriveKeys(SECRET),
       originRtmp: `rtmp://127.0.0.1:${origin.rtmpPort}`,
       originHttp: origin.httpBase,
-      nodeTtlSec: 10,
-    });
-    signal.use('/player', (req: Request, res: Response, next: NextFunction) => {
-      if (!pages(req, res)) next();
+      nodeTtlMs: 10_000,
+      pages,
     });
     const { apiPort } = await signal.start();
     signalBase = `http://127.0.0.1:${apiPort}`;
@@ -81,7 +79,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       keys: deriveKeys(SECRET),
       heartbeatMs: 1000,
       defaultMetrics: false,
-      fallback: pages,
+      pages,
     });
     await edge.start();
 
@@ -103,6 +101,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
         return (text.match(/#EXTINF/g) ?? []).length >= 3 ? true : undefined;
       },
       30_000,
+      250,
     ).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}; ffmpeg: ${publisher?.log() ?? ''}`);
     });
@@ -114,6 +113,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
         return body.nodes.some((n) => n.id === 'edge-eu-e2e') ? true : undefined;
       },
       15_000,
+      250,
     );
     browser = await launchBrowser();
   });
@@ -175,7 +175,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       await dash.goto(`${signalBase}/player/dashboard.html?origin=${encodeURIComponent(origin?.httpBase ?? '')}`);
       const row = `tr[data-stream="${APP}/${NAME}"]`;
       await dash.waitForSelector(row, { timeout: 15_000 });
-      assert.match((await dash.textContent(`${row} [data-col="codecs"]`)) ?? '', /h264|avc/i);
+      assert.match((await dash.textContent(`${row} [data-col="codecs"]`)) ?? '', /\bh264\b/);
       assert.match((await dash.textContent(`${row} [data-col="resolution"]`)) ?? '', /^640x360/);
       await dash.waitForSelector('tr[data-node="edge-eu-e2e"]', { timeout: 15_000 });
       const viewers = async (): Promise<number> => Number((await dash.textContent(`${row} [data-col="viewers"]`)) ?? 'NaN');
@@ -196,7 +196,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       const afterCount = await waitFor('the viewer count to rise', async () => {
         const n = await viewers();
         return n > before ? n : undefined;
-      }, 20_000).catch(async (err: unknown) => {
+      }, 20_000, 250).catch(async (err: unknown) => {
         const state = await dash.evaluate(() => JSON.stringify(window.__livecdnDashboard?.state()));
         const o = await (await fetch(`${origin?.httpBase ?? ''}/api/streams`)).text();
         const sg = await (await fetch(`${signalBase}/api/streams`)).text();
@@ -279,7 +279,7 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
           const r = await fetch(origin?.hlsUrl(APP, 'fromthepage') ?? '');
           await r.body?.cancel();
           return r.status === 200 ? true : undefined;
-        }, 20_000);
+        }, 20_000, 250);
       } finally {
         await pub.stop();
       }

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
+import { waitFor } from '../helpers/wait.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const artifactsDir = join(repoRoot, 'artifacts');
@@ -108,21 +109,6 @@ export async function closeServer(server: Server | undefined): Promise<void> {
   if (!server?.listening) return;
   server.closeAllConnections();
   await new Promise<void>((ok) => server.close(() => ok()));
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ''}`);
 }
 
 /** x264 + AAC test pattern at real-time speed, 1 s GOP: the stream the browser must decode. */
@@ -236,6 +222,7 @@ export async function playAndMeasure(page: Page, url: string, advanceSeconds = 5
       return s && s.currentTime > 0.2 ? s : undefined;
     },
     timeoutMs,
+    250,
   );
   const latencies: number[] = [];
   const deadline = Date.now() + timeoutMs;

@@ -13,8 +13,10 @@ import express from 'express';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { createPlayerHandler, playerPath } from '../../src/player/serve.js';
-import { buildPlayer, closeServer, launchBrowser, listen, median, playAndMeasure, Procs, saveArtifact, screenshot, stderrTail, TEST_SOURCE_ARGS, waitFor, watchConsole, withPage } from './helpers.js';
+import { buildPlayer, closeServer, launchBrowser, listen, median, playAndMeasure, Procs, saveArtifact, screenshot, stderrTail, TEST_SOURCE_ARGS, watchConsole, withPage } from './helpers.js';
 import type { Browser } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { ffmpegPath } from '../helpers/ffmpeg.js';
 
 interface Got {
   status: number;
@@ -272,7 +274,7 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
 
   before(async () => {
     await mkdir(hlsDir(), { recursive: true });
-    const hls = procs.spawn('ffmpeg', [
+    const hls = procs.spawn(ffmpegPath(), [
       ...TEST_SOURCE_ARGS,
       '-f',
       'hls',
@@ -304,7 +306,7 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
         return;
       }
       if (p === '/live/test.flv') {
-        const ff = procs.spawn('ffmpeg', [...TEST_SOURCE_ARGS, '-f', 'flv', 'pipe:1']);
+        const ff = procs.spawn(ffmpegPath(), [...TEST_SOURCE_ARGS, '-f', 'flv', 'pipe:1']);
         res.writeHead(200, { 'content-type': 'video/x-flv', 'cache-control': 'no-store', 'access-control-allow-origin': '*' });
         flvViewers.add(res);
         ff.stdout?.pipe(res);
@@ -383,6 +385,7 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
         return (pl.match(/#EXTINF/g) ?? []).length >= 3 ? true : undefined;
       },
       30_000,
+      250,
     );
     browser = await launchBrowser();
   });
@@ -498,9 +501,9 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       assert.match((await dash.textContent('tr[data-node="edge-eu-1"] [data-col="hit-ratio"]')) ?? '', /93 %/);
       assert.equal(await dash.textContent('tr[data-node="edge-eu-1"] [data-col="region"]'), 'eu');
       const viewersNow = async (): Promise<number> => Number((await dash.textContent(`${row} [data-col="viewers"]`)) ?? 'NaN');
-      await waitFor('no viewers before the test viewer', async () => ((await viewersNow()) === 0 ? true : undefined), 15_000);
+      await waitFor('no viewers before the test viewer', async () => ((await viewersNow()) === 0 ? true : undefined), 15_000, 250);
       await viewer.goto(`${base}/player/?stream=live/test&proto=flv`);
-      await waitFor('viewer count to rise on the dashboard', async () => ((await viewersNow()) >= 1 ? true : undefined), 15_000);
+      await waitFor('viewer count to rise on the dashboard', async () => ((await viewersNow()) >= 1 ? true : undefined), 15_000, 250);
       assert.match((await dash.textContent(`${row} [data-col="per-proto"]`)) ?? '', /FLV 1/);
       await screenshot(dash, 'dashboard-local.png');
     } finally {

@@ -46,8 +46,13 @@ describe('signal API', () => {
       keys: TEST_KEYS,
       originRtmp: 'rtmp://fallback.test:1935',
       originHttp: origin.url,
-      publishTokenTtlSec: 3600,
-      extraHandlers: [{ path: '/player', handler: (_req, res) => void res.type('html').send('<p>player</p>') }],
+      publishTokenTtlMs: 3_600_000,
+      // The way the CLI mounts the player pages: a handler that takes /player/ and leaves the rest.
+      pages: (req, res) => {
+        if (!req.url?.startsWith('/player/')) return false;
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<p>player</p>');
+        return true;
+      },
     });
     const { apiPort } = await signal.start();
     base = `http://127.0.0.1:${apiPort}`;

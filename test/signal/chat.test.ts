@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Signal } from '../../src/signal/signal.js';
-import { ChatClient, TEST_KEYS, admin, req, sleep, upgradeStatus } from './util.js';
+import { ChatClient, TEST_KEYS, admin, req, upgradeStatus } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 describe('chat', () => {
   let signal: Signal;

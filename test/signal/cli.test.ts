@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { freePort, req } from './util.js';
+import { req } from './util.js';
+import { freePort } from '../helpers/net.js';
 
 const ROOT = 'cli-test-root-secret-0123456789abcdef';
 

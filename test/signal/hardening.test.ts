@@ -9,9 +9,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import { startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
-import { waitFor } from '../helpers/http.js';
 import { hog } from '../helpers/slow-client.js';
-import { ChatClient, freePort, req, sleep } from './util.js';
+import { ChatClient, req } from './util.js';
+import { waitFor, sleep } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
 
 const ROOT = 'signal-hardening-root-secret-0123456789';
 const ADMIN = { authorization: `Bearer ${adminToken(deriveKeys(ROOT))}` };

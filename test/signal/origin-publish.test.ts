@@ -9,7 +9,8 @@ import { deriveKeys } from '../../src/shared/keys.js';
 import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { admin, nodeReq, req, sleep } from './util.js';
+import { admin, nodeReq, req } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 const KEYS = deriveKeys('origin-publish-secret-of-at-least-32-bytes');
 

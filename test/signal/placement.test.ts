@@ -3,7 +3,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Signal } from '../../src/signal/signal.js';
-import { edge, load, nodeReq, req, sleep, TEST_KEYS } from './util.js';
+import { edge, load, nodeReq, req, TEST_KEYS } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 describe('placement over HTTP', () => {
   let signal: Signal;
@@ -19,7 +20,7 @@ describe('placement over HTTP', () => {
       apiPort: 0,
       host: '127.0.0.1',
       keys: TEST_KEYS,
-      nodeTtlSec: 1,
+      nodeTtlMs: 1000,
       regionMap: '203.0.113.0/24=ap,198.51.100.0/24=eu',
       regionGraph: 'ap:eu;eu:us',
       originHttp: 'http://origin.test:8080',

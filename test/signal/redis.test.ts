@@ -2,8 +2,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Signal } from '../../src/signal/signal.js';
-import { ChatClient, edge, eventually, load, req, sleep, startRedis, TEST_KEYS, admin, nodeReq } from './util.js';
+import { ChatClient, edge, eventually, load, req, startRedis, TEST_KEYS, admin, nodeReq } from './util.js';
 import type { RedisServer } from './util.js';
+import { sleep } from '../helpers/wait.js';
 
 
 describe('two signal instances on one Redis', () => {
@@ -19,7 +20,7 @@ describe('two signal instances on one Redis', () => {
     redis = await startRedis();
     const bases: string[] = [];
     for (let i = 0; i < 2; i++) {
-      const s = new Signal({ apiPort: 0, host: '127.0.0.1', keys: TEST_KEYS, redisUrl: redis.url, nodeTtlSec: 2, originRtmp: 'rtmp://o:1935', originHttp: 'http://127.0.0.1:9' });
+      const s = new Signal({ apiPort: 0, host: '127.0.0.1', keys: TEST_KEYS, redisUrl: redis.url, nodeTtlMs: 2000, originRtmp: 'rtmp://o:1935', originHttp: 'http://127.0.0.1:9' });
       signals.push(s);
       bases.push(`127.0.0.1:${(await s.start()).apiPort}`);
     }

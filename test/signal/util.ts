@@ -1,26 +1,18 @@
 // Helpers for the signal tests: a throwaway redis-server, JSON requests, chat clients.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
 import type { ClusterKeys } from '../../src/shared/keys.js';
 import { SIGNATURE_HEADER, signRequest } from '../../src/shared/signed-request.js';
+import { freePort } from '../helpers/net.js';
+import { sleep } from '../helpers/wait.js';
 
 /** The keys of the signal tests' cluster. */
 export const TEST_KEYS: ClusterKeys = deriveKeys('signal-tests-root-secret-0123456789abcdef');
 
 /** `Authorization: Bearer <admin token>` of `keys`. */
 export const admin = (keys: ClusterKeys = TEST_KEYS): Record<string, string> => ({ authorization: `Bearer ${adminToken(keys)}` });
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 export interface RedisServer {
   readonly url: string;
@@ -100,7 +92,6 @@ export const edge = (id: string, region: string, capacity = 1000, port = 8080) =
 
 export const load = (viewers: number, streams: string[] = [], publishers = 0) => ({ viewers, publishers, egressBps: 0, cpu: 0, streams });
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `check` returns true; false if it never did within timeoutMs. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 2000): Promise<boolean> {

@@ -7,8 +7,9 @@ import { createLogger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
 import { Edge } from '../../edge/edge.js';
 import { Signal } from '../../signal/signal.js';
+import { SIGNAL_DEFAULTS } from '../../signal/defaults.js';
 import { parseOptions, portSchema } from '../options.js';
-import { playerPages, playerRoute } from '../pages.js';
+import { playerPages } from '../pages.js';
 import { requireKeys } from '../secret.js';
 import { addOriginOptions, originConfig, readOriginOptions } from './origin.js';
 import { stopOnSignals } from '../shutdown.js';
@@ -19,7 +20,7 @@ const allSchema = z.object({ edgePort: portSchema, apiPort: portSchema });
 export function registerAll(program: Command): void {
   const cmd = addOriginOptions(program.command('all').description('signal, origin and an edge in one process on localhost'), '127.0.0.1')
     .option('--edge-port <port>', 'HTTP port of the local edge', '8081')
-    .option('--api-port <port>', 'HTTP port of the control plane (API and pages)', '8090');
+    .option('--api-port <port>', 'HTTP port of the control plane (API and pages)', String(SIGNAL_DEFAULTS.apiPort));
   cmd.action(async (flags: Record<string, unknown>, c: Command) => {
     const o = readOriginOptions(c, flags);
     const explicit = new Set(['edgePort', 'apiPort'].filter((k) => c.getOptionValueSource(k) === 'cli'));
@@ -37,7 +38,7 @@ export function registerAll(program: Command): void {
       playTokens: o.playTokens,
       originRtmp: `rtmp://${host}:${o.rtmpPort}`,
       originHttp: `http://${host}:${o.httpPort}`,
-      extraHandlers: [playerRoute()],
+      pages: playerPages(),
       logger: log.child({ service: 'signal' }),
     });
     await signal.start();
@@ -50,8 +51,6 @@ export function registerAll(program: Command): void {
         region: 'local',
         publicUrl: `http://${host}:${o.httpPort}`,
         rtmpUrl: `rtmp://${host}:${o.rtmpPort}`,
-        capacity: 100,
-        heartbeatMs: 5000,
       },
     });
     await origin.start();
@@ -66,7 +65,7 @@ export function registerAll(program: Command): void {
       ...(keys ? { keys } : {}),
       playTokens: o.playTokens,
       httpLimits: httpLimitsOf(o),
-      fallback: playerPages(),
+      pages: playerPages(),
       logger: log.child({ service: 'edge' }),
     });
     await edge.start();

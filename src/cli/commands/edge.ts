@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import type { EdgeConfig } from '../../edge/config.js';
+import { EDGE_DEFAULTS } from '../../edge/defaults.js';
 import { runEdge } from '../../edge/workers.js';
 import { createLogger } from '../../shared/log.js';
 import {
@@ -9,6 +10,7 @@ import {
   boolFlag,
   hostSchema,
   httpUrl,
+  inSeconds,
   nodeIdSchema,
   OptionsError,
   portSchema,
@@ -42,6 +44,7 @@ export const edgeSchema = z.object({
   workers: positiveInt.max(256),
   flvLinger: z.coerce.number().nonnegative().max(3600),
   flvGrace: z.coerce.number().nonnegative().max(3600),
+  writeBatchMs: z.coerce.number().nonnegative().max(1000),
   upstreamTimeout: z.coerce.number().positive().max(600),
   upstreamDown: z.coerce.number().nonnegative().max(3600),
   capacity: positiveInt,
@@ -53,29 +56,31 @@ export const edgeSchema = z.object({
 export type EdgeOptions = z.infer<typeof edgeSchema>;
 
 export function addEdgeOptions(cmd: Command): Command {
+  const d = EDGE_DEFAULTS;
   // No --insecure: an edge serves public media and runs without a secret (unsigned registration, no play tokens).
   addSecretOptions(cmd)
     .option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference')
-    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api/edge)', '8080')
-    .option('--host <addr>', 'address to bind', '0.0.0.0');
+    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api/edge)', String(d.httpPort))
+    .option('--host <addr>', 'address to bind', d.host);
   addRegistrationOptions(cmd, {
     kind: 'edge',
     nodeIdNote: ' and loop detection',
     publicUrl: 'URL viewers use to reach this edge (registration)',
     capacity: 'viewers before this edge counts as full',
-    capacityDefault: '5000',
+    defaults: d,
   });
   return addHttpLimitOptions(cmd)
     .option('--play-tokens', 'require a play token (?token=) on every playlist, segment and FLV request (needs the secret)')
     .option('--on-play <url>', 'POST hook asked for every FLV viewer and per client address + stream for HLS (2xx allows)')
-    .option('--cache-mb <mb>', 'HLS cache budget', '512')
+    .option('--cache-mb <mb>', 'HLS cache budget', String(d.cacheBytes / (1024 * 1024)))
     .option('--no-prefetch', 'do not fetch new segments before viewers ask')
-    .option('--max-hops <n>', 'refuse requests that crossed this many edges (508)', '8')
-    .option('--workers <n>', 'processes sharing the port (node:cluster); each object and stream is fetched by one of them', '1')
-    .option('--flv-linger <sec>', 'keep an HTTP-FLV upstream this long after its last viewer', '10')
-    .option('--flv-grace <sec>', 'keep HTTP-FLV viewers connected this long while the upstream reconnects', '10')
-    .option('--upstream-timeout <sec>', 'connect + response head timeout, and body idle timeout', '5')
-    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', '10');
+    .option('--max-hops <n>', 'refuse requests that crossed this many edges (508)', String(d.maxHops))
+    .option('--workers <n>', 'processes sharing the port (node:cluster); each object and stream is fetched by one of them', String(d.workers))
+    .option('--flv-linger <sec>', 'keep an HTTP-FLV upstream this long after its last viewer', inSeconds(d.flvLingerMs))
+    .option('--flv-grace <sec>', 'keep HTTP-FLV viewers connected this long while the upstream reconnects', inSeconds(d.flvGraceMs))
+    .option('--write-batch-ms <ms>', 'HTTP-FLV viewer write window, on top of the upstream\'s (0: unbatched)', String(d.writeBatchMs))
+    .option('--upstream-timeout <sec>', 'connect + response head timeout, and body idle timeout', inSeconds(d.upstream.headersTimeoutMs))
+    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', inSeconds(d.upstream.downMs));
 }
 
 export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): EdgeOptions {
@@ -100,12 +105,13 @@ export function edgeConfig(o: EdgeOptions): EdgeConfig {
     maxHops: o.maxHops,
     flvLingerMs: o.flvLinger * 1000,
     flvGraceMs: o.flvGrace * 1000,
-    upstream: { headersTimeoutMs: o.upstreamTimeout * 1000, idleTimeoutMs: Math.max(o.upstreamTimeout * 1000, 10_000), downMs: o.upstreamDown * 1000 },
+    writeBatchMs: o.writeBatchMs,
+    upstream: { headersTimeoutMs: o.upstreamTimeout * 1000, idleTimeoutMs: Math.max(o.upstreamTimeout * 1000, EDGE_DEFAULTS.upstream.idleTimeoutMs), downMs: o.upstreamDown * 1000 },
     capacity: o.capacity,
     heartbeatMs: o.heartbeat * 1000,
     ...(o.onPlay ? { onPlay: o.onPlay } : {}),
     httpLimits: httpLimitsOf(o),
-    fallback: playerPages(),
+    pages: playerPages(),
   };
 }
 

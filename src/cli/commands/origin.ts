@@ -4,12 +4,14 @@ import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import type { Logger } from '../../shared/log.js';
 import { Origin } from '../../origin/origin.js';
+import { ORIGIN_DEFAULTS } from '../../origin/defaults.js';
 import type { OriginConfig } from '../../origin/origin.js';
 import {
   addRegistrationOptions,
   boolFlag,
   hostSchema,
   httpUrl,
+  inSeconds,
   nodeIdSchema,
   nonNegativeNumber,
   OptionsError,
@@ -56,38 +58,39 @@ export const originSchema = z.object({
   signal: httpUrl.optional(),
   publicUrl: httpUrl.optional(),
   rtmpUrl: rtmpUrl.optional(),
-  region: regionSchema.default('default'),
+  region: regionSchema.default(ORIGIN_DEFAULTS.region),
   nodeId: nodeIdSchema.optional(),
-  capacity: positiveInt.default(100),
-  heartbeat: z.coerce.number().positive().max(300).default(5),
+  capacity: positiveInt.default(ORIGIN_DEFAULTS.capacity),
+  heartbeat: z.coerce.number().positive().max(300).default(ORIGIN_DEFAULTS.heartbeatMs / 1000),
 });
 
 export type OriginOptions = z.infer<typeof originSchema>;
 
 /** Declares the origin's flags on a command (shared with `all`). */
-export function addOriginOptions(cmd: Command, defaultHost = '0.0.0.0'): Command {
+export function addOriginOptions(cmd: Command, defaultHost: string = ORIGIN_DEFAULTS.host): Command {
+  const d = ORIGIN_DEFAULTS;
   return addSecretOptions(addHttpLimitOptions(cmd), 'development only: no secret, so no publish tokens and an open kick API (needed off loopback without a secret)')
-    .option('--rtmp-port <port>', 'RTMP port (publish and play)', '1935')
-    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api)', '8080')
+    .option('--rtmp-port <port>', 'RTMP port (publish and play)', String(d.rtmpPort))
+    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api)', String(d.httpPort))
     .option('--host <addr>', 'address to bind', defaultHost)
-    .option('--hls-segment <sec>', 'HLS target segment duration', '2')
-    .option('--hls-window <n>', 'segments in the live playlist', '6')
-    .option('--hls-grace <sec>', 'a republish within this continues the playlist', '10')
-    .option('--hls-remove-after <sec>', 'an ended playlist answers 404 after this', '60')
+    .option('--hls-segment <sec>', 'HLS target segment duration', inSeconds(d.hlsSegmentMs))
+    .option('--hls-window <n>', 'segments in the live playlist', String(d.hlsWindow))
+    .option('--hls-grace <sec>', 'a republish within this continues the playlist', inSeconds(d.hlsGraceMs))
+    .option('--hls-remove-after <sec>', 'an ended playlist answers 404 after this', inSeconds(d.hlsRemoveAfterMs))
     .option('--play-tokens', 'require a play token (?token=) on every playlist, segment and FLV request (needs the secret)')
     .option('--on-publish <url>', 'POST hook that must answer 2xx for a publish to go ahead')
     .option('--on-play <url>', 'POST hook that must answer 2xx for a play to go ahead')
     .option('--on-done <url>', 'POST hook told when a publisher or player ends')
-    .option('--max-connections <n>', 'RTMP connection limit', '1000')
-    .option('--max-connections-per-ip <n>', 'RTMP connections per client address (IPv6: per /64)', '32')
+    .option('--max-connections <n>', 'RTMP connection limit', String(d.maxConnections))
+    .option('--max-connections-per-ip <n>', 'RTMP connections per client address (IPv6: per /64)', String(d.maxConnectionsPerIp))
     .option('--publisher-slots <n>', 'RTMP connections of --max-connections only publishers may take (default: a tenth)')
-    .option('--start-timeout <sec>', 'an RTMP connection that does not publish or play within this is dropped', '15')
-    .option('--max-message-size <bytes>', 'largest RTMP message accepted', String(16 * 1024 * 1024))
-    .option('--write-batch-ms <ms>', 'viewer write window (0: unbatched)', '40')
-    .option('--max-viewer-queue <bytes>', 'a viewer with more queued skips to the next keyframe', String(4 * 1024 * 1024))
-    .option('--max-viewer-lag <sec>', 'a viewer skipping for longer is disconnected', '10')
+    .option('--start-timeout <sec>', 'an RTMP connection that does not publish or play within this is dropped', inSeconds(d.startTimeoutMs))
+    .option('--max-message-size <bytes>', 'largest RTMP message accepted', String(d.maxMessageSize))
+    .option('--write-batch-ms <ms>', 'HTTP-FLV and RTMP viewer write window (0: unbatched)', String(d.writeBatchMs))
+    .option('--max-viewer-queue <bytes>', 'a viewer with more queued skips to the next keyframe', String(d.maxViewerQueueBytes))
+    .option('--max-viewer-lag <sec>', 'a viewer skipping for longer is disconnected', inSeconds(d.maxViewerLagMs))
     .option('--publish-takeover', 'a new publisher replaces a live one instead of being refused')
-    .option('--play-wait <sec>', 'a viewer of a stream that is not live yet waits this long for its publisher (0: 404 at once)', '30');
+    .option('--play-wait <sec>', 'a viewer of a stream that is not live yet waits this long for its publisher (0: 404 at once)', inSeconds(d.playWaitMs));
 }
 
 /** The flags of registration with the control plane (the `origin` command only). */
@@ -96,7 +99,7 @@ export function addOriginSignalOptions(cmd: Command): Command {
     kind: 'origin',
     publicUrl: 'HTTP URL viewers, edges and the control plane use to reach this origin',
     capacity: 'publishers before this origin counts as full',
-    capacityDefault: '100',
+    defaults: ORIGIN_DEFAULTS,
   }).option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935');
 }
 
@@ -114,10 +117,10 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     host: o.host,
     rtmpPort: o.rtmpPort,
     httpPort: o.httpPort,
-    hlsSegment: o.hlsSegment,
+    hlsSegmentMs: o.hlsSegment * 1000,
     hlsWindow: o.hlsWindow,
-    hlsGrace: o.hlsGrace,
-    hlsRemoveAfter: o.hlsRemoveAfter,
+    hlsGraceMs: o.hlsGrace * 1000,
+    hlsRemoveAfterMs: o.hlsRemoveAfter * 1000,
     keys,
     playTokens: o.playTokens,
     onPublish: o.onPublish,
@@ -131,10 +134,10 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     writeBatchMs: o.writeBatchMs,
     slowViewer: { maxQueueBytes: o.maxViewerQueue, resumeQueueBytes: Math.floor(o.maxViewerQueue / 4), maxLagMs: o.maxViewerLag * 1000 },
     publishTakeover: o.publishTakeover,
-    playWaitSec: o.playWait,
+    playWaitMs: o.playWait * 1000,
     httpLimits: httpLimitsOf(o),
     // The player, streamer and dashboard pages, which every node kind serves under /player/.
-    extraHandlers: [playerPages()],
+    pages: playerPages(),
     ...(o.signal
       ? {
           signal: {

@@ -4,9 +4,10 @@ import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import { RegionGraph, RegionMap } from '../../signal/region-map.js';
 import { Signal } from '../../signal/signal.js';
-import { OptionsError, boolFlag, httpUrl, portSchema, positiveInt, readCommandOptions } from '../options.js';
+import { SIGNAL_DEFAULTS } from '../../signal/defaults.js';
+import { OptionsError, boolFlag, httpUrl, inSeconds, portSchema, positiveInt, readCommandOptions } from '../options.js';
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
-import { playerRoute } from '../pages.js';
+import { playerPages } from '../pages.js';
 import { addSecretOptions, requireKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -48,18 +49,19 @@ const schema = z
   });
 
 export function registerSignal(program: Command): void {
+  const d = SIGNAL_DEFAULTS;
   const cmd = program
     .command('signal')
     .description('control plane: push URLs, play placement, node registry, tokens, hooks, chat')
-    .option('--api-port <port>', 'HTTP API and chat WebSocket port', '8090')
-    .option('--host <addr>', 'address to bind', '0.0.0.0')
+    .option('--api-port <port>', 'HTTP API and chat WebSocket port', String(d.apiPort))
+    .option('--host <addr>', 'address to bind', d.host)
     .option('--redis <url>', 'share the registry with other signal instances through Redis')
     .option('--region-map <list>', 'client CIDR to region: 10.0.0.0/8=eu,2001:db8::/32=us')
     .option('--region-graph <list>', 'fallback regions, nearest first: eu:us,ap;us:eu')
     .option('--origin-rtmp <url>', 'origin to use while none is registered, e.g. rtmp://origin:1935')
     .option('--origin-http <url>', 'its HTTP base, e.g. http://origin:8080')
-    .option('--node-ttl <sec>', 'a node leaves after this many seconds without a heartbeat', '15')
-    .option('--token-ttl <sec>', 'publish token lifetime', '86400')
+    .option('--node-ttl <sec>', 'a node leaves after this many seconds without a heartbeat', inSeconds(d.nodeTtlMs))
+    .option('--token-ttl <sec>', 'publish token lifetime', inSeconds(d.publishTokenTtlMs))
     .option('--play-tokens', 'sign play URLs and require play tokens in on_play')
     .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a proxy): region map and chat limits');
   addSecretOptions(addHttpLimitOptions(cmd), 'development only: no secret, so no tokens and every write route open').action(
@@ -78,13 +80,13 @@ export function registerSignal(program: Command): void {
         regionGraph: o.regionGraph,
         originRtmp: o.originRtmp,
         originHttp: o.originHttp,
-        nodeTtlSec: o.nodeTtl,
-        publishTokenTtlSec: o.tokenTtl,
+        nodeTtlMs: o.nodeTtl * 1000,
+        publishTokenTtlMs: o.tokenTtl * 1000,
         playTokens: o.playTokens,
         // Unset, not false: without a proxy plain play requests take the fast path (Signal.playDirect).
         ...(o.trustProxy ? { trustProxy: true } : {}),
         http: httpLimitsOf(o),
-        extraHandlers: [playerRoute()],
+        pages: playerPages(),
         logger: log,
       });
       await signal.start();

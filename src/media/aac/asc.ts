@@ -80,6 +80,3 @@ export function parseAsc(data: Buffer): AudioSpecificConfig {
   if (extensionSampleRate !== undefined) out.extensionSampleRate = extensionSampleRate;
   return out;
 }
-
-/** RFC 6381 codec string, e.g. "mp4a.40.2" for AAC LC. */
-export const aacCodecString = (asc: AudioSpecificConfig): string => `mp4a.40.${asc.extensionSampleRate !== undefined ? 5 : asc.objectType}`;

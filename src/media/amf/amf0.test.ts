@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AmfError, decodeAmf0, decodeAmf0Value, encodeAmf0, encodeAmf0Capped, encodeAmf0EcmaArray, isAmfObject, type Amf0Value } from './amf0.js';
-import { decodesOrThrowsAmfError, hex } from './test-support.js';
+import { decodesOrThrowsAmfError, hex } from '../../../test/helpers/amf.js';
 
 const ascii = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 

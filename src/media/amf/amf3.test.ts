@@ -6,7 +6,7 @@ import { AmfError } from './error.js';
 import { decodeAmf0, encodeAmf0, encodeAmf0Capped } from './amf0.js';
 import type { Amf0Value } from './amf0.js';
 import { MAX_AMF_ITEMS } from './limits.js';
-import { decodesOrThrowsAmfError, hex } from './test-support.js';
+import { decodesOrThrowsAmfError, hex } from '../../../test/helpers/amf.js';
 
 
 test('U29 boundaries', () => {

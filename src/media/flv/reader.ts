@@ -2,7 +2,7 @@
 import { TagType } from '../packet.js';
 import type { MediaPacket } from '../packet.js';
 import { ms } from '../time.js';
-import { FlvError } from './tag-header.js';
+import { FlvError, flvTagDataSize, flvTagFiltered, flvTagTimestamp, flvTagType } from './tag-header.js';
 import { FLV_HEADER_SIZE, parseFlvHeader } from './header.js';
 import type { FlvHeader } from './header.js';
 import { FLV_TAG_HEADER_SIZE } from './tag-writer.js';
@@ -13,7 +13,6 @@ export interface FlvReaderOptions {
 }
 
 const DEFAULT_MAX_TAG_SIZE = 16 * 1024 * 1024;
-const FILTER_BIT = 0x20;
 
 type State =
   | { at: 'header' }
@@ -79,12 +78,11 @@ export class FlvReader {
       case 'tag': {
         if (this.buffered < FLV_TAG_HEADER_SIZE) return false;
         const h = this.take(FLV_TAG_HEADER_SIZE);
-        const b0 = h.readUInt8(0);
-        if (b0 & FILTER_BIT) throw new FlvError('filtered (encrypted) FLV tag');
-        const type = b0 & 0x1f;
-        const size = h.readUIntBE(1, 3);
+        if (flvTagFiltered(h, 0)) throw new FlvError('filtered (encrypted) FLV tag');
+        const type = flvTagType(h, 0);
+        const size = flvTagDataSize(h, 0);
         if (size > this.maxTagSize) throw new FlvError(`FLV tag of ${size} bytes exceeds the limit of ${this.maxTagSize}`);
-        const timestamp = h.readUInt8(7) * 0x1000000 + h.readUIntBE(4, 3);
+        const timestamp = flvTagTimestamp(h, 0);
         if (type === TagType.Audio || type === TagType.Video || type === TagType.Script) {
           this.state = { at: 'body', type, size, timestamp };
         } else {

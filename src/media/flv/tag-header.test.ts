@@ -23,7 +23,7 @@ const audio = (payload: Buffer): MediaPacket => ({ type: TagType.Audio, timestam
 test('legacy AVC keyframe with CTS 0x000050', () => {
   const h = parseVideoTagHeader(b([0x17, 0x01, 0x00, 0x00, 0x50], nalu));
   assert.deepEqual(h, {
-    codec: 'avc', codecId: 7, enhanced: false, frameType: 'key', kind: 'coded-frames', compositionTimeMs: 0x50, data: Buffer.from(nalu),
+    codec: 'h264', codecId: 7, enhanced: false, frameType: 'key', kind: 'coded-frames', compositionTimeMs: 0x50, data: Buffer.from(nalu),
   });
   assert.equal(h.fourCc, undefined);
 });
@@ -84,7 +84,7 @@ test('enhanced av01 SequenceStart and CodedFrames (no CTS for av01)', () => {
   assert.equal(frame.compositionTimeMs, 0);
   assert.deepEqual(frame.data, Buffer.from([0x12, 0x00, 0x0a]));
   assert.equal(parseVideoTagHeader(b([0x91], 'vp09', [1])).codec, 'vp9');
-  assert.equal(parseVideoTagHeader(b([0x91], 'avc1', [0, 0, 1], nalu)).codec, 'avc');
+  assert.equal(parseVideoTagHeader(b([0x91], 'avc1', [0, 0, 1], nalu)).codec, 'h264');
   const unknown = parseVideoTagHeader(b([0x91], 'xyz1', [1]));
   assert.equal(unknown.codec, 'unknown');
   assert.equal(unknown.fourCc, 'xyz1');
@@ -111,7 +111,7 @@ test('enhanced v2 ModEx blocks are skipped and the real packet type parsed', () 
   // 16-bit size (300 bytes), chained with a second ModEx, ending in CodedFramesX.
   const big = Buffer.alloc(300, 0xee);
   const h2 = parseVideoTagHeader(b([0x97, 0xff, 0x01, 0x2b], big, [0x07, 0x00, 0x42, 0x03], 'avc1', nalu));
-  assert.deepEqual([h2.codec, h2.kind, h2.compositionTimeMs, h2.frameType], ['avc', 'coded-frames', 0, 'key']);
+  assert.deepEqual([h2.codec, h2.kind, h2.compositionTimeMs, h2.frameType], ['h264', 'coded-frames', 0, 'key']);
   assert.deepEqual(h2.data, Buffer.from(nalu));
 });
 

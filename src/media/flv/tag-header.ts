@@ -1,14 +1,15 @@
 // FLV audio/video tag body headers (FLV v10.1 + enhanced RTMP v1/v2). The same bytes are the payload
 // of RTMP audio/video messages, so this one parser serves RTMP ingest, HTTP-FLV and the remuxers.
+import { MediaFormatError } from '../error.js';
+import type { AudioCodec, VideoCodec } from '../codec.js';
 import { TagType } from '../packet.js';
 import type { MediaPacket } from '../packet.js';
 
 /** Malformed or truncated FLV data. The only error the FLV parsers throw on bad input. */
-export class FlvError extends Error {
+export class FlvError extends MediaFormatError {
   override name = 'FlvError';
 }
 
-export type VideoCodec = 'avc' | 'hevc' | 'av1' | 'vp9' | 'unknown';
 export type VideoFrameType = 'key' | 'inter' | 'disposable' | 'generated-key' | 'command';
 export type VideoPacketKind = 'sequence-header' | 'coded-frames' | 'end-of-sequence' | 'metadata' | 'other';
 
@@ -26,8 +27,6 @@ export interface VideoTagHeader {
   /** Payload after the header: a decoder configuration record, length-prefixed NALUs, OBUs, AMF... */
   data: Buffer;
 }
-
-export type AudioCodec = 'aac' | 'mp3' | 'unknown';
 
 export interface AudioTagHeader {
   codec: AudioCodec;
@@ -58,7 +57,7 @@ const FRAME_TYPES: readonly VideoFrameType[] = [
   'inter',
 ];
 
-const VIDEO_FOURCC: Readonly<Record<string, VideoCodec>> = { avc1: 'avc', hvc1: 'hevc', av01: 'av1', vp09: 'vp9' };
+const VIDEO_FOURCC: Readonly<Record<string, VideoCodec>> = { avc1: 'h264', hvc1: 'hevc', av01: 'av1', vp09: 'vp9' };
 const AUDIO_FOURCC: Readonly<Record<string, AudioCodec>> = { mp4a: 'aac', '.mp3': 'mp3' };
 
 const ExPacket = {
@@ -132,7 +131,7 @@ function parseEnhancedVideo(payload: Buffer, frameType: VideoFrameType, firstPac
   at += 4;
   const codec = VIDEO_FOURCC[fourCc] ?? 'unknown';
   let compositionTimeMs = 0;
-  if (packetType === ExPacket.CodedFrames && (codec === 'avc' || codec === 'hevc')) {
+  if (packetType === ExPacket.CodedFrames && (codec === 'h264' || codec === 'hevc')) {
     need(payload, at + 3, 'composition time');
     compositionTimeMs = readSi24(payload, at);
     at += 3;
@@ -150,7 +149,7 @@ export function parseVideoTagHeader(payload: Buffer): VideoTagHeader {
   if (b0 & 0x80) return parseEnhancedVideo(payload, FRAME_TYPES[(b0 >> 4) & 0x07] ?? 'inter', b0 & 0x0f);
   const frameType = FRAME_TYPES[b0 >> 4] ?? 'inter';
   const codecId = b0 & 0x0f;
-  const codec: VideoCodec = codecId === 7 ? 'avc' : codecId === 12 ? 'hevc' : 'unknown';
+  const codec: VideoCodec = codecId === 7 ? 'h264' : codecId === 12 ? 'hevc' : 'unknown';
   if (frameType === 'command') {
     // FrameType 5 carries a one-byte video info/command instead of video data.
     need(payload, 2, 'video command');
@@ -179,15 +178,15 @@ export function parseAudioTagHeader(payload: Buffer): AudioTagHeader {
   const rateHz = soundFormat === 14 || soundFormat === 5 ? 8000 : soundFormat === 4 || soundFormat === 11 ? 16000 : RATES[(b0 >> 2) & 3] ?? 44100;
   const bits = b0 & 0x02 ? 16 : 8;
   const channels = b0 & 0x01 ? 2 : 1;
-  const flags = { soundFormat, rateHz, bits, channels } as const;
+  // One literal per return, no spread: this runs for every audio frame of every publisher.
   if (soundFormat === 10) {
     need(payload, 2, 'AAC audio tag header');
-    const aacPacketType = payload.readUInt8(1);
+    const aacPacketType = payload[1]!;
     if (aacPacketType > 1) throw new FlvError(`reserved AACPacketType ${aacPacketType}`);
-    return { ...flags, codec: 'aac', kind: aacPacketType === 0 ? 'sequence-header' : 'raw', data: payload.subarray(2) };
+    return { soundFormat, rateHz, bits, channels, codec: 'aac', kind: aacPacketType === 0 ? 'sequence-header' : 'raw', data: payload.subarray(2) };
   }
   const codec: AudioCodec = soundFormat === 2 || soundFormat === 14 ? 'mp3' : 'unknown';
-  return { ...flags, codec, kind: 'raw', data: payload.subarray(1) };
+  return { soundFormat, rateHz, bits, channels, codec, kind: 'raw', data: payload.subarray(1) };
 }
 
 function parseEnhancedAudio(payload: Buffer): AudioTagHeader {
@@ -235,3 +234,16 @@ export function isSequenceHeader(p: MediaPacket): boolean {
     throw e;
   }
 }
+
+// The 11-byte FLV tag header (FLV v10.1 E.4.1) that precedes each tag body in an FLV stream and in
+// an RTMP aggregate message: read field by field, so parsing a tag allocates nothing. Its writer is
+// writeFlvTagHeader (tag-writer.ts).
+
+/** TagType: the low 5 bits of the first byte. */
+export const flvTagType = (b: Buffer, off: number): number => b[off]! & 0x1f;
+/** The Filter bit: the body is encrypted (FLV v10.1 Annex F). */
+export const flvTagFiltered = (b: Buffer, off: number): boolean => (b[off]! & 0x20) !== 0;
+/** DataSize: the body's length in bytes (24 bits). */
+export const flvTagDataSize = (b: Buffer, off: number): number => b.readUIntBE(off + 1, 3);
+/** Timestamp in ms: 24 bits, and TimestampExtended as the upper 8 bits of a 32-bit value. */
+export const flvTagTimestamp = (b: Buffer, off: number): number => b[off + 7]! * 0x1000000 + b.readUIntBE(off + 4, 3);

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { TagType } from '../packet.js';
 import { ms } from '../time.js';
-import { FlvError } from './tag-header.js';
+import { FlvError, flvTagDataSize, flvTagFiltered, flvTagTimestamp, flvTagType } from './tag-header.js';
 import { encodeFlvTag, writeFlvTagHeader } from './tag-writer.js';
 
 test('encodeFlvTag: byte-exact video tag with PreviousTagSize', () => {
@@ -26,4 +27,15 @@ test('writeFlvTagHeader refuses a body the 24-bit size cannot express', () => {
   const h = Buffer.alloc(13, 0xaa);
   assert.equal(writeFlvTagHeader(h, 1, 9, 0xffffff, 0x12345678), 12);
   assert.equal(h.toString('hex'), 'aa' + '09ffffff' + '345678' + '12' + '000000' + 'aa');
+});
+
+test('the tag header fields read back what writeFlvTagHeader wrote', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(8, 9, 18), fc.integer({ min: 0, max: 0xffffff }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.nat(20), (type, size, ts, off) => {
+      const b = Buffer.alloc(off + 11);
+      writeFlvTagHeader(b, off, type, size, ts);
+      assert.deepEqual([flvTagType(b, off), flvTagFiltered(b, off), flvTagDataSize(b, off), flvTagTimestamp(b, off)], [type, false, size, ts]);
+    }),
+  );
+  assert.deepEqual([flvTagType(Buffer.from([0x28]), 0), flvTagFiltered(Buffer.from([0x28]), 0)], [8, true]);
 });

@@ -1,4 +1,5 @@
 // HLS media playlists (RFC 8216 4.3): the writer the origin serves, and a small parser for tests and edges.
+import { MediaFormatError } from '../error.js';
 
 export interface PlaylistSegment {
   uri: string;
@@ -16,7 +17,7 @@ export interface MediaPlaylist {
 }
 
 /** Not a media playlist we can read. The only error parseMediaPlaylist throws. */
-export class PlaylistError extends Error {
+export class PlaylistError extends MediaFormatError {
   override name = 'PlaylistError';
 }
 

@@ -298,7 +298,7 @@ test('property: random packet sequences never throw and give whole, ordered, 188
     fc.record({ kind: fc.constant('raw' as const), type: fc.constantFrom(TagType.Audio, TagType.Video, TagType.Script), bytes: fc.uint8Array({ maxLength: 40 }) }),
     fc.record({ kind: fc.constant('key' as const), cto: fc.integer({ min: -100, max: 300 }) }),
     fc.record({ kind: fc.constant('inter' as const), cto: fc.integer({ min: -100, max: 300 }) }),
-    fc.constant({ kind: 'avc' as const }),
+    fc.constant({ kind: 'config' as const }),
     fc.constant({ kind: 'asc' as const }),
     fc.record({ kind: fc.constant('aac' as const), n: fc.integer({ min: 0, max: 300 }) }),
     fc.constant({ kind: 'disc' as const }),
@@ -312,7 +312,7 @@ test('property: random packet sequences never throw and give whole, ordered, 188
         t += dt; // mostly monotonic, sometimes going back a little
         if (step.kind === 'raw') segs.push(...s.push(pkt(step.type, t, Buffer.from(step.bytes))));
         else if (step.kind === 'key' || step.kind === 'inter') segs.push(...s.push(frame(t, step.kind === 'key', step.cto)));
-        else if (step.kind === 'avc') segs.push(...s.push(avcHeader(t)));
+        else if (step.kind === 'config') segs.push(...s.push(avcHeader(t)));
         else if (step.kind === 'asc') segs.push(...s.push(aacHeader()));
         else if (step.kind === 'aac') segs.push(...s.push(aac(t, step.n)));
         else segs.push(...s.markDiscontinuity());

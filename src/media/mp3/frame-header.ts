@@ -1,7 +1,8 @@
 // MPEG-1/2/2.5 audio frame header (ISO 11172-3 2.4.1.3, ISO 13818-3): codec info and frame duration for MP3 streams.
+import { MediaFormatError } from '../error.js';
 
 /** Not an MPEG audio frame header (bad sync or reserved values). The only error this parser throws. */
-export class Mp3Error extends Error {
+export class Mp3Error extends MediaFormatError {
   override name = 'Mp3Error';
 }
 

@@ -4,8 +4,8 @@ import type { Ticks90k } from '../time.js';
 import { TsError } from './error.js';
 import { ContinuityCounters, packetizePes, packetizeSection, pcrOnlyPacket } from './packetizer.js';
 import { StreamId, pesHeader } from './pes.js';
-import { heapAlloc, joinContiguous } from './slab.js';
-import type { TsAlloc } from './slab.js';
+import { heapAlloc, joinContiguous } from '../slab.js';
+import type { ByteAlloc } from '../slab.js';
 import { StreamType, patSection, pmtSection } from './psi.js';
 import type { PmtStream } from './psi.js';
 
@@ -35,7 +35,7 @@ export class TsMuxer {
   /** `alloc` gives the memory output is written into (a ByteSlab's, to keep a segment's packets contiguous). */
   constructor(
     tracks: TsTracks,
-    private readonly alloc: TsAlloc = heapAlloc,
+    private readonly alloc: ByteAlloc = heapAlloc,
   ) {
     this.tracks = TsMuxer.check(tracks);
   }

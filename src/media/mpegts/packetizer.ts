@@ -1,24 +1,25 @@
 // Splits PES packets and PSI sections into 188-byte transport packets (ISO 13818-1 2.4.3.2/2.4.3.4/2.4.3.5).
 import { TsError } from './error.js';
 import { wrap33 } from './pes.js';
-import { heapAlloc } from './slab.js';
-import type { TsAlloc } from './slab.js';
+import { heapAlloc } from '../slab.js';
+import type { ByteAlloc } from '../slab.js';
 
 export const TS_PACKET_SIZE = 188;
 const PAYLOAD = 184;
 
 /** 4-bit continuity_counter per PID. One instance per output stream, so counters run on across segments. */
 export class ContinuityCounters {
-  private readonly counters = new Map<number, number>();
+  // Indexed by PID (13 bits): read and written for every TS packet, so no Map.
+  private readonly counters = new Uint8Array(0x2000);
   /** The counter for the next payload-carrying packet on `pid`, advancing it. */
   next(pid: number): number {
-    const c = this.counters.get(pid) ?? 0;
-    this.counters.set(pid, (c + 1) & 0x0f);
+    const c = this.counters[pid] ?? 0;
+    this.counters[pid] = (c + 1) & 0x0f;
     return c;
   }
   /** The counter of the last payload-carrying packet on `pid` (15 before any, so the first is 0). */
   last(pid: number): number {
-    return ((this.counters.get(pid) ?? 0) + 15) & 0x0f;
+    return ((this.counters[pid] ?? 0) + 15) & 0x0f;
   }
 }
 
@@ -62,7 +63,7 @@ export function packetizePes(
   pid: number,
   pes: Buffer | readonly Buffer[],
   opts: PesPacketOptions = {},
-  alloc: TsAlloc = heapAlloc,
+  alloc: ByteAlloc = heapAlloc,
 ): Buffer {
   checkPid(pid);
   const parts: readonly Buffer[] = Buffer.isBuffer(pes) ? [pes] : pes;
@@ -109,7 +110,7 @@ export function packetizePes(
 }
 
 /** A packet with only an adaptation field carrying a PCR (no payload, so the continuity counter does not advance). */
-export function pcrOnlyPacket(cc: ContinuityCounters, pid: number, pcr: number, alloc: TsAlloc = heapAlloc): Buffer {
+export function pcrOnlyPacket(cc: ContinuityCounters, pid: number, pcr: number, alloc: ByteAlloc = heapAlloc): Buffer {
   checkPid(pid);
   const out = alloc(TS_PACKET_SIZE).fill(0xff);
   // The counter of a payload-less packet repeats the last payload packet's value (2.4.3.3).
@@ -121,7 +122,7 @@ export function pcrOnlyPacket(cc: ContinuityCounters, pid: number, pcr: number, 
 }
 
 /** Packetizes a PSI section: pointer_field 0, the section, then 0xFF stuffing (allowed in PSI payloads). */
-export function packetizeSection(cc: ContinuityCounters, pid: number, section: Buffer, alloc: TsAlloc = heapAlloc): Buffer {
+export function packetizeSection(cc: ContinuityCounters, pid: number, section: Buffer, alloc: ByteAlloc = heapAlloc): Buffer {
   checkPid(pid);
   const data = Buffer.concat([Buffer.from([0]), section]);
   const count = Math.ceil(data.length / PAYLOAD);

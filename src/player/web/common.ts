@@ -166,9 +166,3 @@ export function copyButton(source: () => string, label = 'Copy'): HTMLButtonElem
   });
   return b;
 }
-
-/** `app/name` split and validated by the URL contract; undefined when it does not match. */
-export function parseStreamKey(s: string): { app: string; name: string } | undefined {
-  const m = /^([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/.exec(s.trim());
-  return m ? { app: m[1] as string, name: m[2] as string } : undefined;
-}

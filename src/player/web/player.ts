@@ -3,7 +3,8 @@
 // shows errors; hls.js, mpegts.js or the native player feed the <video>. A stats panel samples latency,
 // bit rate, buffer and dropped frames every second; a chat panel talks to the stream's WebSocket.
 import videojsModule from 'video.js';
-import { apiBase, byId, fetchJson, fmtBps, fmtSec, get, h, parseStreamKey, query, str, withApi } from './common.js';
+import { apiBase, byId, fetchJson, fmtBps, fmtSec, get, h, query, str, withApi } from './common.js';
+import { flvPath, parseStreamKey, playApiPath, playlistPath, streamKey } from '../../shared/url-contract.js';
 import { ChatPanel } from './chat.js';
 import { drawChart, RingSeries } from './chart.js';
 import { bufferAhead, startEngine } from './engines.js';
@@ -144,9 +145,9 @@ async function resolveSources(): Promise<Resolved> {
   }
   const key = parseStreamKey(q.get('stream') ?? '');
   if (!key) throw new Error(`"${q.get('stream') ?? ''}" is not a stream name: use ?stream=app/name`);
-  const { app, name } = key;
+  const { app, stream: name } = key;
   const region = q.get('region');
-  const playUrl = `${apiBase()}/api/play/${app}/${name}${region ? `?region=${encodeURIComponent(region)}` : ''}`;
+  const playUrl = `${apiBase()}${playApiPath(app, name)}${region ? `?region=${encodeURIComponent(region)}` : ''}`;
   try {
     const body = await fetchJson(playUrl);
     const sources = playSources(body, app, name, apiBase());
@@ -154,13 +155,13 @@ async function resolveSources(): Promise<Resolved> {
     // The control plane names a stream `app.stream` (src/signal/types.ts); it may also hand a chat path.
     const id = str(get(body, 'id')) ?? `${app}.${name}`;
     const chat = str(get(body, 'chat'));
-    return { sources, title: `${app}/${name}`, chatUrl: chat ? wsUrl(chat) : chatUrlFor(id), note: undefined };
+    return { sources, title: streamKey(app, name), chatUrl: chat ? wsUrl(chat) : chatUrlFor(id), note: undefined };
   } catch (e) {
     // No control plane behind this page (served by an origin or an edge): play from this host.
     const here = location.origin;
     return {
-      sources: [{ hls: `${here}/${app}/${name}.m3u8`, flv: `${here}/${app}/${name}.flv`, via: here }],
-      title: `${app}/${name}`,
+      sources: [{ hls: here + playlistPath(app, name), flv: here + flvPath(app, name), via: here }],
+      title: streamKey(app, name),
       chatUrl: chatUrlFor(`${app}.${name}`),
       note: `control plane unavailable (${e instanceof Error ? e.message : String(e)}); playing from this host`,
     };

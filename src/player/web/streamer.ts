@@ -1,6 +1,7 @@
 // The streamer page (/player/streamer.html): create a stream with `POST /api/streams` and show what
 // OBS asks for (Server, Stream Key), the full push URL and an FFmpeg command, each with a copy button.
 import { apiBase, byId, copyButton, fetchJson, first, h, str, withApi } from './common.js';
+import { streamKey } from '../../shared/url-contract.js';
 
 export interface CreatedStream {
   readonly id: string | undefined;
@@ -65,7 +66,7 @@ function row(label: string, value: string, secret = false): HTMLElement {
 function show(c: CreatedStream): void {
   const out = byId('result');
   out.replaceChildren();
-  out.append(h('h2', undefined, `Stream ${c.app && c.name ? `${c.app}/${c.name}` : (c.id ?? '')}`));
+  out.append(h('h2', undefined, `Stream ${c.app && c.name ? streamKey(c.app, c.name) : (c.id ?? '')}`));
   out.append(h('h3', undefined, 'OBS: Settings → Stream → Service: Custom'));
   out.append(row('Server', c.server), row('Stream Key', c.streamKey, true));
   out.append(h('h3', undefined, 'FFmpeg'));
@@ -78,7 +79,7 @@ function show(c: CreatedStream): void {
   out.append(row('Push URL', c.pushUrl, true));
   if (c.app && c.name) {
     const a = h('a', 'button', 'Watch this stream');
-    a.href = withApi(`./?stream=${encodeURIComponent(`${c.app}/${c.name}`)}`);
+    a.href = withApi(`./?stream=${encodeURIComponent(streamKey(c.app, c.name))}`);
     out.append(h('p'), a);
   }
   out.hidden = false;

@@ -1,6 +1,7 @@
 // Reading the control plane's and the origin's JSON without depending on every field's exact name:
 // the signal and origin engineers own those shapes, these pages only need a few facts from them.
 import { first, get, isObj, list, num, str } from './common.js';
+import { flvPath, parseStreamKey, playlistPath, streamKey } from '../../shared/url-contract.js';
 
 export interface StreamRow {
   readonly id: string;
@@ -61,7 +62,7 @@ export function toStreamRow(s: unknown): StreamRow {
   const app = str(first(s, 'app'));
   const name = str(first(s, 'name', 'stream', 'streamName'));
   const keyField = str(first(s, 'key', 'path', 'streamKey'));
-  const key = keyField && /^[\w-]+\/[\w-]+$/.test(keyField) ? keyField : app && name ? `${app}/${name}` : undefined;
+  const key = keyField && parseStreamKey(keyField) ? keyField : app && name ? streamKey(app, name) : undefined;
   const id = str(first(s, 'id', 'streamId')) ?? key ?? '?';
 
   const video = first(s, 'video', 'codecs.video', 'media.video', 'tracks.video');
@@ -153,7 +154,7 @@ function sourceOf(v: unknown, app: string, name: string, base: string, via: stri
     if (/\.m3u8(\?|$)/.test(u)) return { hls: u, flv: undefined, via };
     if (/\.flv(\?|$)/.test(u)) return { hls: undefined, flv: u, via };
     const root = u.replace(/\/+$/, '');
-    return { hls: `${root}/${app}/${name}.m3u8`, flv: `${root}/${app}/${name}.flv`, via: root };
+    return { hls: root + playlistPath(app, name), flv: root + flvPath(app, name), via: root };
   }
   const hls = str(first(v, 'hls', 'urls.hls', 'play.hls', 'hlsUrl'));
   const flv = str(first(v, 'flv', 'urls.flv', 'play.flv', 'flvUrl', 'httpFlv'));

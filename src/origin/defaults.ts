@@ -1,0 +1,38 @@
+// The origin's defaults, in one place: `new Origin(config)` fills every option it is not given from here,
+// and `livecdn origin` shows them as its flags' defaults (converted once to the unit each flag names).
+// Durations are milliseconds, sizes bytes.
+import { RTMP_SERVER_DEFAULTS } from '../rtmp/server.js';
+import { DEFAULT_PLAY_WAIT_LIMITS } from '../hub/play-wait.js';
+import { DEFAULT_SLOW_VIEWER_LIMITS } from '../hub/viewer-policy.js';
+
+export const ORIGIN_DEFAULTS = {
+  host: '0.0.0.0',
+  rtmpPort: 1935,
+  httpPort: 8080,
+  hlsSegmentMs: 2000,
+  hlsWindow: 6,
+  /** A republish within this continues the playlist (and keeps HTTP-FLV and RTMP viewers). */
+  hlsGraceMs: 10_000,
+  hlsRemoveAfterMs: 60_000,
+  hookTimeoutMs: 2000,
+  maxConnections: RTMP_SERVER_DEFAULTS.maxConnections,
+  maxConnectionsPerIp: RTMP_SERVER_DEFAULTS.maxConnectionsPerIp,
+  startTimeoutMs: RTMP_SERVER_DEFAULTS.startTimeoutMs,
+  /** An RTMP publisher sending no media for this long is dropped. */
+  idleTimeoutMs: RTMP_SERVER_DEFAULTS.idleTimeoutMs,
+  maxMessageSize: RTMP_SERVER_DEFAULTS.maxMessageSize,
+  /**
+   * Viewer write window: frames for HTTP-FLV and RTMP viewers are written together every 40 ms, one
+   * syscall per viewer per window instead of one per frame (BENCHMARKS.md). A viewer sees frames up to
+   * this much later; an edge's hub adds its own window (EDGE_DEFAULTS.writeBatchMs).
+   */
+  writeBatchMs: 40,
+  maxViewerQueueBytes: DEFAULT_SLOW_VIEWER_LIMITS.maxQueueBytes,
+  maxViewerLagMs: DEFAULT_SLOW_VIEWER_LIMITS.maxLagMs,
+  publishTakeover: false,
+  playWaitMs: DEFAULT_PLAY_WAIT_LIMITS.timeoutMs,
+  /** Registration with the signal service. */
+  region: 'default',
+  capacity: 100,
+  heartbeatMs: 5000,
+} as const;

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import {
+  FLV_ROUTE,
+  PLAY_API_ROUTE,
+  PLAYLIST_ROUTE,
+  SEGMENT_ROUTE,
+  STREAM_API_ROUTE,
+  flvPath,
+  parsePath,
+  parseStreamKey,
+  playApiPath,
+  playlistPath,
+  rtmpPath,
+  segmentPath,
+  streamApiPath,
+  segmentUri,
+  streamKey,
+} from './url-contract.js';
+
+const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+const sequence = fc.integer({ min: 0, max: 2 ** 40 });
+
+test('every built path parses back to its kind and names, and the origin routes capture them', () => {
+  fc.assert(
+    fc.property(name, name, sequence, (app, stream, seq) => {
+      assert.deepEqual(parsePath(flvPath(app, stream)), { kind: 'flv', app, stream, path: flvPath(app, stream) });
+      assert.deepEqual(parsePath(playlistPath(app, stream)), { kind: 'playlist', app, stream, path: playlistPath(app, stream) });
+      assert.deepEqual(parsePath(segmentPath(app, stream, seq)), { kind: 'segment', app, stream, path: segmentPath(app, stream, seq) });
+      assert.deepEqual(FLV_ROUTE.exec(flvPath(app, stream))?.slice(1), [app, stream]);
+      assert.deepEqual(PLAYLIST_ROUTE.exec(playlistPath(app, stream))?.slice(1), [app, stream]);
+      assert.deepEqual(SEGMENT_ROUTE.exec(segmentPath(app, stream, seq))?.slice(1), [app, stream, String(seq)]);
+      assert.deepEqual(STREAM_API_ROUTE.exec(streamApiPath(app, stream))?.slice(1), [app, stream]);
+      assert.equal(new URL(`rtmp://h:1935${rtmpPath(app, stream)}`).pathname, `/${app}/${stream}`);
+      assert.equal(PLAY_API_ROUTE.replace(':app', app).replace(':stream', stream), playApiPath(app, stream));
+      // A player resolves the playlist's relative segment URI to the segment's path.
+      assert.equal(new URL(segmentUri(stream, seq), `http://h${playlistPath(app, stream)}`).pathname, segmentPath(app, stream, seq));
+      assert.deepEqual(parseStreamKey(streamKey(app, stream)), { app, stream });
+    }),
+  );
+});
+
+test('paths that break the contract are invalid, never a stream', () => {
+  assert.equal(parsePath('/live/cam/v1/index.m3u8').kind, 'playlist');
+  assert.equal(parsePath('/player/').kind, 'invalid');
+  assert.equal(parsePath('/metrics').kind, 'other');
+  for (const bad of ['/live/../x.m3u8', '/live/cam/../../x.ts', '/live/cam/.hidden', '/li ve/x.flv', '/live/x.mp4', '/live//x.ts', '/live/cam/', `/${'a'.repeat(65)}/x.flv`, '/%E0%A4%A/x.flv', 'live/x.flv']) {
+    assert.equal(parsePath(bad).kind, 'invalid', bad);
+  }
+  for (const bad of ['live', 'live/', '/cam', 'live/cam/x', 'li ve/cam', `live/${'a'.repeat(65)}`]) assert.equal(parseStreamKey(bad), undefined, bad);
+  assert.deepEqual(parseStreamKey(' live/cam_1 '), { app: 'live', stream: 'cam_1' });
+});
+
+test('the reserved object shapes already pass as stream objects, a rendition playlist as a playlist', () => {
+  for (const file of ['init-1764460800.mp4', '1764460800.m4s', '1764460800.3.m4s', 'rec-1764460800.mp4', '720p-1764460800.ts']) {
+    assert.equal(parsePath(`/live/cam/${file}`).kind, 'segment', file);
+  }
+  assert.equal(parsePath('/live/cam/720p.m3u8').kind, 'playlist');
+  // The snapshot needs a live kind of its own first (see the module's header).
+  assert.equal(parsePath('/live/cam.jpg').kind, 'invalid');
+});
+
+test('the module stays importable by the browser bundle: no Node built-ins', () => {
+  const source = readFileSync(new URL('./url-contract.ts', import.meta.url), 'utf8');
+  assert.doesNotMatch(source, /from '(node:|[a-z])/);
+});
