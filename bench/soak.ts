@@ -36,6 +36,10 @@ const LONG_VIEWERS = 20;
 const REPUBLISH_MS = Number(arg('--republish-seconds') ?? '120') * 1000;
 const SAMPLE_MS = 5_000;
 const MEDIA_MS = 60_000;
+// The edge's HLS cache keeps immutable segments until its budget is full (512 MiB by default: hours of
+// this stream), so its RSS would grow for the whole run without any leak. A small budget is full after
+// a few minutes, before the second half the slopes are taken over.
+const EDGE_CACHE_MB = 32;
 // Every service derives its keys from this; a fresh one per run, never written anywhere.
 const SECRET = `soak-${process.pid}-${Date.now()}-0123456789abcdefghijklmnopqrstuvwxyz`;
 
@@ -289,7 +293,7 @@ async function main(): Promise<void> {
   const edge = await startPinned({
     name: 'edge',
     command: process.execPath,
-    args: cli(['edge', '--host', '127.0.0.1', '--http-port', String(edgePort), '--upstream', `http://127.0.0.1:${originPort}`]),
+    args: cli(['edge', '--host', '127.0.0.1', '--http-port', String(edgePort), '--upstream', `http://127.0.0.1:${originPort}`, '--cache-mb', String(EDGE_CACHE_MB)]),
     core: 1,
     logFile: logFile('edge'),
     ports: [edgePort],
@@ -323,6 +327,7 @@ async function main(): Promise<void> {
   const closers: Array<() => void> = [];
   const churned: Array<{ proto: string; ratio: number; lifeS: number }> = [];
   let opened = 0;
+  const cacheBytes: Array<{ t: number; bytes: number }> = [];
 
   try {
     await pub.start();
@@ -400,6 +405,10 @@ async function main(): Promise<void> {
     const sample = (): void => {
       const t = (Date.now() - started) / 3_600_000;
       for (const p of procs) samples.get(p.name)?.push({ t, rss: p.rssBytes(), fds: fdCount(p.pid) });
+      void fetch(`http://127.0.0.1:${edgePort}/api/edge`, { signal: AbortSignal.timeout(4000) })
+        .then(async (r) => (JSON.parse(await r.text()) as { cache?: { bytes: number } }).cache?.bytes)
+        .then((bytes) => bytes !== undefined && cacheBytes.push({ t, bytes }))
+        .catch(() => undefined);
     };
     sample();
     const sampler = setInterval(sample, SAMPLE_MS);
@@ -472,6 +481,7 @@ async function main(): Promise<void> {
       ),
       '',
       ...procRows.filter((r) => r.top.length > 0).map((r) => `- ${r.name} errors: ${r.top.join('; ')}`),
+      `- The edge's HLS cache (--cache-mb ${EDGE_CACHE_MB}): ${fmtBytes(cacheBytes[cacheBytes.length - 1]?.bytes ?? NaN)} at the end, slope ${fmtBytes(slope(cacheBytes.filter((c) => c.t >= RUN_MS / 3_600_000 / 2).map((c) => ({ x: c.t, y: c.bytes }))))}/h over the second half.`,
       `- Viewers connected at the end: ${still.length} of ${VIEWERS} (${gone.length} ended: ${[...new Set(gone.map((g) => g.ended))].slice(0, 3).join('; ') || 'none'}).`,
       `- Their received rate against the stream's (HTTP-FLV: bytes against the publisher's FLV bytes over the same time; HLS: media seconds of the segments fetched against the seconds published), min / p5 / median: HTTP-FLV ${q(byProto('flv'))}, HLS ${q(byProto('hls'))}; below 98%: ${below.length}${below.length ? ` (${below.map((b) => `${b.proto} ${fmt(b.ratio * 100, 1)}% after ${fmt(b.lifeS, 0)} s`).slice(0, 5).join(', ')})` : ''}.`,
       `- The ${LONG_VIEWERS} viewers of the whole run (${long.filter((v) => v.ended === undefined).length} still connected), received rate min / max: ${(['flv', 'hls'] as const)

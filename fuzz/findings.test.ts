@@ -1,6 +1,5 @@
-// Regression vectors for fuzz findings in files this harness does not own (their owners fix them; the
-// parsers we own keep theirs next to the parser, e.g. src/media/h264/sps.test.ts). A test marked `todo`
-// is a finding not fixed yet: it runs and reports, without failing the suite; drop the mark once fixed.
+// Regression vectors for fuzz findings, as the fuzzer found them (minimised inputs run through the target).
+// Findings in a parser with a unit test file of its own also get a vector there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChunkReader, type RtmpMessage } from '../src/rtmp/chunk-reader.js';
@@ -11,13 +10,12 @@ const key = (m: RtmpMessage): string => `${m.csid} ${m.typeId} ${m.timestamp} ${
 
 test(
   'rtmp-chunks: a read ending inside the 4 bytes after a type-3 header of an extended-timestamp message loses no payload',
-  { todo: 'src/rtmp/chunk-reader.ts (helper A1): leftover header bytes that turn out to be payload are dropped' },
   async () => {
     // A 200-byte message with an extended timestamp, from an encoder that does not repeat it in type-3
     // chunks. The first read ends 2 payload bytes after the 0xc3 header: whether those 4 bytes are a
     // repeated timestamp cannot be decided yet, so they wait as a header leftover; the next read decides
-    // "payload", returns a negative offset (-2) and the 2 bytes are lost (now a RangeError from
-    // Buffer.copy; before the rewrite, silently wrong payload bytes).
+    // "payload", returned a negative offset (-2) and the 2 bytes were lost (a RangeError from Buffer.copy;
+    // before the one-buffer rewrite, silently wrong payload bytes).
     const header = Buffer.from([0x03, 0xff, 0xff, 0xff, 0, 0, 200, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
     const body = Buffer.alloc(200, 0xab);
     const data = Buffer.concat([header, body.subarray(0, 128), Buffer.from([0xc3]), body.subarray(128)]);

@@ -46,7 +46,7 @@ test('coverage guidance finds a planted bug that random inputs miss with the sam
   assert.ok(guided.blocks > guided.blocksInitial);
 });
 
-test('an expected error is a rejection; any other throw and a slow run are findings', async () => {
+test('an expected error is a rejection; any other throw, a slow run and a large allocation are findings', async () => {
   const t: FuzzTarget = {
     name: 't',
     description: '',
@@ -58,12 +58,17 @@ test('an expected error is a rejection; any other throw and a slow run are findi
         const until = performance.now() + 30;
         while (performance.now() < until);
       }
+      if (b[0] === 4) held.push(Buffer.alloc(b.length * 32 * 1024 * 1024)); // a length field believed
     },
   };
-  const r = await fuzz(t, { corpus: [Buffer.from([1]), Buffer.from([2, 9, 9]), Buffer.from([3])], maxExecutions: 3, slowMs: 20 });
-  assert.deepEqual(r.findings.map((f) => f.signature.split(' ')[0]).sort(), ['Error:', 'slow']);
+  const held: Buffer[] = [];
+  const corpus = [Buffer.from([1]), Buffer.from([2, 9, 9]), Buffer.from([3]), Buffer.from([4, 0])];
+  const r = await fuzz(t, { corpus, maxExecutions: 4, slowMs: 20, maxRunBytes: 48 * 1024 * 1024, minimize: false });
+  held.length = 0;
+  assert.deepEqual(r.findings.map((f) => f.signature.split(' ')[0]).sort(), ['Error:', 'allocation', 'slow']);
+  const shrunk = await fuzz(t, { corpus: [Buffer.from([2, 9, 9])], maxExecutions: 1 });
   // The bug's input was shrunk to the byte that matters.
-  assert.deepEqual([...r.findings.find((f) => f.signature.startsWith('Error'))!.input], [2]);
+  assert.deepEqual([...shrunk.findings.find((f) => f.signature.startsWith('Error'))!.input], [2]);
 });
 
 test('length-field mutation writes 0, 1, max or a length around the rest of the input', () => {

@@ -2,10 +2,14 @@
 // V8's own precise block coverage decides which inputs reach new code and keeps them in the corpus;
 // byte-level mutations and fast-check's structure-aware generators produce the inputs.
 //
-// Coverage is taken per batch of inputs, not per input: takePreciseCoverage costs far more than one run
-// of a parser. Only when a batch reached a new block are its inputs re-run one by one, each followed by
-// a take, to find which of them to keep.
+// Coverage is taken per batch of inputs, not per input: takePreciseCoverage walks every function V8
+// knows and costs milliseconds, far more than one run of a parser. Only when a batch reached a new block
+// are its inputs re-run (a binary search over prefixes of the batch) to find which of them to keep.
+// Resource bounds: each target checks its output stays in proportion to its input (BoundError); a run
+// slower than `slowMs`, or whose heap plus Buffer memory grew by more than `maxRunBytes` (garbage is not
+// collected that fast), is a finding; inputs are capped at `maxLength`.
 import { Session } from 'node:inspector';
+import { getHeapStatistics } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 
@@ -52,10 +56,16 @@ export interface FuzzOptions {
   readonly corpus?: readonly Buffer[];
   /** false: no coverage and no mutation, only random bytes (and the target's generator): the baseline. */
   readonly guided?: boolean;
-  /** Inputs per coverage take (default 64). */
+  /**
+   * Most inputs per coverage take (default 256). The batch starts at 8 inputs, doubles after each batch
+   * that reached nothing new and halves after one that did: while coverage grows, the corpus is updated
+   * often; once it stalls, takes are rare and executions fast.
+   */
   readonly batchSize?: number;
   /** A single run slower than this is a finding (unbounded work). Default 1000 ms. */
   readonly slowMs?: number;
+  /** A single run that grows heap plus Buffer memory by more than this is a finding. Default 256 MiB. */
+  readonly maxRunBytes?: number;
   /** Stop at the first finding. */
   readonly stopOnFinding?: boolean;
   /** Shrink each finding's input (default true). */
@@ -93,8 +103,9 @@ function coverageSession(): Session {
     session = new Session();
     session.connect();
     session.post('Profiler.enable');
-    // Binary (callCount false) block coverage: cheapest mode that still sees every branch.
-    session.post('Profiler.startPreciseCoverage', { callCount: false, detailed: true });
+    // Block counts, not binary coverage: V8 omits a block whose count equals its parent's, and over a
+    // batch of inputs a block run by only some of them differs in count but rarely in binary coverage.
+    session.post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
   }
   return session;
 }
@@ -114,8 +125,8 @@ function takeCoverage(): ScriptCoverage[] {
 
 /**
  * Turns coverage takes into block ids. V8 omits a nested range whose count equals its parent's, so a
- * block is only known once it has been seen not taken; after that it is covered in a take when the
- * innermost range around it has a count. Each take also resets V8's counters.
+ * block is only known once it has been seen with a count of its own; after that it is covered in a take
+ * when the innermost range around it has a count. Each take also resets V8's counters.
  */
 class BlockMap {
   /** Per function (url + start offset): every range ever reported, as "start:end". */
@@ -271,19 +282,31 @@ export class Mutator {
 
 function describeError(e: unknown): { signature: string; error: string } {
   if (!(e instanceof Error)) return { signature: `non-error ${typeof e}`, error: String(e) };
-  const frame =
-    (e.stack ?? '')
-      .split('\n')
-      .slice(1)
-      .find((l) => !l.includes('/fuzz/harness.ts')) ?? '';
+  // The first frame in our code: where the bug is, rather than inside Node (e.g. Buffer.copy).
+  const frames = (e.stack ?? '').split('\n').filter((l) => l.trimStart().startsWith('at ') && !l.includes('/fuzz/harness.ts'));
+  const frame = frames.find((l) => l.includes('file://') || /\(\//.test(l) || / \//.test(l)) ?? frames[0] ?? '';
   const where = frame.trim().replace(/:\d+\)?$/, '');
   // First line only: assertion messages carry a diff of the values after it.
   const message = (e.message.split(/\n| \+ actual/)[0] ?? '').replace(/\d+/g, 'N').slice(0, 100);
   return { signature: `${e.constructor.name}: ${message} ${where}`, error: `${e.constructor.name}: ${e.message.split('\n').slice(0, 12).join('\n')}\n${frame.trim()}` };
 }
 
+/** JS heap plus memory held by Buffers: what a run allocates shows here until the next GC. */
+const memoryInUse = (): number => {
+  const h = getHeapStatistics();
+  return h.used_heap_size + h.external_memory;
+};
+
+export interface RunLimits {
+  readonly slowMs?: number;
+  readonly maxRunBytes?: number;
+}
+
 /** Runs one input; returns the finding's description, or undefined when the target behaved. */
-export async function runOne(target: FuzzTarget, input: Buffer, slowMs = 1000): Promise<{ signature: string; error: string } | undefined> {
+export async function runOne(target: FuzzTarget, input: Buffer, limits: RunLimits = {}): Promise<{ signature: string; error: string } | undefined> {
+  const slowMs = limits.slowMs ?? 1000;
+  const maxRunBytes = limits.maxRunBytes ?? 256 * 1024 * 1024;
+  const m0 = memoryInUse();
   const t0 = performance.now();
   try {
     const r = target.run(input);
@@ -293,13 +316,15 @@ export async function runOne(target: FuzzTarget, input: Buffer, slowMs = 1000): 
   }
   const dt = performance.now() - t0;
   if (dt > slowMs) return { signature: `slow input (> ${slowMs} ms)`, error: `one run took ${dt.toFixed(0)} ms` };
+  const grew = memoryInUse() - m0;
+  if (grew > maxRunBytes) return { signature: `allocation (> ${maxRunBytes} bytes)`, error: `one run grew memory by ${(grew / 2 ** 20).toFixed(0)} MiB` };
   return undefined;
 }
 
 /** Shrinks a failing input while it still fails with the same signature (for at most ~5 s). */
-async function minimize(target: FuzzTarget, input: Buffer, signature: string, slowMs: number): Promise<Buffer> {
+async function minimize(target: FuzzTarget, input: Buffer, signature: string, limits: RunLimits): Promise<Buffer> {
   let best = input;
-  const same = async (b: Buffer): Promise<boolean> => (await runOne(target, b, slowMs))?.signature === signature;
+  const same = async (b: Buffer): Promise<boolean> => (await runOne(target, b, limits))?.signature === signature;
   const deadline = performance.now() + 5000;
   for (let chunk = Math.max(1, best.length >> 1); chunk >= 1; chunk >>= 1) {
     for (let at = 0; at < best.length && performance.now() < deadline; ) {
@@ -315,8 +340,8 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
   const seconds = opts.seconds ?? 10;
   const maxExec = opts.maxExecutions ?? Infinity;
   const guided = opts.guided ?? true;
-  const batchSize = opts.batchSize ?? 64;
-  const slowMs = opts.slowMs ?? 1000;
+  const maxBatch = opts.batchSize ?? 256;
+  const limits: RunLimits = { slowMs: opts.slowMs, maxRunBytes: opts.maxRunBytes };
   const maxLength = target.maxLength ?? 65536;
   const rand = rng(opts.seed ?? 1);
   const mut = new Mutator(rand, target.dictionary, maxLength);
@@ -328,7 +353,7 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
   /** Runs an input; a re-run (to attribute coverage) is not counted as an execution. */
   const record = async (input: Buffer, rerun = false): Promise<boolean> => {
     if (!rerun) executions++;
-    const f = await runOne(target, input, slowMs);
+    const f = await runOne(target, input, limits);
     if (!f) return false;
     const seen = findings.get(f.signature);
     if (!seen) findings.set(f.signature, { ...f, input: Buffer.from(input) });
@@ -399,6 +424,7 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
   };
 
   const batch: Buffer[] = [];
+  let batchSize = Math.min(8, maxBatch);
   outer: while (executions < maxExec && elapsed() < seconds) {
     batch.length = 0;
     for (let i = 0; i < batchSize && executions < maxExec; i++) {
@@ -407,12 +433,16 @@ export async function fuzz(target: FuzzTarget, opts: FuzzOptions = {}): Promise<
       if ((await record(input)) && opts.stopOnFinding) break outer;
     }
     if (!guided) continue;
-    if (blocks.newBlocks(takeCoverage(), false).size === 0) continue;
+    if (blocks.newBlocks(takeCoverage(), false).size === 0) {
+      batchSize = Math.min(maxBatch, batchSize * 2);
+      continue;
+    }
+    batchSize = Math.min(8, maxBatch);
     await attribute(batch);
   }
   const secs = elapsed();
   const out = [...findings.values()];
-  if (opts.minimize ?? true) for (const f of out) f.input = await minimize(target, f.input, f.signature, slowMs);
+  if (opts.minimize ?? true) for (const f of out) f.input = await minimize(target, f.input, f.signature, limits);
   return {
     target: target.name,
     executions,

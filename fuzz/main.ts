@@ -1,7 +1,8 @@
 // npm run fuzz -- --seconds N [--target NAME]... [--seed S] [--batch N] [--save-corpus] [--crashes DIR] [--json]
 // Fuzzes each target (or one) for N seconds, prints executions, executions/s, blocks covered, corpus
 // growth and findings, writes each finding's input to the crashes folder, and exits 1 on any finding.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// npm run fuzz -- --target NAME --replay FILE runs one saved input and lets a finding throw with its stack.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,10 +15,11 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '10' },
     target: { type: 'string', multiple: true },
     seed: { type: 'string' },
-    batch: { type: 'string', default: '64' },
+    batch: { type: 'string', default: '256' },
     'save-corpus': { type: 'boolean', default: false },
     crashes: { type: 'string', default: join(FUZZ_DIR, 'crashes') },
     json: { type: 'boolean', default: false },
+    replay: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
@@ -28,6 +30,19 @@ if (unknown.length) {
   console.error(`unknown target(s) ${unknown.join(', ')}; targets: ${TARGETS.map((t) => t.name).join(', ')}`);
   process.exit(2);
 }
+if (values.replay !== undefined) {
+  const target = names.length === 1 ? TARGETS.find((t) => t.name === names[0]) : undefined;
+  if (!target) throw new Error('--replay needs exactly one --target');
+  try {
+    await target.run(readFileSync(values.replay));
+    console.log('no finding');
+  } catch (e) {
+    if (!target.expected.some((c) => e instanceof c)) throw e;
+    console.log(`rejected with a documented error: ${String(e)}`);
+  }
+  process.exit(0);
+}
+
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 console.log(`seed ${seed}, ${seconds} s per target`);
 
@@ -54,7 +69,7 @@ for (const target of TARGETS.filter((t) => names.includes(t.name))) {
     mkdirSync(values.crashes, { recursive: true });
     const file = join(values.crashes, `${r.target}-${sha(f.input)}.bin`);
     writeFileSync(file, f.input);
-    console.log(`  FINDING ${f.error.split('\n').join('\n    ')}\n    input (${f.input.length} bytes): ${file}\n    hex: ${f.input.subarray(0, 96).toString('hex')}`);
+    console.log(`  FINDING ${f.error.split('\n').join('\n    ')}\n    input (${f.input.length} bytes): ${file}\n    replay: npm run fuzz -- --target ${r.target} --replay ${file}\n    hex: ${f.input.subarray(0, 96).toString('hex')}`);
   }
   if (values['save-corpus']) {
     const dir = corpusDir(target.name);

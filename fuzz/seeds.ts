@@ -239,6 +239,10 @@ function handwritten(): void {
   const frames = ['{"type":"msg","text":"hello"}', '{"type":"msg","text":"  "}', '{"type":"join"}', '[1,2]'];
   frames.forEach((f, i) => put('chat', `frame-${i}`, Buffer.concat([Buffer.from([0]), text(f)])));
   ['live.s', 'live.s%20x', 'live'].forEach((r, i) => put('chat', `room-${i}`, Buffer.concat([Buffer.from([1]), text(r)])));
+  // FFmpeg never sends AMF references; these give the mutator shared objects to multiply: AMF3 arrays
+  // each holding the next one and a reference to it, and an AMF0 object referenced twice.
+  put('amf3', 'shared-references', Buffer.from('0a0b01036b09050109050109030104010906090401', 'hex'));
+  put('amf0', 'shared-references', Buffer.from('0a000000020300016102000178000009070001', 'hex'));
 }
 
 try {

@@ -3,7 +3,7 @@
 // and what the session sends back must stay in proportion to what it was sent.
 import fc from 'fast-check';
 import { encodeMessage } from '../../src/rtmp/chunk-writer.js';
-import type { PlayOutput } from '../../src/rtmp/app.js';
+import type { PlayOutput, RtmpApp } from '../../src/rtmp/app.js';
 import { RtmpProtocolError } from '../../src/rtmp/errors.js';
 import { HANDSHAKE_SIZE } from '../../src/rtmp/handshake.js';
 import { commandMessage, dataMessage } from '../../src/rtmp/messages.js';
@@ -51,18 +51,39 @@ export const target: FuzzTarget = {
       playOutput,
       publisherControl: { close: () => {} },
     };
-    const session = new ServerSession({ app: new RelayApp(), host, connectionId: 'fuzz', remoteAddress: '127.0.0.1', maxMessageSize: 64 * 1024 });
+    // What the publisher hands the app is what the origin fans out and caches: it must stay in proportion.
+    let published = 0;
+    const relay = new RelayApp();
+    const app: RtmpApp = {
+      play: (req, out) => relay.play(req, out),
+      publish: async (req) => {
+        const r = await relay.publish(req);
+        if (!r.ok) return r;
+        const sink = r.sink;
+        return { ok: true, sink: { onPacket: (p) => ((published += p.payload.length), sink.onPacket(p)), onEnd: () => sink.onEnd() } };
+      },
+    };
+    const session = new ServerSession({ app, host, connectionId: 'fuzz', remoteAddress: '127.0.0.1', maxMessageSize: 64 * 1024 });
     try {
+      // Decisions settle between reads, as they would between packets (every 64 bytes at most: settling
+      // after each of thousands of 1-byte reads would cost more than the session itself).
+      let unsettled = 0;
       for (const p of pieces(input)) {
         session.feed(p);
-        await settle();
+        unsettled += p.length;
+        if (unsettled >= 64) {
+          unsettled = 0;
+          await settle();
+        }
       }
+      await settle();
     } finally {
       session.close();
     }
     if (failure) throw failure;
     // The handshake answers 3073 bytes; after it, every reply is to a message that cost the peer bytes.
     bound('session output', sent, input.length, 16, 16 * 1024);
+    bound('published payload', published, input.length, 16, 1024);
   },
   arbitrary: fc
     .tuple(fc.nat(255), fc.array(command, { maxLength: 8 }))

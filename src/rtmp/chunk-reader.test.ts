@@ -256,3 +256,17 @@ test('multi-chunk media messages share slab memory; other messages get memory of
   assert.deepEqual([video.payload, audio.payload], [Buffer.alloc(300, 1), Buffer.alloc(300, 2)]);
   assert.ok(!inSlab(command.payload));
 });
+
+test('a read ending inside the 4 bytes after a type-3 header of an extended-timestamp message loses no payload (fuzz finding)', () => {
+  // The encoder does not repeat the extended timestamp in type-3 chunks; whether the 4 bytes after 0xc3
+  // are one cannot be decided until they have all arrived, and when they are payload they must stay payload.
+  const header = Buffer.from([0x03, 0xff, 0xff, 0xff, 0, 0, 200, 8, 0, 0, 0, 0, 0, 0, 0, 1]);
+  const body = Buffer.alloc(200, 0xab);
+  const data = Buffer.concat([header, body.subarray(0, 128), Buffer.from([0xc3]), body.subarray(128)]);
+  for (let cut = header.length + 128 + 1; cut <= header.length + 128 + 4; cut++) {
+    const r = new ChunkReader();
+    const msgs = [...r.feed(data.subarray(0, cut)), ...r.feed(data.subarray(cut))];
+    assert.equal(msgs.length, 1, `cut at ${cut}`);
+    assert.deepEqual(msgs[0]!.payload, body, `cut at ${cut}`);
+  }
+});

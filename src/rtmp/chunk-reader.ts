@@ -95,7 +95,8 @@ export class ChunkReader {
    * Parses `data`; returns the messages it completed. Payloads may share memory with `data`, so the
    * caller must not modify it afterwards (socket buffers are never reused by Node).
    */
-  feed(data: Buffer): RtmpMessage[] {
+  feed(input: Buffer): RtmpMessage[] {
+    let data = input;
     const out: RtmpMessage[] = [];
     let off = 0;
     if (this.leftover) {
@@ -109,7 +110,14 @@ export class ChunkReader {
         this.leftover = joined; // still incomplete: `data` was shorter than a header
         return out;
       }
-      off = n - head.length;
+      if (n >= head.length) {
+        off = n - head.length;
+      } else {
+        // The header was shorter than the bytes held back for it: a type-3 header whose 4 bytes after it
+        // turned out to be payload, not a repeated extended timestamp. Those bytes are read as body. The
+        // copy is rare (a read ending inside those 4 bytes) and no larger than one socket read.
+        data = Buffer.concat([head.subarray(n), data]);
+      }
     }
     while (true) {
       if (!this.current) {
