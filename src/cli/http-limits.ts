@@ -1,4 +1,4 @@
-// The HTTP listener limits of `origin` and `edge` (and `all`): timeouts against slow clients, a header
+// The HTTP listener limits of `origin`, `edge` and `signal` (and `all`): timeouts against slow clients, a header
 // count and a connection cap, each a flag with its default from DEFAULT_HTTP_LIMITS.
 import type { Command } from 'commander';
 import { z } from 'zod';

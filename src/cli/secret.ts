@@ -71,3 +71,8 @@ export function requireKeys(o: SecretOptions, who: string): ClusterKeys | undefi
 
 /** 127.0.0.0/8, ::1 and localhost: reachable from this machine only. */
 export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+/** Play tokens are signed and checked with a key derived from the cluster secret: one is needed. */
+export function requirePlayKeys(playTokens: boolean, keys: ClusterKeys | undefined): void {
+  if (playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
+}

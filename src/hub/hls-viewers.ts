@@ -2,8 +2,10 @@
 // playlist within the window. Good enough for load reports and placement. Keyed by address alone (a
 // header such as User-Agent is the client's to vary, and would let one client count as thousands),
 // pruned on every insert and capped, so a flood of requests can neither grow it nor inflate the load.
+// IPv6 addresses count by their /64 (limitKey), since one client can rotate through a whole /64.
+import { limitKey } from '../shared/address.js';
 
-export const DEFAULT_MAX_HLS_VIEWERS = 100_000;
+const DEFAULT_MAX_HLS_VIEWERS = 100_000;
 
 export class HlsViewers {
   // Insertion order is recency order (an address is re-inserted on touch): expiry stops at the first live one.
@@ -15,8 +17,9 @@ export class HlsViewers {
   ) {}
 
   touch(address: string, now = Date.now()): void {
-    this.lastSeen.delete(address);
-    this.lastSeen.set(address, now);
+    const key = limitKey(address);
+    this.lastSeen.delete(key);
+    this.lastSeen.set(key, now);
     this.prune(now);
     // Past the cap the oldest go first: the count is then a lower bound, never more than the cap.
     while (this.lastSeen.size > this.maxEntries) {

@@ -65,7 +65,7 @@ export interface PlayDecisionOptions {
   readonly maxEntries: number;
 }
 
-export const DEFAULT_PLAY_DECISIONS: PlayDecisionOptions = { allowMs: 30_000, refuseMs: 5_000, maxEntries: 10_000 };
+const DEFAULT_PLAY_DECISIONS: PlayDecisionOptions = { allowMs: 30_000, refuseMs: 5_000, maxEntries: 10_000 };
 
 interface Decision {
   readonly answer: Promise<HookAnswer>;

@@ -7,6 +7,7 @@ import { parseAsc } from '../media/aac/asc.js';
 import { parseMpegAudioHeader } from '../media/mp3/frame-header.js';
 import type { AudioTagHeader, VideoTagHeader } from '../media/flv/tag-header.js';
 import { parseScriptData } from '../media/flv/script.js';
+import { isAmfObject } from '../media/amf/amf0.js';
 import type { OutPacket, TagHeader } from './out-packet.js';
 
 export interface StreamInfoJson {
@@ -168,7 +169,7 @@ function readMetadata(payload: Buffer): MetadataHints {
   const none: MetadataHints = { fps: undefined, tracks: { audio: false, video: false } };
   try {
     const { name, value } = parseScriptData(payload);
-    if (name !== 'onMetaData' || !value || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return none;
+    if (name !== 'onMetaData' || !isAmfObject(value)) return none;
     const v = value as Record<string, unknown>;
     const f = v.framerate;
     const codecId = (k: string): boolean => v[k] !== undefined && v[k] !== null && v[k] !== 0 && v[k] !== '';

@@ -56,7 +56,7 @@ export interface RtmpServerStats {
   bytesOut: number;
   /** Connections refused by maxConnections or maxConnectionsPerIp, and plays refused to keep the publisher slots. */
   refusedConnections: number;
-  /** Connections dropped for a protocol error, a handshake timeout or idleness. */
+  /** Connections dropped for a protocol error, one of the time rules in the header comment, or an internal error. */
   droppedConnections: number;
 }
 
@@ -365,6 +365,12 @@ export class RtmpServer {
       return;
     }
     this.perIp.set(ipKey, fromIp + 1);
+    // Given back on close, registered before anything below can throw, so a failed accept never leaks it.
+    socket.once('close', () => {
+      const left = (this.perIp.get(ipKey) ?? 1) - 1;
+      if (left > 0) this.perIp.set(ipKey, left);
+      else this.perIp.delete(ipKey);
+    });
     socket.setNoDelay(true);
     const connectionId = randomUUID();
     const out = new SocketPlayOutput(socket, this.chunkSize, this.counters, (reason) => {
@@ -423,9 +429,6 @@ export class RtmpServer {
     socket.on('close', () => {
       out.closed();
       this.conns.delete(conn);
-      const left = (this.perIp.get(ipKey) ?? 1) - 1;
-      if (left > 0) this.perIp.set(ipKey, left);
-      else this.perIp.delete(ipKey);
       try {
         session.close();
       } catch (err) {

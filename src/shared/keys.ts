@@ -5,7 +5,7 @@
 import { hkdfSync } from 'node:crypto';
 
 /** Shortest root secret accepted, in bytes (UTF-8). */
-export const MIN_ROOT_SECRET_BYTES = 32;
+const MIN_ROOT_SECRET_BYTES = 32;
 
 export interface ClusterKeys {
   /** Signs and verifies publish tokens (`?token=` on RTMP publish). */
@@ -18,7 +18,7 @@ export interface ClusterKeys {
   readonly node: Buffer;
 }
 
-export type KeyPurpose = keyof ClusterKeys;
+type KeyPurpose = keyof ClusterKeys;
 
 const SALT = 'livecdn-keys-v1';
 

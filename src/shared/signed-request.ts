@@ -13,7 +13,7 @@ export const SIGNATURE_HEADER = 'x-livecdn-signature';
 /** How far the signer's clock may be from the verifier's, in seconds, either way. */
 export const MAX_SKEW_SEC = 30;
 
-export type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'forged';
+type SignatureFailure = 'missing' | 'malformed' | 'stale' | 'forged';
 export type SignatureCheck = { ok: true } | { ok: false; reason: SignatureFailure };
 
 const HEADER_PATTERN = /^t=(\d{1,12}),s=([A-Za-z0-9_-]{43})$/;
@@ -30,6 +30,19 @@ export function signRequest(key: Buffer, method: string, pathAndQuery: string, b
   return `t=${t},s=${mac(key, method, pathAndQuery, t, body)}`;
 }
 
+/**
+ * What can be checked of a received header before its body is read: present, well formed, fresh. A
+ * server runs this first so that an unsigned client never makes it buffer a body.
+ */
+export function checkHeaderShape(header: string | undefined, now = nowSec()): { ok: false; reason: SignatureFailure } | { ok: true; t: number; sig: string } {
+  if (header === undefined || header === '') return { ok: false, reason: 'missing' };
+  const m = HEADER_PATTERN.exec(header);
+  if (!m) return { ok: false, reason: 'malformed' };
+  const t = Number(m[1]);
+  if (Math.abs(now - t) > MAX_SKEW_SEC) return { ok: false, reason: 'stale' };
+  return { ok: true, t, sig: m[2] as string };
+}
+
 /** Checks a received header; `body` is the raw body as received (empty when there is none). */
 export function verifyRequest(
   key: Buffer,
@@ -39,19 +52,16 @@ export function verifyRequest(
   body: Buffer | string = '',
   now = nowSec(),
 ): SignatureCheck {
-  if (header === undefined || header === '') return { ok: false, reason: 'missing' };
-  const m = HEADER_PATTERN.exec(header);
-  if (!m) return { ok: false, reason: 'malformed' };
-  const t = Number(m[1]);
+  const shape = checkHeaderShape(header, now);
+  if (!shape.ok) return shape;
   // Both sides are 43 ASCII characters: the comparison is constant-time.
-  const given = Buffer.from(m[2] as string, 'ascii');
-  const expected = Buffer.from(mac(key, method, pathAndQuery, t, body), 'ascii');
+  const given = Buffer.from(shape.sig, 'ascii');
+  const expected = Buffer.from(mac(key, method, pathAndQuery, shape.t, body), 'ascii');
   if (!timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
-  if (Math.abs(now - t) > MAX_SKEW_SEC) return { ok: false, reason: 'stale' };
   return { ok: true };
 }
 
-export interface SignedFetchOptions {
+interface SignedFetchOptions {
   readonly method: string;
   /** JSON-encoded when given. */
   readonly json?: unknown;

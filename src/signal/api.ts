@@ -11,7 +11,7 @@ import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
 import type { NodeRecord } from '../shared/cluster.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
-import { signedFetch } from '../shared/signed-request.js';
+import { SIGNATURE_HEADER, checkHeaderShape, signedFetch } from '../shared/signed-request.js';
 import { PLAY_API_ROUTE, flvPath, playApiPath, playlistPath, streamApiPath, streamKey } from '../shared/url-contract.js';
 import { HttpError, reply } from '../shared/http.js';
 import type { SignalMetrics } from './metrics.js';
@@ -69,19 +69,29 @@ function requireAdmin(keys: ClusterKeys | undefined): RequestHandler {
 }
 
 /**
- * Node routes: the raw body is read (up to `limit`), the signature checked over method, path, query and
- * those exact bytes, and only then parsed as JSON into req.body. With `orAdmin`, the admin bearer is
+ * Node routes: the signature header is checked for shape and freshness, then the raw body is read (up to
+ * `limit`), the signature checked over method, path, query and those exact bytes, and only then parsed as JSON into req.body. With `orAdmin`, the admin bearer is
  * accepted instead (an operator deleting a node).
  */
 function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = false): RequestHandler[] {
   const raw = express.raw({ type: () => true, limit });
+  const refuse = (reason: string): never => {
+    throw new HttpError(401, 'unauthorized', `this route needs a request signed with the node key (X-Livecdn-Signature: ${reason})`);
+  };
+  // Before the body is read: a client without a present, well-formed, fresh signature never makes the
+  // signal buffer up to `limit` bytes for it.
+  const gate: RequestHandler = (req, _res, next) => {
+    if (keys && !(orAdmin && hasAdminBearer(req.get('authorization'), keys))) {
+      const shape = checkHeaderShape(req.get(SIGNATURE_HEADER));
+      if (!shape.ok) refuse(shape.reason);
+    }
+    next();
+  };
   const verify: RequestHandler = (req, _res, next) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (!(orAdmin && keys && hasAdminBearer(req.get('authorization'), keys))) {
       const check = checkNodeSignature(keys, req.headers, req.method, req.originalUrl, body);
-      if (!check.ok) {
-        throw new HttpError(401, 'unauthorized', `this route needs a request signed with the node key (X-Livecdn-Signature: ${check.reason})`);
-      }
+      if (!check.ok) refuse(check.reason);
     }
     if (body.length === 0) req.body = undefined;
     else {
@@ -93,7 +103,7 @@ function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = fal
     }
     next();
   };
-  return [raw, verify];
+  return [gate, raw, verify];
 }
 
 const joinUrl = (base: string, path: string): string => base.replace(/\/+$/, '') + path;

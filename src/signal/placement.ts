@@ -76,7 +76,7 @@ export class ClusterView {
 }
 
 /** One node that lists a stream, and what it says about it. */
-export interface StreamPresence {
+interface StreamPresence {
   readonly node: NodeRecord;
   readonly stat: StreamStat | undefined;
 }

@@ -62,7 +62,7 @@ export interface SignalConfig {
   /** express "trust proxy": lets X-Forwarded-For set the client address used by the region map. */
   readonly trustProxy?: boolean | string | number;
   readonly kickTimeoutMs?: number;
-  /** Timeouts and caps of the HTTP listener (shared/http.ts DEFAULT_HTTP_LIMITS, keep-alive 65 s). */
+  /** Timeouts and caps of the HTTP listener (shared/http.ts DEFAULT_HTTP_LIMITS; keep-alive 65 s when not given, the CLI gives its flag). */
   readonly http?: Partial<HttpLimits>;
   /** The player pages (cli/pages.ts), tried after the API routes. */
   readonly pages?: MountedHandler;

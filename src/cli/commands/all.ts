@@ -33,6 +33,7 @@ export function registerAll(program: Command): void {
     const signal = new Signal({
       apiPort,
       host: o.host,
+      http: httpLimitsOf(o),
       keys,
       insecure: o.insecure,
       playTokens: o.playTokens,

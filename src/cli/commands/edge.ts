@@ -12,14 +12,13 @@ import {
   httpUrl,
   inSeconds,
   nodeIdSchema,
-  OptionsError,
   portSchema,
   positiveInt,
   readCommandOptions,
   regionSchema,
 } from '../options.js';
 import { playerPages } from '../pages.js';
-import { addSecretOptions, readKeys, secretFields } from '../secret.js';
+import { addSecretOptions, readKeys, requirePlayKeys, secretFields } from '../secret.js';
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
 import { stopOnSignals } from '../shutdown.js';
 
@@ -89,7 +88,7 @@ export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): E
 
 export function edgeConfig(o: EdgeOptions): EdgeConfig {
   const keys = readKeys(o);
-  if (o.playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
+  requirePlayKeys(o.playTokens, keys);
   return {
     upstreams: o.upstream,
     httpPort: o.httpPort,

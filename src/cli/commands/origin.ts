@@ -22,7 +22,7 @@ import {
 } from '../options.js';
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
 import { playerPages } from '../pages.js';
-import { addSecretOptions, isLoopback, readKeys, secretFields } from '../secret.js';
+import { addSecretOptions, isLoopback, readKeys, requirePlayKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
 
 const rtmpUrl = z
@@ -110,7 +110,7 @@ export function readOriginOptions(cmd: Command, flags: Record<string, unknown>):
 
 export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
   const keys = readKeys(o);
-  if (o.playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
+  requirePlayKeys(o.playTokens, keys);
   if (o.publisherSlots !== undefined && o.publisherSlots >= o.maxConnections)
     throw new OptionsError('invalid options:\n  --publisher-slots: must be below --max-connections');
   return {

@@ -5,10 +5,10 @@ import { createLogger } from '../../shared/log.js';
 import { RegionGraph, RegionMap } from '../../signal/region-map.js';
 import { Signal } from '../../signal/signal.js';
 import { SIGNAL_DEFAULTS } from '../../signal/defaults.js';
-import { OptionsError, boolFlag, httpUrl, inSeconds, portSchema, positiveInt, readCommandOptions } from '../options.js';
+import { boolFlag, httpUrl, inSeconds, portSchema, positiveInt, readCommandOptions } from '../options.js';
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
 import { playerPages } from '../pages.js';
-import { addSecretOptions, requireKeys, secretFields } from '../secret.js';
+import { addSecretOptions, requireKeys, requirePlayKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
 
 const parses = (parse: (s: string) => unknown) => (s: string | undefined, ctx: z.RefinementCtx) => {
@@ -63,12 +63,12 @@ export function registerSignal(program: Command): void {
     .option('--node-ttl <sec>', 'a node leaves after this many seconds without a heartbeat', inSeconds(d.nodeTtlMs))
     .option('--token-ttl <sec>', 'publish token lifetime', inSeconds(d.publishTokenTtlMs))
     .option('--play-tokens', 'sign play URLs and require play tokens in on_play')
-    .option('--trust-proxy', 'take the client address from X-Forwarded-For (behind a proxy): region map and chat limits');
+    .option('--trust-proxy', 'take the client address from the X-Forwarded-For entry the one proxy in front adds: region map and chat limits');
   addSecretOptions(addHttpLimitOptions(cmd), 'development only: no secret, so no tokens and every write route open').action(
     async (flags: Record<string, unknown>, c: Command) => {
       const o = readCommandOptions(schema, c, flags);
       const keys = requireKeys(o, 'the signal');
-      if (o.playTokens && !keys) throw new OptionsError('invalid options:\n  --play-tokens: needs the cluster secret');
+      requirePlayKeys(o.playTokens, keys);
       const log = createLogger('signal');
       const signal = new Signal({
         apiPort: o.apiPort,
@@ -84,7 +84,9 @@ export function registerSignal(program: Command): void {
         publishTokenTtlMs: o.tokenTtl * 1000,
         playTokens: o.playTokens,
         // Unset, not false: without a proxy plain play requests take the fast path (Signal.playDirect).
-        ...(o.trustProxy ? { trustProxy: true } : {}),
+        // One hop: the address the proxy in front appended, not the left-most X-Forwarded-For entry,
+        // which the client writes itself and could change on every connection to dodge the chat limits.
+        ...(o.trustProxy ? { trustProxy: 1 } : {}),
         http: httpLimitsOf(o),
         pages: playerPages(),
         logger: log,

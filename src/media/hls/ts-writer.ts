@@ -1,5 +1,5 @@
 // SegmentWriter for MPEG-TS: each segment starts with PAT/PMT; video access units get an AUD and, on
-// keyframes that lack them, the SPS/PPS (so every segment decodes alone, as mediacommon's WriteH264 does);
+// keyframes that carry no SPS, the SPS/PPS (so every segment decodes alone, as mediacommon's WriteH264 does);
 // AAC frames get ADTS headers; audio frames are grouped into PES packets. Output goes into one slab per
 // segment so that closing a segment joins its packets without a copy.
 import type { AudioSpecificConfig } from '../aac/asc.js';
@@ -64,7 +64,7 @@ export class TsSegmentWriter implements SegmentWriter {
 
   writeVideo(au: VideoAccessUnit): void {
     const muxer = this.sync();
-    // AUD first (required by TS for H.264), then parameter sets before every IDR that lacks them. The
+    // AUD first (required by TS for H.264), then parameter sets before every IDR that carries no SPS (an SPS comes with its PPS). The
     // pieces go to the PES as they are: no joined Annex B copy of the access unit.
     const pieces: Buffer[] = [START_CODE, AUD_NALU];
     let hasParams = false;

@@ -107,7 +107,9 @@ form.addEventListener('submit', (ev) => {
   const button = form.querySelector('button');
   if (button) button.disabled = true;
   // A secured control plane takes new streams from operators only (the admin bearer); an --insecure one from anyone.
-  const adminToken = byId<HTMLInputElement>('admin-token').value.trim();
+  // Only to this page's own origin: a link with ?api= pointing elsewhere must not collect the token.
+  const sameOrigin = new URL(apiBase(), location.href).origin === location.origin;
+  const adminToken = sameOrigin ? byId<HTMLInputElement>('admin-token').value.trim() : '';
   const headers: Record<string, string> = { 'content-type': 'application/json', ...(adminToken ? { authorization: `Bearer ${adminToken}` } : {}) };
   fetchJson(`${apiBase()}/api/streams`, { method: 'POST', body: JSON.stringify(body), headers })
     .then((res) => show(toCreated(res)))
