@@ -9,20 +9,26 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFfmpeg } from '../test/helpers/ffmpeg.js';
+import { RFC_LL_EXAMPLE } from '../test/helpers/llhls-vectors.js';
 import { decodeAmf0 } from '../src/media/amf/amf0.js';
 import { encodeAmf3 } from '../src/media/amf/amf3.js';
 import { FlvReader } from '../src/media/flv/reader.js';
 import { parseAudioTagHeader, parseVideoTagHeader } from '../src/media/flv/tag-header.js';
 import { splitAnnexB } from '../src/media/h264/annexb.js';
+import { parseHvcc, HevcNalType } from '../src/media/hevc/hvcc.js';
+import { parseAv1c } from '../src/media/av1/av1c.js';
+import { AV1C, HVCC, record } from '../test/helpers/codec-records.js';
 import { parseAvcConfig, writeAvcConfig } from '../src/media/h264/avc-config.js';
 import { writeMediaPlaylist } from '../src/media/hls/playlist.js';
 import { TagType, type MediaPacket } from '../src/media/packet.js';
+import { ms } from '../src/media/time.js';
 import { TS_PACKET_SIZE } from '../src/media/mpegts/packetizer.js';
 import { ChunkReader } from '../src/rtmp/chunk-reader.js';
 import { HANDSHAKE_SIZE } from '../src/rtmp/handshake.js';
 import { ServerSession } from '../src/rtmp/session.js';
 import { RelayApp } from '../test/rtmp/relay-app.js';
 import { corpusDir } from './corpus.js';
+import { segmenterInput } from './targets/hls-segmenter.js';
 
 /** Byte 0 of a streaming seed: index 7 of PIECE_SIZES (whole input), 0 (1-byte pieces), 4 (188). */
 const WHOLE = 7;
@@ -76,6 +82,8 @@ async function media(): Promise<void> {
   put('flv-reader', 'h264-aac-bytewise', withByte(BYTEWISE, a.subarray(0, 2048)));
   const packets = flvPackets(a);
   tagSeeds('h264-aac', packets);
+  // The HLS pipeline in its three modes (byte 0: TS, fMP4, LL-HLS with 500 ms segments).
+  for (const [mode, name] of [[0x00, 'ts'], [0x01, 'fmp4'], [0x06, 'llhls']] as const) put('hls-segmenter', `h264-aac-${name}`, segmenterInput(mode, packets));
   for (const p of packets) {
     if (p.type === TagType.Script) {
       put('amf0', 'onMetaData', p.payload);
@@ -142,6 +150,24 @@ async function media(): Promise<void> {
   put('flv-tags', 'enhanced-modex', Buffer.concat([Buffer.from([0, 0x97, 0x02, 0, 0, 0, 0x01]), text('hvc1'), lengthPrefixed.subarray(0, 16)]));
   put('flv-tags', 'enhanced-audio-mp4a', Buffer.concat([Buffer.from([1, 0x90]), text('mp4a'), Buffer.from([0x12, 0x10])]));
 
+  // HEVC and AV1 decoder configuration records libx265, libaom and SVT-AV1 wrote (test/helpers/codec-records.ts),
+  // the SPS and sequence header OBU each carries, and the SPS of the raw stream above.
+  for (const [name, hex] of Object.entries(HVCC)) {
+    put('hevc-hvcc', name, record(hex));
+    put('hevc-sps', name, parseHvcc(record(hex)).sps[0]!);
+  }
+  put('hevc-sps', 'x265-64x48-raw', nalus.find((n) => ((n[0]! >> 1) & 0x3f) === HevcNalType.Sps)!);
+  for (const [name, hex] of Object.entries(AV1C)) {
+    put('av1-av1c', name, record(hex));
+    put('av1-sequence-header', name, parseAv1c(record(hex)).sequenceHeader!);
+  }
+  // The HLS pipeline on enhanced-RTMP HEVC and AV1 (records above; the raw HEVC slices, a temporal delimiter OBU), fMP4 with parts.
+  const exVideo = (t: number, b0: number, fourCc: string, body: Buffer): MediaPacket => ({ type: TagType.Video, timestamp: ms(t), payload: Buffer.concat([Buffer.from([b0]), text(fourCc), body]) });
+  const gop = (fourCc: string, config: Buffer, key: number, inter: number, frame: Buffer): MediaPacket[] =>
+    [exVideo(0, 0x90, fourCc, config), ...Array.from({ length: 25 }, (_, i) => exVideo(i * 40, i % 10 === 0 ? key : inter, fourCc, frame))];
+  put('hls-segmenter', 'hevc-llhls', segmenterInput(0x02, gop('hvc1', record(HVCC.main330x250), 0x93, 0xa3, lengthPrefixed)));
+  put('hls-segmenter', 'av1-llhls', segmenterInput(0x02, gop('av01', record(AV1C.svt320x240), 0x91, 0xa1, Buffer.from([0x12, 0x00]))));
+
   const ts = join(tmp, 'a.ts');
   await ffmpeg([...PATTERN, '-t', '1', ...X264, '-c:a', 'aac', '-f', 'mpegts', ts]);
   const tsBytes = readFileSync(ts);
@@ -169,7 +195,39 @@ async function media(): Promise<void> {
       }),
     ),
   );
+  put('hls-playlist', 'livecdn-llhls', text(writeMediaPlaylist(LLHLS_SEED)));
+  put('hls-playlist', 'livecdn-llhls-delta', text(writeMediaPlaylist({ ...LLHLS_SEED, skippedSegments: 1 })));
+  put('hls-playlist', 'rfc8216bis-ll-example', text(RFC_LL_EXAMPLE));
 }
+
+/** An LL-HLS fMP4 playlist using every tag the writer knows (the delta seed skips its first segment). */
+const LLHLS_SEED: Parameters<typeof writeMediaPlaylist>[0] = {
+  targetDurationS: 1,
+  mediaSequence: 41,
+  discontinuitySequence: 1,
+  endList: false,
+  independentSegments: true,
+  partTargetS: 0.2,
+  serverControl: { canBlockReload: true, partHoldBackS: 0.6, canSkipUntilS: 6, holdBackS: 3 },
+  segments: [
+    { uri: 's/41.m4s', durationS: 1, discontinuity: false, map: 's/init-41.mp4', programDateTime: 1_767_225_600_000 },
+    {
+      uri: 's/42.m4s',
+      durationS: 0.4,
+      discontinuity: true,
+      map: 's/init-42.mp4',
+      programDateTime: 1_767_225_601_000,
+      parts: [
+        { uri: 's/42.0.m4s', durationS: 0.2, independent: true },
+        { uri: 's/42.1.m4s', durationS: 0.2, independent: false },
+      ],
+    },
+  ],
+  openSegment: { discontinuity: false, programDateTime: 1_767_225_601_400 },
+  trailingParts: [{ uri: 's/43.0.m4s', durationS: 0.2, independent: true }],
+  preloadHint: { uri: 's/43.1.m4s' },
+  renditionReports: [{ uri: 'audio.m3u8', lastMsn: 43, lastPart: 0 }],
+};
 
 /** FFmpeg publishes to a capture server; returns every byte the client sent. */
 async function captureRtmp(): Promise<Buffer> {
@@ -234,7 +292,7 @@ async function rtmp(): Promise<void> {
 
 function handwritten(): void {
   // No capture exists for request paths and chat frames: the URL contract and the chat protocol.
-  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv'];
+  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv', '/live/s.m3u8?_HLS_msn=100&_HLS_part=2&_HLS_skip=YES&token=abc', '/live/s.m3u8?_HLS_part=1&_HLS_msn=0099 s/100.2.m4s'];
   paths.forEach((p, i) => put('http-paths', `path-${i}`, text(p)));
   const frames = ['{"type":"msg","text":"hello"}', '{"type":"msg","text":"  "}', '{"type":"join"}', '[1,2]'];
   frames.forEach((f, i) => put('chat', `frame-${i}`, Buffer.concat([Buffer.from([0]), text(f)])));

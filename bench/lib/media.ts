@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ffmpegPath } from '../../test/helpers/ffmpeg.js';
+import { frameCodeFilter } from './frame-code.js';
 
 export const CACHE_DIR = resolve(process.cwd(), '.bench-tmp');
 
@@ -27,6 +28,29 @@ const FFMPEG_ARGS = [
 /** Returns the path of the cached test FLV, generating it with ffmpeg on first use. */
 export function ensureTestMedia(): Promise<string> {
   return ensureEncodedMedia('bench-720p30-v1.flv', FFMPEG_ARGS);
+}
+
+/** Frame rate of the coded clip: frame number n is sent at n / CODED_FPS s into each loop. */
+export const CODED_FPS = 30;
+
+/**
+ * The test FLV with each frame's number painted in (frame-code.ts), for publisher-to-screen latency:
+ * 720p30, 1 s GOP (LL-HLS segments of 1 s), no B-frames so that frames are sent in display order.
+ */
+export function ensureCodedMedia(): Promise<string> {
+  return ensureEncodedMedia('bench-720p30-code-v1.flv', [
+    '-hide_banner', '-loglevel', 'error', '-y',
+    '-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=${CODED_FPS}`,
+    '-f', 'lavfi', '-i', 'sine=frequency=440:beep_factor=4:sample_rate=48000',
+    '-filter_complex', frameCodeFilter('0:v', 'v', CODED_FPS),
+    '-map', '[v]', '-map', '1:a',
+    '-t', String(MEDIA_DURATION_MS / 1000),
+    '-c:v', 'libx264', '-preset', 'veryfast', '-profile:v', 'high', '-pix_fmt', 'yuv420p', '-bf', '0',
+    '-g', String(CODED_FPS), '-keyint_min', String(CODED_FPS), '-sc_threshold', '0',
+    '-b:v', '2500k', '-minrate', '2500k', '-maxrate', '2500k', '-bufsize', '1250k', '-x264-params', 'nal-hrd=cbr',
+    '-c:a', 'aac', '-b:a', '128k', '-ac', '2',
+    '-f', 'flv',
+  ]);
 }
 
 /**

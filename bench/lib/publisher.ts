@@ -19,6 +19,8 @@ export interface Media {
   frames: MediaPacket[];
   /** Per frame: is it a video keyframe. */
   keyframe: boolean[];
+  /** Per frame: its number among the clip's video frames in file order (decode order), -1 for audio. */
+  videoNumber: number[];
   lengthSize: NaluLengthSize;
   durationMs: number;
 }
@@ -26,7 +28,8 @@ export interface Media {
 /** Loads the FLV once; every publisher of the process shares the buffers. */
 export function loadMedia(file: string, durationMs: number): Media {
   const packets = new FlvReader().push(readFileSync(file));
-  const media: Media = { metadata: undefined, headers: [], frames: [], keyframe: [], lengthSize: 4, durationMs };
+  const media: Media = { metadata: undefined, headers: [], frames: [], keyframe: [], videoNumber: [], lengthSize: 4, durationMs };
+  let videoFrames = 0;
   for (const p of packets) {
     if (p.type === TagType.Script) {
       media.metadata ??= p;
@@ -40,6 +43,7 @@ export function loadMedia(file: string, durationMs: number): Media {
     }
     media.frames.push(p);
     media.keyframe.push(h !== undefined && h.frameType === 'key' && h.kind === 'coded-frames');
+    media.videoNumber.push(h ? videoFrames++ : -1);
   }
   return media;
 }
@@ -51,6 +55,8 @@ export interface PublisherOptions {
   stamp: boolean;
   /** Called with the send time of every video keyframe. */
   onKeyframe?: (t: number) => void;
+  /** Called with every video frame's number in the clip (Media.videoNumber) and its send time. */
+  onVideo?: (videoNumber: number, t: number) => void;
 }
 
 export class RealtimePublisher {
@@ -120,6 +126,7 @@ export class RealtimePublisher {
         const t = nowMs();
         if (this.opts.stamp) payload = insertStamp(payload, this.media.lengthSize, t);
         if (key) this.opts.onKeyframe?.(t);
+        this.opts.onVideo?.(this.media.videoNumber[this.index] ?? -1, t);
       }
       c.sendMedia(f.type, ts, payload);
       this.flvBytes += flvTagBytes(payload.length);

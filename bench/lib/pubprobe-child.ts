@@ -18,6 +18,8 @@ export interface PublishArgs {
   stampFirstOnly: boolean;
   /** Gap between publisher starts, so 50 streams do not put their keyframes on the same instant. */
   staggerMs: number;
+  /** Emit a 'frame' event ([publisher index, video frame number in the clip, send time]) per video frame. */
+  logFrames?: boolean;
 }
 
 export interface PubSnapshot {
@@ -54,7 +56,9 @@ const emit = serve({
     for (let i = 0; i < o.urls.length; i++) {
       const url = o.urls[i] ?? '';
       const first = publishers.length === 0;
+      const index = publishers.length;
       const p = new RealtimePublisher(url, m, {
+        onVideo: o.logFrames ? (n, t) => emit('frame', [index, n, t]) : undefined,
         stamp: first || !o.stampFirstOnly,
         onKeyframe: first
           ? (t) => {

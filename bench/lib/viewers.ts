@@ -9,12 +9,17 @@ import { TagType } from '../../src/media/packet.js';
 import { MiniRtmpClient, MsgType } from './rtmp-mini.js';
 import { nalLengthSize, nowMs, readStamp } from './sei.js';
 import { sleep } from '../../test/helpers/wait.js';
+import { HlsCounter } from './hls-viewer.js';
 
 export type Protocol = 'flv' | 'rtmp';
+/** What the load generator opens: the stream protocols, or HLS viewers (bench/lib/hls-viewer.ts). */
+export type CounterProtocol = Protocol | 'hls';
 
 export interface Viewer {
   /** Bytes received so far (headers included). */
   readonly bytes: number;
+  /** HTTP requests made so far, for viewers that make more than one (HLS). */
+  readonly requests?: number;
   /** Why it ended, if it did. */
   readonly ended: string | undefined;
   close(): void;
@@ -191,7 +196,8 @@ export class RtmpProbe extends StampProbe {
   }
 }
 
-export function openCounter(proto: Protocol, url: string): Viewer {
+export function openCounter(proto: CounterProtocol, url: string): Viewer {
+  if (proto === 'hls') return new HlsCounter(url);
   return proto === 'flv' ? new HttpFlvCounter(url) : new RtmpCounter(url);
 }
 
@@ -199,7 +205,7 @@ export function openCounter(proto: Protocol, url: string): Viewer {
  * Opens `count` counters into `into`, `batch` at a time with a `stepMs` pause after each batch: servers
  * get a ramp, not a SYN flood. `into` fills as they open, so a concurrent reader sees the ramp.
  */
-export async function openCounters(proto: Protocol, url: string, count: number, batch: number, stepMs: number, into: Viewer[] = []): Promise<Viewer[]> {
+export async function openCounters(proto: CounterProtocol, url: string, count: number, batch: number, stepMs: number, into: Viewer[] = []): Promise<Viewer[]> {
   for (let i = 0; i < count; i += batch) {
     for (let k = i; k < Math.min(count, i + batch); k++) into.push(openCounter(proto, url));
     await sleep(stepMs);

@@ -8,14 +8,19 @@ import { target as rtmpChunks } from './rtmp-chunks.js';
 import { target as rtmpHandshake } from './rtmp-handshake.js';
 import { target as rtmpSession } from './rtmp-session.js';
 import { target as h264Sps } from './h264-sps.js';
+import { target as hevcHvcc } from './hevc-hvcc.js';
+import { target as hevcSps } from './hevc-sps.js';
+import { target as av1Av1c } from './av1-av1c.js';
+import { target as av1SequenceHeader } from './av1-sequence-header.js';
 import { target as aacAsc } from './aac-asc.js';
 import { target as aacAdts } from './aac-adts.js';
 import { target as mp3Header } from './mp3-header.js';
 import { target as mpegts } from './mpegts.js';
 import { target as hlsPlaylist } from './hls-playlist.js';
+import { target as hlsSegmenter } from './hls-segmenter.js';
 import { target as httpPaths } from './http-paths.js';
 import { target as chat } from './chat.js';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  amf0, amf3, flvReader, flvTags, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, aacAsc, aacAdts, mp3Header, mpegts, hlsPlaylist, httpPaths, chat,
+  amf0, amf3, flvReader, flvTags, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, chat,
 ];

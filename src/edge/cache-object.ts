@@ -37,6 +37,8 @@ export class CacheObject implements Sized {
   /** Status and message when the fetch failed before a response (502/504). */
   failure: { status: number; message: string } | undefined;
   size = 0;
+  /** `headers` as a flat [name, value, ...] list for writeHead, built once: see responseHeaders. */
+  private headerList: string[] | undefined;
   private chunks: Buffer[] = [];
   private received = 0;
   private readers = new Set<Reader>();
@@ -101,17 +103,24 @@ export class CacheObject implements Sized {
     return this.upstreamAgeMs + Math.max(0, now - this.receivedAt);
   }
 
-  private responseHeaders(cache: 'HIT' | 'MISS', now: number): Record<string, string | number> {
+  /**
+   * The head for one viewer, as a flat list: writeHead takes a list on Node's fast path, where an object
+   * is walked with for-in. Only the age and length differ between viewers; the rest is built once.
+   */
+  private responseHeaders(cache: 'HIT' | 'MISS', now: number, length = this.state === 'complete' ? this.received : this.contentLength): string[] {
+    this.headerList ??= Object.entries(this.headers).flat();
     const age = this.ageMs(now);
-    const h: Record<string, string | number> = {
-      ...this.headers,
-      'x-cache': cache,
-      age: Math.floor(age / 1000),
+    const h = [
+      ...this.headerList,
+      'x-cache',
+      cache,
+      'age',
+      String(Math.floor(age / 1000)),
       // Age is whole seconds; a child edge needs better to keep a 1 s playlist within its TTL.
-      'x-livecdn-age-ms': Math.round(age),
-    };
-    const length = this.state === 'complete' ? this.received : this.contentLength;
-    if (length !== undefined) h['content-length'] = length;
+      'x-livecdn-age-ms',
+      String(Math.round(age)),
+    ];
+    if (length !== undefined) h.push('content-length', String(length));
     return h;
   }
 
@@ -124,9 +133,7 @@ export class CacheObject implements Sized {
     const now = Date.now();
     if (this.state === 'complete') {
       const body = rewrite && this.status === 200 ? rewrite(this.body) : this.body;
-      const headers = this.responseHeaders(cache, now);
-      headers['content-length'] = body.length;
-      res.writeHead(this.status, headers);
+      res.writeHead(this.status, this.responseHeaders(cache, now, body.length));
       if (head) {
         res.end();
         return;

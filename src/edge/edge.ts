@@ -4,17 +4,18 @@ import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Hub } from '../hub/hub.js';
-import { allowCrossOrigin, createHttpServer, reply, replyThrown, type HttpLimits } from '../shared/http.js';
+import { createHttpServer, reply, replyThrown, type HttpLimits } from '../shared/http.js';
 import type { NodeLoad } from '../shared/cluster.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Hooks, newClientId } from '../hub/hooks.js';
-import { PlayDecisions, playTokenOf, playTokenRefusal, withPlayToken } from '../hub/play-auth.js';
+import { PlayDecisions, PlaylistsForViewers, playTokenOf, playTokenRefusal } from '../hub/play-auth.js';
 import { edgeNodeId, edgeRegistration, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
 import { FlvRelay } from './flv-relay.js';
 import { HlsViewers } from '../hub/hls-viewers.js';
 import { HitRatioSampler, hitRatio, type CacheCounts } from './hit-ratio.js';
 import { HttpCache } from './http-cache.js';
 import { PlaylistContinuity } from './playlist-continuity.js';
+import { playlistRequest } from './playlist-request.js';
 import { LoadSampler } from '../shared/load.js';
 import { EdgeMetrics } from './metrics.js';
 import { parsePath, streamKey, type StreamPath } from '../shared/url-contract.js';
@@ -115,6 +116,8 @@ export class Edge {
       cacheBytes: this.config.cacheBytes,
       freshness: this.config.freshness,
       prefetch: this.config.prefetch,
+      // Never shorter than an ordinary request's wait (--upstream-timeout may exceed the held floor).
+      heldTimeoutMs: Math.max(this.config.upstream.heldTimeoutMs, this.config.upstream.headersTimeoutMs),
     });
     this.relay = new FlvRelay(this.hub, this.router, this.hooks, this.metrics, this.log.child({ part: 'flv-relay' }), {
       nodeId: this.id,
@@ -200,7 +203,7 @@ export class Edge {
 
   /** `internal`: the request came in on the private port, from a sibling worker (--workers). */
   private route(req: IncomingMessage, res: ServerResponse, internal: boolean): void {
-    allowCrossOrigin(res);
+    // Every answer is readable cross-origin: the listeners' responses add CORS (CrossOriginResponse).
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q < 0 ? url : url.slice(0, q);
@@ -270,20 +273,33 @@ export class Edge {
     }
     // Sibling workers were asked about where the viewer arrived.
     if (!internal) {
-      const event = { app: p.app, stream: p.stream, query: Object.fromEntries(params), remoteAddress: req.socket.remoteAddress ?? '', clientId: newClientId('hls') };
-      const answer = await this.decisions.allow(event, 'hls');
-      if (!answer.ok) {
-        reply(res, 403, { error: 'forbidden', message: answer.reason });
-        return;
+      // Without an on_play hook every play is allowed: no event to build (a client id each), nothing to await.
+      if (this.hooks.asksPlay) {
+        const event = { app: p.app, stream: p.stream, query: Object.fromEntries(params), remoteAddress: req.socket.remoteAddress ?? '', clientId: newClientId('hls') };
+        const answer = await this.decisions.allow(event, 'hls');
+        if (!answer.ok) {
+          reply(res, 403, { error: 'forbidden', message: answer.reason });
+          return;
+        }
       }
       if (p.kind === 'playlist') this.hlsViewers.touch(req.socket.remoteAddress ?? '');
     }
+    if (p.kind === 'segment') {
+      this.cache?.handle(req, res, p.path, p.kind, hops, internal);
+      return;
+    }
+    // LL-HLS delivery directives name the playlist version: part of the key, checked before use.
+    const version = playlistRequest(p.path, search);
+    if (!version.ok) {
+      reply(res, 400, version.reason);
+      return;
+    }
     // Playlists list their URIs with this viewer's token (or none): a playlist cached from another
     // viewer's fetch never hands out that viewer's token.
-    const token = p.kind === 'playlist' ? playTokenOf(params) : undefined;
+    const token = playTokenOf(params);
     // A restarted upstream starts its playlist over: viewers keep one continuous playlist (playlist-continuity.ts).
-    const rewrite = p.kind === 'playlist' ? (body: Buffer): Buffer => playlistForViewer(this.continuity.apply(p.path, body), token) : undefined;
-    this.cache?.handle(req, res, p.path, p.kind, hops, internal, rewrite);
+    const rewrite = (body: Buffer): Buffer => playlistForViewer(this.continuity.apply(p.path, body), token);
+    this.cache?.handle(req, res, p.path, p.kind, hops, internal, rewrite, version);
   }
 
   /** With --workers, /metrics in any worker answers with all workers' metrics summed (see workers.ts). */
@@ -310,10 +326,11 @@ export class Edge {
   }
 }
 
+const viewerPlaylists = new PlaylistsForViewers();
+
 /** The cached playlist as this viewer gets it: its URIs with the viewer's token, or with no token. */
 function playlistForViewer(body: Buffer, token: string | undefined): Buffer {
-  if (token === undefined && !body.includes('token=')) return body;
-  return Buffer.from(withPlayToken(body.toString('utf8'), token), 'utf8');
+  return viewerPlaylists.get(body, token);
 }
 
 function listen(
@@ -321,7 +338,7 @@ function listen(
   options: { port: number; host: string; exclusive?: boolean },
   limits: Partial<HttpLimits>,
 ): Promise<http.Server> {
-  const server = createHttpServer(handler, limits);
+  const server = createHttpServer(handler, limits, { crossOrigin: true });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(options, () => {

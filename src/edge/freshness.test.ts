@@ -14,6 +14,10 @@ test('freshness from Cache-Control and Age', () => {
   assert.equal(freshnessMs(200, {}, 'playlist', p), p.defaultPlaylistTtlMs);
   assert.equal(freshnessMs(200, {}, 'segment', p), p.defaultSegmentTtlMs);
   assert.equal(freshnessMs(404, { 'cache-control': 'no-cache' }, 'segment', p), p.negativeTtlMs);
+  // A part not there yet exists a part target later: its 404 lives far shorter than a missing stream's.
+  assert.equal(freshnessMs(404, {}, 'part', p), p.partNegativeTtlMs);
+  assert.ok(p.partNegativeTtlMs < 100 && p.partNegativeTtlMs < p.negativeTtlMs);
+  assert.equal(freshnessMs(200, { 'cache-control': 'public, max-age=3600, immutable' }, 'part', p), 3_600_000);
   assert.equal(freshnessMs(403, { 'cache-control': 'max-age=60' }, 'segment', p), 0);
   assert.equal(freshnessMs(503, {}, 'segment', p), 0);
 });

@@ -9,12 +9,18 @@ export interface FreshnessPolicy {
   readonly defaultSegmentTtlMs: number;
   /** 404s are cached this long so a storm of requests for a missing stream costs one upstream hit per period. */
   readonly negativeTtlMs: number;
+  /**
+   * An LL-HLS part's 404 is a part asked for before the origin has it (it exists a part target later):
+   * cached only long enough to absorb a burst, well under the shortest part target (0.1 s).
+   */
+  readonly partNegativeTtlMs: number;
 }
 
 export const defaultFreshness: FreshnessPolicy = {
   defaultPlaylistTtlMs: 1000,
   defaultSegmentTtlMs: 60_000,
   negativeTtlMs: 1000,
+  partNegativeTtlMs: 50,
 };
 
 export interface CacheControl {
@@ -55,10 +61,10 @@ export function upstreamAgeMs(headers: IncomingHttpHeaders): number {
 export function freshnessMs(
   status: number,
   headers: IncomingHttpHeaders,
-  kind: 'playlist' | 'segment',
+  kind: 'playlist' | 'segment' | 'part',
   policy: FreshnessPolicy,
 ): number {
-  if (status === 404) return policy.negativeTtlMs;
+  if (status === 404) return kind === 'part' ? policy.partNegativeTtlMs : policy.negativeTtlMs;
   if (status !== 200) return 0;
   const cc = parseCacheControl(typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
   if (cc.noStore || cc.noCache || cc.isPrivate) return 0;

@@ -1,12 +1,16 @@
 // The HLS pull-through cache: fresh hits from the LRU, misses coalesced into one upstream fetch per
 // object, freshness from the upstream's Cache-Control, 404s cached briefly, statuses passed through.
+// An object is a path, or an LL-HLS playlist version (path + delivery directives, playlist-request.ts):
+// a blocking reload is only ever answered by a fetch of its own key, never by a plain or older playlist.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
 import { CacheObject, type BodyRewrite } from './cache-object.js';
 import { Coalescer } from './coalescer.js';
 import { freshnessMs, upstreamAgeMs, type FreshnessPolicy } from './freshness.js';
+import { HoldTimeouts, isPartPath } from './held-requests.js';
 import { ByteLru } from './lru.js';
 import type { CacheKind, EdgeMetrics } from './metrics.js';
+import type { PlaylistRequest } from './playlist-request.js';
 import { Prefetcher } from './prefetcher.js';
 import type { ShardRouter } from './shard.js';
 import { UpstreamError } from './upstream.js';
@@ -17,6 +21,8 @@ export interface HttpCacheOptions {
   readonly cacheBytes: number;
   readonly freshness: FreshnessPolicy;
   readonly prefetch: boolean;
+  /** The shortest wait for a held LL-HLS response (UpstreamOptions.heldTimeoutMs). */
+  readonly heldTimeoutMs: number;
 }
 
 const noBytes = (): void => {};
@@ -25,6 +31,7 @@ export class HttpCache {
   private readonly lru: ByteLru<CacheObject>;
   private readonly inflight = new Coalescer<CacheObject>();
   private readonly prefetcher: Prefetcher | undefined;
+  private readonly holds: HoldTimeouts;
   /** Viewer requests (not a sibling worker's) served fresh from the cache, and the others. */
   hits = 0;
   misses = 0;
@@ -39,6 +46,7 @@ export class HttpCache {
   ) {
     this.lru = new ByteLru<CacheObject>(opts.cacheBytes);
     this.prefetcher = opts.prefetch ? new Prefetcher({ prefetch: (p, search) => this.prefetch(p, search) }) : undefined;
+    this.holds = new HoldTimeouts(opts.heldTimeoutMs);
     metrics.cacheStats = () => ({ bytes: this.lru.bytes, objects: this.lru.count });
   }
 
@@ -51,6 +59,7 @@ export class HttpCache {
    * by the caller; they are forwarded with this node appended. `internal` marks a sibling worker's
    * request: it is neither a viewer's hit or miss nor egress, the viewer was counted where it arrived.
    * `rewrite` gives the body this viewer gets (a playlist with its play token); the cached one stays shared.
+   * `version` is what a playlist request asks for (playlistRequest): its key and upstream query.
    */
   handle(
     req: IncomingMessage,
@@ -60,10 +69,12 @@ export class HttpCache {
     hops: readonly string[],
     internal = false,
     rewrite?: BodyRewrite,
+    version?: PlaylistRequest,
   ): void {
+    const key = version?.key ?? path;
     const head = req.method === 'HEAD';
     const onBytes = internal ? noBytes : this.countEgress;
-    const cached = this.lru.get(path);
+    const cached = this.lru.get(key);
     if (cached?.isFresh(Date.now())) {
       if (!internal) {
         this.metrics.cacheRequests.inc({ kind, result: 'hit' });
@@ -77,11 +88,12 @@ export class HttpCache {
       this.misses++;
     }
     // The query (a play token) goes upstream with the fetch, for a parent tier that checks it, but the
-    // cache key stays the path so tokens never split the cache.
+    // cache key stays the path (and LL-HLS directives) so tokens never split the cache.
     const url = req.url ?? '';
     const q = url.indexOf('?');
-    const search = q < 0 ? '' : url.slice(q);
-    const { value, joined } = this.inflight.join(path, () => this.startFetch(path, kind, hops, search));
+    const search = version?.upstreamSearch ?? (q < 0 ? '' : url.slice(q));
+    const blocking = version?.blocking ?? false;
+    const { value, joined } = this.inflight.join(key, () => this.startFetch(key, path, kind, hops, search, blocking));
     if (joined) this.metrics.coalescedWaits.inc({ kind });
     value.serve(res, 'MISS', head, onBytes, rewrite);
   }
@@ -90,21 +102,27 @@ export class HttpCache {
   prefetch(path: string, search: string): void {
     if (this.lru.peek(path)?.isFresh(Date.now()) || this.inflight.get(path)) return;
     this.metrics.prefetches.inc();
-    this.inflight.join(path, () => this.startFetch(path, 'segment', [], search));
+    this.inflight.join(path, () => this.startFetch(path, path, 'segment', [], search, false));
   }
 
-  private startFetch(path: string, kind: CacheKind, hops: readonly string[], search: string): CacheObject {
-    const obj = new CacheObject(path);
-    const done = (): void => this.inflight.settle(path, obj);
-    const { pool, peer } = this.router.route(path);
+  /** Fetches `path` + `search` into the object `key` (the path, or an LL-HLS playlist version). */
+  private startFetch(key: string, path: string, kind: CacheKind, hops: readonly string[], search: string, blocking: boolean): CacheObject {
+    const obj = new CacheObject(key);
+    const done = (): void => this.inflight.settle(key, obj);
+    // Workers: every object, each playlist version included, has one owner and so one upstream fetch.
+    const { pool, peer } = this.router.route(key);
+    const part = kind === 'segment' && isPartPath(path);
+    // Held upstream (LL-HLS): a blocking reload until its version exists, a part until it opens.
+    const heldTimeoutMs = blocking || part ? this.holds.timeoutMs(path) : undefined;
     pool
       .get(path + search, {
         headers: { via: appendVia(hops, this.opts.nodeId) },
         onAttempt: (upstream) => this.metrics.countUpstreamRequest('hls', upstream, peer),
+        ...(heldTimeoutMs !== undefined ? { heldTimeoutMs } : {}),
       })
       .then(
         (up) => {
-          const ttl = freshnessMs(up.status, up.headers, kind, this.opts.freshness);
+          const ttl = freshnessMs(up.status, up.headers, part ? 'part' : kind, this.opts.freshness);
           obj.setHeaders(up.status, up.headers, upstreamAgeMs(up.headers), ttl);
           up.body.on('data', (chunk: Buffer) => {
             this.metrics.countUpstreamBytes('hls', chunk.length, peer);
@@ -113,15 +131,18 @@ export class HttpCache {
           up.body.once('end', () => {
             obj.finish();
             done();
-            if (ttl > 0) this.lru.set(path, obj);
-            else if (this.lru.peek(path)?.isFresh(Date.now()) === false) this.lru.delete(path);
-            if (kind === 'playlist' && up.status === 200) this.prefetcher?.onPlaylist(path, obj.body);
+            if (ttl > 0) this.lru.set(key, obj);
+            else if (this.lru.peek(key)?.isFresh(Date.now()) === false) this.lru.delete(key);
+            if (kind === 'playlist' && up.status === 200) {
+              this.holds.onPlaylist(path, obj.body);
+              this.prefetcher?.onPlaylist(path, obj.body);
+            }
           });
           // 'close' without 'end': the upstream died mid-body. Viewers with headers sent are cut (their
           // player retries); nothing partial is ever cached.
           up.body.once('close', () => {
             if (obj.state === 'complete') return;
-            this.log.warn({ path, upstream: up.upstream, received: obj.bodyLength }, 'upstream body cut');
+            this.log.warn({ path: key, upstream: up.upstream, received: obj.bodyLength }, 'upstream body cut');
             pool.markDown(up.upstream, 'body cut');
             obj.fail(502, 'upstream body cut');
             done();
@@ -130,7 +151,7 @@ export class HttpCache {
         },
         (err: unknown) => {
           const e = err instanceof UpstreamError ? err : new UpstreamError(String(err), 502);
-          this.log.warn({ path, err: e.message }, 'upstream fetch failed');
+          this.log.warn({ path: key, err: e.message }, 'upstream fetch failed');
           obj.fail(e.status, e.status === 504 ? 'upstream timeout' : 'upstream unavailable');
           done();
         },

@@ -85,3 +85,30 @@ test('a playlist without EXT-X-MEDIA-SEQUENCE gets one when it has to be renumbe
   const bare = Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000,\nn/0.ts\n');
   assert.deepEqual(view(c.apply('/live/s.m3u8', bare)).segs, ['13:n/0.ts!']);
 });
+
+test('an LL-HLS playlist goes through untouched, also where a plain one would be renumbered', () => {
+  const c = new PlaylistContinuity();
+  c.apply('/live/s.m3u8', upstream(1000, 4));
+  // The upstream restarted with LL-HLS and a lower numbering: viewers' _HLS_msn must stay the upstream's.
+  const ll = Buffer.from(
+    writeMediaPlaylist({
+      targetDurationS: 1,
+      mediaSequence: 7,
+      discontinuitySequence: 0,
+      segments: [{ uri: 's/7.m4s', durationS: 1, discontinuity: false, map: 's/init-7.mp4', parts: [{ uri: 's/7.0.m4s', durationS: 0.5, independent: true }, { uri: 's/7.1.m4s', durationS: 0.5, independent: false }] }],
+      endList: false,
+      partTargetS: 0.5,
+      serverControl: { canBlockReload: true, partHoldBackS: 1.5, canSkipUntilS: 6 },
+      trailingParts: [{ uri: 's/8.0.m4s', durationS: 0.5, independent: true }],
+      preloadHint: { uri: 's/8.1.m4s' },
+    }),
+  );
+  assert.equal(c.apply('/live/s.m3u8', ll), ll);
+  // So does a delta update, and a playlist that only offers blocking reloads.
+  const delta = Buffer.from(ll.toString().replace('#EXT-X-MEDIA-SEQUENCE:7', '#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-SKIP:SKIPPED-SEGMENTS=0'));
+  assert.equal(c.apply('/live/s.m3u8', delta), delta);
+  const blockingOnly = Buffer.from(upstream(3, 2).toString().replace('#EXTM3U\n', '#EXTM3U\n#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n'));
+  assert.equal(c.apply('/live/s.m3u8', blockingOnly), blockingOnly);
+  // A plain playlist afterwards is still kept continuous with what was served plain before.
+  assert.deepEqual(view(c.apply('/live/s.m3u8', upstream(9, 1, { name: 'n' }))).segs, ['1004:n/9.ts!']);
+});

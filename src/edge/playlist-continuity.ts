@@ -8,6 +8,13 @@
 //  - EXT-X-DISCONTINUITY-SEQUENCE counts every discontinuity served before the first listed segment.
 // Pure: no I/O, no timers. Applying it to its own output changes nothing, so tiers of edges and sibling
 // workers may each apply it.
+//
+// Playlists that offer blocking reloads or delta updates (EXT-X-SERVER-CONTROL: LL-HLS) pass through
+// untouched. Their viewers send media sequence numbers back (_HLS_msn) that go upstream as they are,
+// and a delta update (EXT-X-SKIP) counts segments the edge never saw: renumbering would make viewers
+// ask the upstream for versions it does not have. What that gives up: across an upstream restart such
+// a playlist gets no added EXT-X-DISCONTINUITY. The origin numbers segments from wall-clock seconds,
+// so the numbers still grow, and the new segments come with a new init segment (EXT-X-MAP).
 import { PlaylistError, parseMediaPlaylist } from '../media/hls/playlist.js';
 
 interface Served {
@@ -32,6 +39,8 @@ interface PlaylistState {
 const HISTORY = 64;
 /** Playlists remembered; the least recently used is forgotten first (ended streams). */
 const MAX_PLAYLISTS = 10_000;
+/** Tags of a playlist whose viewers name its versions (blocking reloads, delta updates, parts). */
+const LOW_LATENCY_TAGS = ['#EXT-X-SERVER-CONTROL:', '#EXT-X-PART-INF:', '#EXT-X-SKIP:'];
 
 export class PlaylistContinuity {
   private readonly states = new Map<string, PlaylistState>();
@@ -45,6 +54,7 @@ export class PlaylistContinuity {
       this.states.set(path, st);
       if (st.input === body || st.input.equals(body)) return st.output;
     }
+    if (LOW_LATENCY_TAGS.some((tag) => body.includes(tag))) return body;
     let playlist;
     try {
       playlist = parseMediaPlaylist(body.toString('utf8'));

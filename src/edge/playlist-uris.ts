@@ -1,12 +1,37 @@
-// The segment URIs of an HLS media playlist, which is all the prefetcher needs. A master playlist
-// (variants, no EXTINF) or anything unreadable yields nothing: prefetch is an optimisation only.
+// The URIs of an HLS media playlist that the prefetcher may fetch ahead of viewers: segments, init
+// segments (EXT-X-MAP) and, in LL-HLS, parts (EXT-X-PART) and the preload hint (EXT-X-PRELOAD-HINT).
+// A master playlist (variants, no EXTINF) or anything unreadable yields nothing: prefetch is an
+// optimisation only.
 import { PlaylistError, parseMediaPlaylist } from '../media/hls/playlist.js';
 
-export function segmentUris(text: string): string[] {
+export interface PlaylistUris {
+  /** Complete segments, oldest first. */
+  readonly segments: string[];
+  /** Init segments (EXT-X-MAP), in the order they apply. */
+  readonly maps: string[];
+  /** LL-HLS parts listed, oldest first. */
+  readonly parts: string[];
+  /** LL-HLS: the part being produced (EXT-X-PRELOAD-HINT:TYPE=PART). */
+  readonly preloadHint: string | undefined;
+}
+
+const NONE: PlaylistUris = { segments: [], maps: [], parts: [], preloadHint: undefined };
+
+export function playlistUris(text: string): PlaylistUris {
+  let p;
   try {
-    return parseMediaPlaylist(text).segments.map((s) => s.uri);
+    p = parseMediaPlaylist(text);
   } catch (err) {
-    if (err instanceof PlaylistError) return [];
+    if (err instanceof PlaylistError) return NONE;
     throw err;
   }
+  const maps: string[] = [];
+  const parts: string[] = [];
+  for (const s of p.segments) {
+    if (s.map !== undefined) maps.push(s.map);
+    for (const part of s.parts ?? []) parts.push(part.uri);
+  }
+  if (p.openSegment?.map !== undefined) maps.push(p.openSegment.map);
+  for (const part of p.trailingParts ?? []) parts.push(part.uri);
+  return { segments: p.segments.map((s) => s.uri), maps, parts, preloadHint: p.preloadHint?.uri };
 }

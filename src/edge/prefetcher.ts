@@ -1,8 +1,12 @@
 // Prefetch: when a refreshed playlist lists segments this edge has not seen yet, fetch them before any
 // viewer asks, so that even the first viewer of each segment gets a hit. Fetches go through the cache,
 // so a viewer who asks meanwhile joins the prefetch instead of causing a second upstream request.
+// New init segments (EXT-X-MAP) are fetched too. An LL-HLS playlist's viewers at the live edge load
+// parts, not segments: there the edge fetches the preload hint, the part being produced, which the
+// upstream streams as it grows, so viewers who ask for it (or for the part once it is listed) join a
+// fetch already under way. Its segments are fetched when someone asks, like any miss.
 import { parsePath } from '../shared/url-contract.js';
-import { segmentUris } from './playlist-uris.js';
+import { playlistUris } from './playlist-uris.js';
 
 const MAX_PLAYLISTS = 10_000;
 
@@ -22,16 +26,18 @@ export class Prefetcher {
   ) {}
 
   onPlaylist(playlistPath: string, body: Buffer): void {
-    const segments: SegmentRef[] = [];
-    for (const uri of segmentUris(body.toString('utf8'))) {
-      const ref = resolveSegment(playlistPath, uri);
-      if (ref !== undefined) segments.push(ref);
-    }
+    const uris = playlistUris(body.toString('utf8'));
+    const refs = (list: readonly string[]): SegmentRef[] =>
+      list.map((uri) => resolveSegment(playlistPath, uri)).filter((r): r is SegmentRef => r !== undefined);
+    const maps = refs(uris.maps);
+    const lowLatency = uris.preloadHint !== undefined || uris.parts.length > 0;
+    const segments = refs(uris.segments);
+    const wanted = lowLatency ? refs(uris.preloadHint !== undefined ? [uris.preloadHint] : []) : segments;
     const before = this.seen.get(playlistPath);
-    const fresh = before ? segments.filter((s) => !before.has(s.path)) : segments.slice(-this.initialCount);
+    const fresh = before ? [...maps, ...wanted].filter((s) => !before.has(s.path)) : [...maps, ...wanted.slice(-this.initialCount)];
     // Re-inserted so the map stays in recency order; ended streams' playlists fall off the front.
     this.seen.delete(playlistPath);
-    this.seen.set(playlistPath, new Set(segments.map((s) => s.path)));
+    this.seen.set(playlistPath, new Set([...maps, ...segments, ...wanted].map((s) => s.path)));
     if (this.seen.size > MAX_PLAYLISTS) {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);

@@ -13,9 +13,15 @@ export interface UpstreamOptions {
   readonly headersTimeoutMs: number;
   /** No body bytes for this long aborts the response. */
   readonly idleTimeoutMs: number;
+  /**
+   * Connect + response headers of a held LL-HLS request (a blocking playlist reload, a preload-hint
+   * part), at least: the upstream holds those until the version or part exists. The cache raises it to
+   * a few of the playlist's target durations when it knows them (the origin holds 3).
+   */
+  readonly heldTimeoutMs: number;
 }
 
-export const defaultUpstreamOptions: UpstreamOptions = { downMs: 10_000, headersTimeoutMs: 5_000, idleTimeoutMs: 10_000 };
+export const defaultUpstreamOptions: UpstreamOptions = { downMs: 10_000, headersTimeoutMs: 5_000, idleTimeoutMs: 10_000, heldTimeoutMs: 30_000 };
 
 export interface UpstreamResponse {
   readonly status: number;
@@ -61,6 +67,11 @@ export interface RequestOptions {
   readonly idleTimeoutMs?: number;
   /** Called for each upstream attempt (metrics). */
   readonly onAttempt?: (upstream: string) => void;
+  /**
+   * A held LL-HLS request: its headers timeout, instead of headersTimeoutMs. Its 503 is the upstream's
+   * answer once its hold ran out (RFC 8216bis 6.2.5.2), passed through, not a sign of a sick upstream.
+   */
+  readonly heldTimeoutMs?: number;
 }
 
 // A 508 says the tier graph loops: that is configuration, not a sick upstream, so it is neither retried
@@ -135,7 +146,7 @@ export class UpstreamPool {
       s.requests++;
       try {
         const res = await this.attempt(s, path, options);
-        if (!isFailureStatus(res.status)) return res;
+        if (!isFailureStatus(res.status) || (res.status === 503 && options.heldTimeoutMs !== undefined)) return res;
         this.markDown(s.base, `status ${res.status}`);
         if (last) return res;
         res.body.resume();
@@ -156,9 +167,10 @@ export class UpstreamPool {
         agent: secure ? this.httpsAgent : this.httpAgent,
         headers: { 'accept-encoding': 'identity', ...options.headers },
       });
+      const headersMs = options.heldTimeoutMs ?? this.opts.headersTimeoutMs;
       const headersTimer = setTimeout(() => {
-        req.destroy(new UpstreamError(`no response from ${s.base} within ${this.opts.headersTimeoutMs} ms`, 504));
-      }, this.opts.headersTimeoutMs);
+        req.destroy(new UpstreamError(`no response from ${s.base} within ${headersMs} ms`, 504));
+      }, headersMs);
       req.once('error', (err) => {
         clearTimeout(headersTimer);
         reject(err instanceof UpstreamError ? err : new UpstreamError(`${s.base}: ${err.message}`, 502));

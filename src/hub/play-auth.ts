@@ -1,8 +1,9 @@
 // Play authorisation, shared by the origin and the edge. With play tokens on, every request that serves
-// media (.m3u8, segments, .flv) needs a valid `?token=` signed with the cluster's play key: a guessable
-// segment number alone gives nothing. A playlist served to a request that carried a token lists its URIs
-// with that token, so players (hls.js, ffmpeg) carry it to the segments. The on_play hook is asked once
-// per client address and stream for a while, not on every playlist refresh or segment.
+// media (.m3u8, segments, init segments, parts, .flv) needs a valid `?token=` signed with the cluster's
+// play key: a guessable segment number alone gives nothing. A playlist served to a request that carried a
+// token lists its URIs with that token, so players (hls.js, ffmpeg) carry it to the segments. The
+// on_play hook is asked once per client address and stream for a while, not on every playlist refresh or
+// segment.
 import { TOKEN_PATTERN, verifyPlayToken } from '../shared/token.js';
 import { newClientId, type HookAnswer, type HookEvent, type Hooks } from './hooks.js';
 import { reply, type RouteHandler } from '../shared/http.js';
@@ -31,7 +32,8 @@ export function playTokenRefusal(key: Buffer | undefined, app: string, stream: s
   return r.ok ? undefined : (REASONS[r.reason] ?? 'play token refused');
 }
 
-// A URI line (anything not a tag or blank), or a URI="..." attribute of a tag (nested playlists, maps).
+// A URI line (anything not a tag or blank), or a URI="..." attribute of a tag: nested playlists, and the
+// LL-HLS/fMP4 tags EXT-X-MAP, EXT-X-PART, EXT-X-PRELOAD-HINT, EXT-X-RENDITION-REPORT.
 const URI_LINE = /^(?!#)(\S[^\r\n]*?)(?=\r?$)/gm;
 const URI_ATTR = /URI="([^"\r\n]*)"/g;
 
@@ -54,6 +56,33 @@ export function withPlayToken(playlist: string, token: string | undefined): stri
   return playlist
     .replace(URI_LINE, (line: string) => setToken(line, token))
     .replace(URI_ATTR, (_m: string, uri: string) => `URI="${setToken(uri, token)}"`);
+}
+
+// Stands for the token while a playlist is rewritten once for all its viewers (PlaylistsForViewers).
+// Shaped like a token, so it is serialised as any token is, with no escaping.
+const TOKEN_PLACEHOLDER = '0.livecdn-play-token-placeholder-D2x8Qf7LzA0';
+
+/**
+ * withPlayToken for every viewer of a shared playlist body (an edge's cached copy). The rewrite runs
+ * once per body, with a placeholder token; each viewer's copy is then the pieces around the placeholder
+ * joined with its own token. Exact, because a token is written the same way wherever it lands: its
+ * characters ([0-9.A-Za-z_-]) need no escaping and its position does not depend on its value.
+ */
+export class PlaylistsForViewers {
+  private readonly byBody = new WeakMap<Buffer, { text: string; plain?: Buffer; pieces?: string[] }>();
+
+  /** `body` with every URI carrying `token`, or none. */
+  get(body: Buffer, token: string | undefined): Buffer {
+    let e = this.byBody.get(body);
+    if (!e) {
+      e = { text: body.toString('utf8') };
+      this.byBody.set(body, e);
+    }
+    if (token === undefined) return (e.plain ??= e.text.includes('token=') ? Buffer.from(withPlayToken(e.text, undefined), 'utf8') : body);
+    if (e.text.includes(TOKEN_PLACEHOLDER)) return Buffer.from(withPlayToken(e.text, token), 'utf8');
+    e.pieces ??= withPlayToken(e.text, TOKEN_PLACEHOLDER).split(TOKEN_PLACEHOLDER);
+    return Buffer.from(e.pieces.join(token), 'utf8');
+  }
 }
 
 export interface PlayDecisionOptions {

@@ -23,6 +23,7 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
   const streamStats: StreamStat[] = hub.list().map((s) => {
     const v = streamViewers(s, hls);
     const info = s.info.toJSON(now);
+    const hlsInfo = hls.info(s.app, s.name);
     return {
       stream: s.key,
       viewers: v.flv + v.rtmp + v.hls,
@@ -30,6 +31,7 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
       ...(info.video ? { video: info.video.codec } : {}),
       ...(info.audio ? { audio: info.audio.codec } : {}),
       bitrateBps: info.bitrateIn,
+      ...(hlsInfo ? { hls: hlsInfo } : {}),
     };
   });
   return {
@@ -60,6 +62,8 @@ export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean): 
       audio: info.audio,
       bitrateIn: info.bitrateIn,
       viewers: streamViewers(s, hls),
+      // The HLS container, LL-HLS part target and CODECS (the dashboard shows them); null until chosen.
+      hls: hls.info(s.app, s.name) ?? null,
       publisher: s.publisher ? { id: s.publisher.id, ...(withAddresses ? { remoteAddress: s.publisher.remoteAddress } : {}) } : null,
       uptimeMs: s.info.uptimeMs,
     };

@@ -14,6 +14,20 @@ export const ORIGIN_DEFAULTS = {
   /** A republish within this continues the playlist (and keeps HTTP-FLV and RTMP viewers). */
   hlsGraceMs: 10_000,
   hlsRemoveAfterMs: 60_000,
+  /** Container: 'auto' is fMP4 for HEVC/AV1 video or with LL-HLS on, MPEG-TS otherwise (old clients). */
+  hlsFormat: 'auto' as 'ts' | 'fmp4' | 'auto',
+  /** LL-HLS part target (0: LL-HLS off). With it on, a GOP of ~1 s and 1 s segments keep latency low. */
+  hlsPartMs: 0,
+  /** Shortest part target: finer parts multiply every viewer's requests for a few frames' gain. */
+  hlsMinPartMs: 100,
+  /**
+   * A blocking playlist request (_HLS_msn) is held at most this many target durations (RFC 8216bis
+   * 6.2.5.2 suggests three), then answered 503. Edges wait longer than this upstream.
+   */
+  hlsHoldTargets: 3,
+  /** Held LL-HLS requests (blocking reloads and preload-hint parts) per stream and in all. */
+  hlsMaxHeldPerStream: 2000,
+  hlsMaxHeld: 10_000,
   hookTimeoutMs: 2000,
   maxConnections: RTMP_SERVER_DEFAULTS.maxConnections,
   maxConnectionsPerIp: RTMP_SERVER_DEFAULTS.maxConnectionsPerIp,

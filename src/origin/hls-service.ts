@@ -1,13 +1,24 @@
 // HLS in-process: a hub observer that feeds each stream's normalized packets to its playlist's segmenter,
 // keeps the playlist through a republish grace period, ends it (EXT-X-ENDLIST) when the grace runs out
-// and removes it a while later. Serves /{app}/{stream}.m3u8 and /{app}/{stream}/{seq}.ts.
+// and removes it a while later. Serves the playlist (with LL-HLS blocking reloads and delta updates),
+// MPEG-TS or fMP4 segments, init segments and LL-HLS parts (a preload-hinted part streams as it grows).
+//
+// Held requests (hls-holds.ts) are bounded per stream and in all, and each for hold time = holdTargets x
+// TARGETDURATION. A blocking reload that times out gets 503, never the current playlist: its URL names a
+// playlist version that an edge may cache (max-age below), and an older playlist must not stand for it.
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
+import type { StreamHlsInfo } from '../shared/cluster.js';
 import type { OutPacket, TagHeader } from '../hub/out-packet.js';
 import type { Stream, StreamObserver } from '../hub/stream.js';
 import { HlsViewers } from '../hub/hls-viewers.js';
 import { HlsPlaylist } from './hls-playlist.js';
+import type { HlsFormat } from '../media/hls/segmenter.js';
+import { HoldBudget, StreamHolds } from './hls-holds.js';
+import type { HoldOutcome } from './hls-holds.js';
+import { blockingVerdict, comparePositions, parseDirectives } from './hls-directives.js';
+import type { DeliveryDirectives, PartPosition } from './hls-directives.js';
 import { reply, type RouteHandler } from '../shared/http.js';
 import { CONTENT_TYPE, streamKey, validNames } from '../shared/url-contract.js';
 import { playTokenOf, withPlayToken } from '../hub/play-auth.js';
@@ -21,30 +32,59 @@ export interface HlsOptions {
   readonly graceMs: number;
   /** An ended playlist answers 404 after this, ms. */
   readonly removeAfterMs: number;
+  /** Container (--hls-format); default 'ts'. */
+  readonly format?: HlsFormat | 'auto';
+  /** LL-HLS part target, ms (--hls-part); 0 or absent: LL-HLS off. */
+  readonly partTargetMs?: number;
+  /** A held request waits at most this many TARGETDURATIONs. */
+  readonly holdTargets: number;
+  /** Held requests (blocking reloads, preload-hint parts) per stream and in all. */
+  readonly maxHeldPerStream: number;
+  readonly maxHeld: number;
   /** Called with the ms from the arrival of a segment's closing keyframe to its listing. */
   readonly onSegmentListed?: (latencyMs: number) => void;
 }
 
+/** What a held request waits for: a playlist listing msn (part), or a part opening. */
+type HoldTarget = { readonly kind: 'playlist'; readonly msn: number; readonly part: number | undefined } | ({ readonly kind: 'part' } & PartPosition);
+
 interface Entry {
   playlist: HlsPlaylist;
+  holds: StreamHolds<HoldTarget>;
   graceTimer?: NodeJS.Timeout;
   removeTimer?: NodeJS.Timeout;
 }
 
 /** A viewer that fetched a playlist within this window counts as watching. */
 const VIEWER_WINDOW_MS = 10_000;
+/** A blocking reload's answer names its playlist version: cacheable for about the playlist's span (RFC 8216bis 6.2.5.2 suggests 6 target durations). */
+const BLOCKING_MAX_AGE_TARGETS = 6;
+/** A URL of a stream object never changes content (sequences only grow, see firstSequence). */
+const IMMUTABLE = 'public, max-age=3600, immutable';
+const NO_DIRECTIVES: DeliveryDirectives = { skip: false };
+
+const holdKey = (t: HoldTarget): string => (t.kind === 'playlist' ? `p${t.msn}.${t.part ?? ''}` : `h${t.sequence}.${t.index}`);
 
 export class HlsService implements StreamObserver {
   private readonly entries = new Map<string, Entry>();
   /** Per stream, the addresses that fetched its playlist lately: pruned on insert and capped. */
   private readonly fetchers = new Map<string, HlsViewers>();
+  private readonly budget: HoldBudget;
   /** Playlist and segment body bytes served since start (egress for /metrics and heartbeats). */
   bytesOut = 0;
 
   constructor(
     private readonly opts: HlsOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    if (opts.format === 'ts' && (opts.partTargetMs ?? 0) > 0) throw new Error('hls: LL-HLS parts need fMP4 (format fmp4 or auto)');
+    this.budget = new HoldBudget({ perStream: opts.maxHeldPerStream, total: opts.maxHeld });
+  }
+
+  /** Requests held now (blocking reloads waiting, preload-hint parts waiting or streaming). */
+  get held(): number {
+    return this.budget.held;
+  }
 
   onPublish(stream: Stream, republish: boolean): void {
     const e = this.entries.get(stream.key);
@@ -52,10 +92,12 @@ export class HlsService implements StreamObserver {
       clearTimeout(e.graceTimer);
       e.graceTimer = undefined;
       e.playlist.continueAfterRepublish();
+      this.wake(e);
       this.log.info({ stream: stream.key }, 'hls playlist continues after republish');
       return;
     }
     if (e) this.drop(stream.key);
+    const onError = (err: unknown): void => this.log.warn({ stream: stream.key, err }, 'hls held request failed');
     this.entries.set(stream.key, {
       playlist: new HlsPlaylist({
         stream: stream.name,
@@ -65,14 +107,20 @@ export class HlsService implements StreamObserver {
         // Wall-clock seconds: a later playlist for the same key never reuses a segment URL that a CDN
         // may still hold as immutable, even across restarts.
         firstSequence: Math.floor(Date.now() / 1000),
+        format: this.opts.format ?? 'ts',
+        partTargetMs: this.opts.partTargetMs ?? 0,
+        onError,
       }),
+      holds: new StreamHolds<HoldTarget>(this.budget, holdKey, onError),
     });
   }
 
   onPacket(stream: Stream, p: OutPacket, header: TagHeader | undefined): void {
     const e = this.entries.get(stream.key);
     if (!e || e.playlist.ended) return;
+    const version = e.playlist.version;
     if (e.playlist.push(p.packet, header) > 0) this.opts.onSegmentListed?.(performance.now() - p.arrivedAt);
+    if (e.playlist.version !== version) this.wake(e);
   }
 
   onUnpublish(stream: Stream): void {
@@ -87,16 +135,24 @@ export class HlsService implements StreamObserver {
     for (const key of this.entries.keys()) this.end(key);
   }
 
-  /** Stops every timer (after endAll, on shutdown). */
+  /** Stops every timer and answers every held request (after endAll, on shutdown). */
   close(): void {
     for (const e of this.entries.values()) {
       clearTimeout(e.graceTimer);
       clearTimeout(e.removeTimer);
+      e.holds.cancelAll();
     }
   }
 
   playlist(app: string, stream: string): HlsPlaylist | undefined {
     return this.entries.get(streamKey(app, stream))?.playlist;
+  }
+
+  /** The stream's HLS for /api/streams and heartbeats; undefined until its container is chosen. */
+  info(app: string, stream: string): StreamHlsInfo | undefined {
+    const pl = this.playlist(app, stream);
+    const format = pl?.segmenter.format;
+    return pl && format && { format, partTargetS: pl.partTargetS ?? null, codecs: pl.codecs() ?? null };
   }
 
   /** Distinct addresses that fetched the playlist in the last ~10 s. */
@@ -107,37 +163,171 @@ export class HlsService implements StreamObserver {
   playlistHandler(): RouteHandler {
     return (req: IncomingMessage, res: ServerResponse, [app, name], url) => {
       if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
-      const text = this.playlist(app, name)?.text;
-      if (text === undefined) return reply(res, 404, `playlist ${streamKey(app, name)} not found`);
+      const e = this.entries.get(streamKey(app, name));
+      const pl = e?.playlist;
+      if (!e || !pl?.position) return reply(res, 404, `playlist ${streamKey(app, name)} not found`);
       this.countFetcher(streamKey(app, name), req.socket.remoteAddress ?? '');
-      // The request's play token goes on every segment URI, so the player sends it with each segment.
-      const token = playTokenOf(url.searchParams);
-      const body = Buffer.from(token === undefined ? text : withPlayToken(text, token));
-      res.writeHead(200, {
-        'Content-Type': CONTENT_TYPE.playlist,
-        'Content-Length': body.length,
-        // Short, so CDNs and players see new segments within a second.
-        'Cache-Control': 'public, max-age=1',
+      // Without LL-HLS the directives mean nothing here (no CAN-BLOCK-RELOAD) and are ignored.
+      const parsed = pl.lowLatency ? parseDirectives(url.searchParams) : { ok: true as const, directives: NO_DIRECTIVES };
+      if (!parsed.ok) return reply(res, 400, parsed.reason);
+      const { msn, part, skip } = parsed.directives;
+      if (msn === undefined || pl.ended) return this.sendPlaylist(req, res, pl, url, skip, msn !== undefined);
+      const verdict = blockingVerdict(pl.position, msn, part);
+      if (typeof verdict === 'object') return reply(res, 400, verdict.bad);
+      if (verdict === 'ready') return this.sendPlaylist(req, res, pl, url, skip, true);
+      this.hold(res, e, { kind: 'playlist', msn, part }, (outcome) => {
+        if (outcome === 'timeout') return reply(res, 503, `the playlist did not reach _HLS_msn=${msn}${part !== undefined ? ` _HLS_part=${part}` : ''} in time`);
+        if (outcome === 'cancelled' && !pl.ended) return reply(res, 404, `playlist ${streamKey(app, name)} not found`);
+        this.sendPlaylist(req, res, pl, url, skip, true);
       });
-      if (req.method !== 'HEAD') this.bytesOut += body.length;
-      res.end(req.method === 'HEAD' ? undefined : body);
     };
   }
 
+  /** MPEG-TS segments (.ts). */
   segmentHandler(): RouteHandler {
-    return (req: IncomingMessage, res: ServerResponse, [app, name, seq]) => {
+    return this.objectHandler('segment', CONTENT_TYPE.segment, (pl, [seq]) => {
+      const s = pl.segment(Number(seq));
+      return s?.format === 'ts' ? s.data : undefined;
+    });
+  }
+
+  /** fMP4 segments (.m4s): with LL-HLS, the concatenation of the segment's parts. */
+  fmp4SegmentHandler(): RouteHandler {
+    return this.objectHandler('segment', CONTENT_TYPE.fmp4, (pl, [seq]) => {
+      const s = pl.segment(Number(seq));
+      return s?.format === 'fmp4' ? s.data : undefined;
+    });
+  }
+
+  initHandler(): RouteHandler {
+    return this.objectHandler('init segment', CONTENT_TYPE.init, (pl, [id]) => pl.init(Number(id)));
+  }
+
+  /**
+   * LL-HLS parts: a complete part at once; the open part, or the hinted part once it opens, streamed
+   * (chunked) as its fragments are written, ending when it completes. Any other part: 404.
+   */
+  partHandler(): RouteHandler {
+    return (req: IncomingMessage, res: ServerResponse, [app, name, seq, index]) => {
       if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
-      const seg = this.playlist(app, name)?.segment(Number(seq));
-      if (!seg) return reply(res, 404, 'segment not found');
-      res.writeHead(200, {
-        'Content-Type': CONTENT_TYPE.segment,
-        'Content-Length': seg.data.length,
-        // A segment URL never changes content (sequences only grow, see firstSequence).
-        'Cache-Control': 'public, max-age=3600, immutable',
-      });
-      if (req.method !== 'HEAD') this.bytesOut += seg.data.length;
-      res.end(req.method === 'HEAD' ? undefined : seg.data);
+      const e = this.entries.get(streamKey(app, name));
+      if (!e) return reply(res, 404, 'part not found');
+      this.servePart(req, res, e, { sequence: Number(seq), index: Number(index) }, true);
     };
+  }
+
+  private servePart(req: IncomingMessage, res: ServerResponse, e: Entry, at: PartPosition, mayWait: boolean): void {
+    const pl = e.playlist;
+    const done = pl.parts.get(at.sequence, at.index);
+    if (done) return this.sendObject(req, res, CONTENT_TYPE.fmp4, done.data);
+    const open = pl.parts.openPosition;
+    if (open && comparePositions(open, at) === 0) return this.streamPart(req, res, e, at);
+    const hint = pl.hint;
+    if (mayWait && hint && comparePositions(hint, at) === 0) {
+      return this.hold(res, e, { kind: 'part', ...at }, (outcome) => {
+        if (outcome === 'timeout') return reply(res, 503, 'the part did not start in time');
+        this.servePart(req, res, e, at, false);
+      });
+    }
+    reply(res, 404, 'part not found');
+  }
+
+  private streamPart(req: IncomingMessage, res: ServerResponse, e: Entry, at: PartPosition): void {
+    const release = e.holds.take();
+    if (!release) return reply(res, 503, 'too many held requests', { 'Retry-After': '1' });
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE.fmp4, 'Cache-Control': IMMUTABLE });
+    if (req.method === 'HEAD') {
+      release();
+      return void res.end();
+    }
+    // A part that stops growing (the publisher stalls) is given up after the hold time, as a held request is.
+    const timer = setTimeout(() => res.destroy(), this.holdMs(e));
+    timer.unref();
+    const detach = e.playlist.parts.read(at.sequence, at.index, {
+      chunk: (bytes) => {
+        this.bytesOut += bytes.length;
+        res.write(bytes);
+      },
+      end: (complete) => {
+        detach?.();
+        release();
+        clearTimeout(timer);
+        // An abandoned part: cut the connection, so the client never takes what came for the part.
+        if (complete) res.end();
+        else res.destroy();
+      },
+    });
+    res.once('close', () => {
+      clearTimeout(timer);
+      detach?.();
+      release();
+    });
+  }
+
+  private holdMs(e: Entry): number {
+    return this.opts.holdTargets * e.playlist.targetDurationS * 1000;
+  }
+
+  /** Holds a request for `target` within the budget (503 past it) and the hold time; `answer` runs once unless the client left. */
+  private hold(res: ServerResponse, e: Entry, target: HoldTarget, answer: (outcome: HoldOutcome) => void): void {
+    const release = e.holds.take();
+    if (!release) return reply(res, 503, 'too many held requests', { 'Retry-After': '1' });
+    const cancel = e.holds.wait(target, this.holdMs(e), (outcome) => {
+      res.off('close', onClose);
+      release();
+      answer(outcome);
+    });
+    const onClose = (): void => {
+      cancel();
+      release();
+    };
+    res.once('close', onClose);
+  }
+
+  /** After a change: answers the held requests that it satisfies. */
+  private wake(e: Entry): void {
+    const pl = e.playlist;
+    e.holds.wake((t) => {
+      if (pl.ended) return true;
+      if (t.kind === 'playlist') return pl.position !== undefined && blockingVerdict(pl.position, t.msn, t.part) !== 'wait';
+      const open = pl.parts.openPosition;
+      const last = pl.parts.last;
+      // Open or complete now, or passed over (a later part exists, or its segment closed without it).
+      return (open !== undefined && comparePositions(open, t) >= 0) || (last !== undefined && comparePositions(last, t) >= 0) || pl.segment(t.sequence) !== undefined;
+    });
+  }
+
+  private sendPlaylist(req: IncomingMessage, res: ServerResponse, pl: HlsPlaylist, url: URL, skip: boolean, blocking: boolean): void {
+    const text = (skip ? pl.deltaText : undefined) ?? pl.text;
+    if (text === undefined) return reply(res, 404, 'playlist not found');
+    // The request's play token goes on every URI (segments, parts, maps, hints), so the player sends it with each.
+    const token = playTokenOf(url.searchParams);
+    const body = Buffer.from(token === undefined ? text : withPlayToken(text, token));
+    res.writeHead(200, {
+      'Content-Type': CONTENT_TYPE.playlist,
+      'Content-Length': body.length,
+      // A plain playlist changes with every segment (or part): short, so CDNs and players see new ones
+      // within a second. A blocking reload's URL names its version.
+      'Cache-Control': blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : 'public, max-age=1',
+    });
+    if (req.method !== 'HEAD') this.bytesOut += body.length;
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private objectHandler(what: string, contentType: string, find: (pl: HlsPlaylist, rest: readonly string[]) => Buffer | undefined): RouteHandler {
+    return (req: IncomingMessage, res: ServerResponse, [app, name, ...rest]) => {
+      if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
+      const pl = this.playlist(app, name);
+      const data = pl && find(pl, rest);
+      if (!data) return reply(res, 404, `${what} not found`);
+      this.sendObject(req, res, contentType, data);
+    };
+  }
+
+  private sendObject(req: IncomingMessage, res: ServerResponse, contentType: string, data: Buffer): void {
+    res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': data.length, 'Cache-Control': IMMUTABLE });
+    if (req.method !== 'HEAD') this.bytesOut += data.length;
+    res.end(req.method === 'HEAD' ? undefined : data);
   }
 
   private end(key: string): void {
@@ -146,6 +336,7 @@ export class HlsService implements StreamObserver {
     clearTimeout(e.graceTimer);
     e.graceTimer = undefined;
     e.playlist.end();
+    this.wake(e);
     this.log.info({ stream: key }, 'hls playlist ended');
     e.removeTimer = setTimeout(() => {
       if (this.entries.get(key) === e) this.drop(key);
@@ -160,6 +351,7 @@ export class HlsService implements StreamObserver {
     clearTimeout(e.removeTimer);
     this.entries.delete(key);
     this.fetchers.delete(key);
+    e.holds.cancelAll();
   }
 
   private countFetcher(key: string, addr: string): void {

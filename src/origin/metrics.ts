@@ -57,7 +57,15 @@ export function createMetrics(hub: Hub, hls: HlsService, rtmpStats: () => RtmpSe
   });
   counterFrom('livecdn_media_bytes_in_total', 'Media payload bytes received from publishers', () => hub.totals.bytesIn);
   counterFrom('livecdn_media_bytes_out_total', 'Bytes written to HTTP-FLV and RTMP viewers', () => hub.totals.bytesOut);
-  counterFrom('livecdn_hls_bytes_out_total', 'Playlist and segment bytes served', () => hls.bytesOut);
+  counterFrom('livecdn_hls_bytes_out_total', 'Playlist, segment and part bytes served', () => hls.bytesOut);
+  new Gauge({
+    name: 'livecdn_hls_held_requests',
+    help: 'LL-HLS requests held open: blocking playlist reloads and preload-hinted parts',
+    registers: [registry],
+    collect() {
+      this.set(hls.held);
+    },
+  });
   counterFrom('livecdn_rtmp_bytes_in_total', 'Bytes received on RTMP connections', () => rtmpStats()?.bytesIn ?? 0);
   counterFrom('livecdn_rtmp_bytes_out_total', 'Bytes sent on RTMP connections', () => rtmpStats()?.bytesOut ?? 0);
   counterFrom('livecdn_dropped_frames_total', 'Frames skipped for slow viewers', () => hub.totals.droppedFrames);

@@ -19,7 +19,7 @@ import { ORIGIN_DEFAULTS } from './defaults.js';
 import { createMetrics } from './metrics.js';
 import type { OriginMetrics } from './metrics.js';
 import { API_STREAMS_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
-import { FLV_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE } from '../shared/url-contract.js';
+import { FLV_ROUTE, FMP4_SEGMENT_ROUTE, INIT_ROUTE, PART_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE } from '../shared/url-contract.js';
 import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../hub/play-wait.js';
 import { PlayDecisions, guardPlay } from '../hub/play-auth.js';
 import type { PlayWaitLimits } from '../hub/play-wait.js';
@@ -60,9 +60,16 @@ export interface OriginConfig {
   readonly hlsGraceMs?: number;
   /** How long an ended playlist stays before 404. */
   readonly hlsRemoveAfterMs?: number;
+  /** HLS container: 'auto' is fMP4 for HEVC/AV1 or with LL-HLS, MPEG-TS otherwise. */
+  readonly hlsFormat?: 'ts' | 'fmp4' | 'auto';
+  /** LL-HLS part target (0: LL-HLS off); needs fMP4 ('fmp4' or 'auto'). */
+  readonly hlsPartMs?: number;
+  /** Held LL-HLS requests (blocking reloads, preload-hint parts) per stream and in all. */
+  readonly hlsMaxHeldPerStream?: number;
+  readonly hlsMaxHeld?: number;
   /** The cluster's keys (shared/keys.ts): publish verifies RTMP publish tokens, admin guards the kick API. */
   readonly keys?: ClusterKeys | undefined;
-  /** Play tokens (signed with keys.play) on every path that serves media: .m3u8, segments, .flv. */
+  /** Play tokens (signed with keys.play) on every path that serves media: .m3u8, segments, init segments, parts, .flv. */
   readonly playTokens?: boolean;
   readonly onPublish?: string | undefined;
   readonly onPlay?: string | undefined;
@@ -136,6 +143,11 @@ export class Origin {
         window: config.hlsWindow ?? d.hlsWindow,
         graceMs,
         removeAfterMs: config.hlsRemoveAfterMs ?? d.hlsRemoveAfterMs,
+        format: config.hlsFormat ?? d.hlsFormat,
+        partTargetMs: config.hlsPartMs ?? d.hlsPartMs,
+        holdTargets: d.hlsHoldTargets,
+        maxHeldPerStream: config.hlsMaxHeldPerStream ?? d.hlsMaxHeldPerStream,
+        maxHeld: config.hlsMaxHeld ?? d.hlsMaxHeld,
         onSegmentListed: (ms) => onSegmentListed(ms),
       },
       this.log.child({ part: 'hls' }),
@@ -178,6 +190,9 @@ export class Origin {
       .route(['GET', 'HEAD'], FLV_ROUTE, guardPlay(flvHandler(this.hub, { hooks, waits: this.waits, fromRelay: viaEdge }), playKey))
       .route(['GET', 'HEAD'], PLAYLIST_ROUTE, guardPlay(this.hls.playlistHandler(), playKey, decisions))
       .route(['GET', 'HEAD'], SEGMENT_ROUTE, guardPlay(this.hls.segmentHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], FMP4_SEGMENT_ROUTE, guardPlay(this.hls.fmp4SegmentHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], PART_ROUTE, guardPlay(this.hls.partHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], INIT_ROUTE, guardPlay(this.hls.initHandler(), playKey, decisions))
       .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys))
       .route('DELETE', STREAM_API_ROUTE, kickHandler(this.hub, config.keys))
       .route('GET', /^\/metrics$/, async (_req, res) => {

@@ -36,6 +36,8 @@ export function parseAddress(addr: string): { v6: boolean; value: bigint } | und
 
 /** The key for per-address limits: IPv4 as is, IPv6 by its /64 prefix. */
 export function limitKey(addr: string): string {
+  // Dotted IPv4 as sockets report it is its own key already: skip the BigInt round trip (once per HLS request).
+  if (isIPv4(addr)) return addr;
   const a = parseAddress(addr);
   if (!a) return addr;
   // IPv4 and IPv4-mapped IPv6 in one spelling, so that a dual-stack listener keys them alike.

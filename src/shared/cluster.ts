@@ -46,6 +46,17 @@ export interface StreamStat {
   readonly video?: string;
   readonly audio?: string;
   readonly bitrateBps?: number;
+  /** Origins: how the stream is packaged as HLS, once its first segment opened. */
+  readonly hls?: StreamHlsInfo;
+}
+
+/** How an origin packages a stream as HLS: the `hls` field of its /api/streams and of its heartbeats. */
+export interface StreamHlsInfo {
+  readonly format: 'ts' | 'fmp4';
+  /** LL-HLS part target (EXT-X-PART-INF), seconds; null when LL-HLS is off. */
+  readonly partTargetS: number | null;
+  /** The playlist's CODECS value as media/codec.ts writes it, e.g. "avc1.64001f,mp4a.40.2"; null until known. */
+  readonly codecs: string | null;
 }
 
 export interface Heartbeat {

@@ -25,6 +25,47 @@ export function allowCrossOrigin(res: ServerResponse): void {
   for (const [name, value] of Object.entries(CORS_HEADERS)) res.setHeader(name, value);
 }
 
+const CORS_ENTRIES = Object.entries(CORS_HEADERS).map(([name, value]) => [name, name.toLowerCase(), value] as const);
+
+type HeadersArg = http.OutgoingHttpHeaders | http.OutgoingHttpHeader[] | undefined;
+
+/**
+ * A response readable by pages of any site, as allowCrossOrigin makes it, with the CORS headers added
+ * when writeHead sends the head instead of by setHeader up front. A handler that passes all of its
+ * headers to writeHead (the edge's cache hits, with a list built once per cached object) then stays on
+ * Node's fast path: a single earlier setHeader would make writeHead send each of them through setHeader.
+ * A header the handler set itself, in any spelling, wins, as it did over allowCrossOrigin.
+ */
+export class CrossOriginResponse<Request extends IncomingMessage = IncomingMessage> extends http.ServerResponse<Request> {
+  override writeHead(statusCode: number, reasonOrHeaders?: string | HeadersArg, maybeHeaders?: HeadersArg): this {
+    const reason = typeof reasonOrHeaders === 'string' ? reasonOrHeaders : undefined;
+    const headers = withCors(reason === undefined ? (reasonOrHeaders as HeadersArg) : maybeHeaders, this);
+    return reason === undefined ? super.writeHead(statusCode, headers) : super.writeHead(statusCode, reason, headers);
+  }
+}
+
+function withCors(headers: HeadersArg, res: ServerResponse): http.OutgoingHttpHeaders | http.OutgoingHttpHeader[] {
+  const list = Array.isArray(headers);
+  const names: readonly unknown[] = list ? headers : Object.keys(headers ?? {});
+  // CORS headers among the handler's own (lower-cased): theirs win. Every CORS name is long and starts
+  // with an "a": most names are passed over without a lower-cased copy.
+  let own: string[] | undefined;
+  for (let i = 0; i < names.length; i += list ? 2 : 1) {
+    const name = String(names[i]);
+    if (name.length < 16 || (name.charCodeAt(0) | 0x20) !== 0x61) continue;
+    const lower = name.toLowerCase();
+    if (lower.startsWith('access-control-')) (own ??= []).push(lower);
+  }
+  const cors: string[] = [];
+  for (const [name, lower, value] of CORS_ENTRIES) {
+    if (!own?.includes(lower) && !res.hasHeader(name)) cors.push(name, value);
+  }
+  if (list) return [...cors, ...(headers as string[])];
+  const out: http.OutgoingHttpHeaders = {};
+  for (let i = 0; i < cors.length; i += 2) out[cors[i] as string] = cors[i + 1];
+  return Object.assign(out, headers);
+}
+
 /** A handler mounted beside a service's own routes (the player pages): true when it took the request. */
 export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
@@ -92,11 +133,12 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnections: 10_000,
 };
 
-/** An http.Server with `limits` applied. */
-export function createHttpServer(handler: http.RequestListener, limits: Partial<HttpLimits> = {}): http.Server {
+/** An http.Server with `limits` applied; with `crossOrigin`, every response is a CrossOriginResponse. */
+export function createHttpServer(handler: http.RequestListener, limits: Partial<HttpLimits> = {}, opts: { crossOrigin?: boolean } = {}): http.Server {
   const l = { ...DEFAULT_HTTP_LIMITS, ...limits };
   const server = http.createServer(
     {
+      ...(opts.crossOrigin ? { ServerResponse: CrossOriginResponse } : {}),
       headersTimeout: l.headersTimeoutMs,
       requestTimeout: l.requestTimeoutMs,
       // Node checks the two timeouts above on this period (30 s by default, longer than the timeouts).

@@ -4,6 +4,15 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   FLV_ROUTE,
+  FMP4_SEGMENT_ROUTE,
+  INIT_ROUTE,
+  PART_ROUTE,
+  fmp4SegmentPath,
+  fmp4SegmentUri,
+  initPath,
+  initUri,
+  partPath,
+  partUri,
   PLAY_API_ROUTE,
   PLAYLIST_ROUTE,
   SEGMENT_ROUTE,
@@ -38,6 +47,26 @@ test('every built path parses back to its kind and names, and the origin routes 
       // A player resolves the playlist's relative segment URI to the segment's path.
       assert.equal(new URL(segmentUri(stream, seq), `http://h${playlistPath(app, stream)}`).pathname, segmentPath(app, stream, seq));
       assert.deepEqual(parseStreamKey(streamKey(app, stream)), { app, stream });
+    }),
+  );
+});
+
+test('fMP4 objects: each builder parses as a stream object, resolves from the playlist and hits only its own route', () => {
+  const part = fc.integer({ min: 0, max: 9999 });
+  fc.assert(
+    fc.property(name, name, sequence, part, (app, stream, seq, idx) => {
+      const base = `http://h${playlistPath(app, stream)}`;
+      const objects: Array<[string, string, RegExp, string[]]> = [
+        [initUri(stream, seq), initPath(app, stream, seq), INIT_ROUTE, [app, stream, String(seq)]],
+        [fmp4SegmentUri(stream, seq), fmp4SegmentPath(app, stream, seq), FMP4_SEGMENT_ROUTE, [app, stream, String(seq)]],
+        [partUri(stream, seq, idx), partPath(app, stream, seq, idx), PART_ROUTE, [app, stream, String(seq), String(idx)]],
+      ];
+      for (const [uri, path, route, groups] of objects) {
+        assert.equal(new URL(uri, base).pathname, path);
+        assert.deepEqual(parsePath(path), { kind: 'segment', app, stream, path });
+        assert.deepEqual(route.exec(path)?.slice(1), groups);
+        for (const other of [SEGMENT_ROUTE, INIT_ROUTE, FMP4_SEGMENT_ROUTE, PART_ROUTE]) if (other !== route) assert.equal(other.exec(path), null, `${path} ~ ${other}`);
+      }
     }),
   );
 });

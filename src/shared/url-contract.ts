@@ -8,19 +8,20 @@
 //   /api/streams/{app}/{stream}         origin: DELETE drops a live stream (signal's revoke)
 //   /{app}/{stream}.flv                 HTTP-FLV live                                  video/x-flv
 //   /{app}/{stream}.m3u8                HLS media playlist                             application/vnd.apple.mpegurl
-//   /{app}/{stream}/{seq}.ts            HLS segment, listed as `{stream}/{seq}.ts`     video/mp2t
-//                                       (relative to the playlist)
+//                                       (LL-HLS: ?_HLS_msn=&_HLS_part=&_HLS_skip=, see LLHLS_PARAMS)
+//   /{app}/{stream}/{seq}.ts            HLS segment, MPEG-TS                           video/mp2t
+//   /{app}/{stream}/init-{id}.mp4       fMP4 init segment of the segments from {id} on video/mp4
+//                                       (a new name when the codecs change, because stream objects
+//                                       are cached as immutable)
+//   /{app}/{stream}/{seq}.m4s           HLS segment, fMP4                              video/iso.segment
+//   /{app}/{stream}/{seq}.{part}.m4s    LL-HLS part {part} (0..) of segment {seq}      video/iso.segment
+// A playlist lists stream objects relative to itself: `{stream}/{seq}.ts`, `{stream}/init-{id}.mp4`, …
 //
 // app and stream match NAME_PATTERN; anything else is refused (RTMP) or a 400 (HTTP), never a file
 // path. Any safe file name under /{app}/{stream}/ is a stream object: the edge and nginx cache it as
 // immutable, except a nested .m3u8, which is a playlist (short-lived, never served stale).
 //
 // Reserved for the next object types (not served yet); each plugs in here first:
-//   /{app}/{stream}/init-{seq}.mp4      fMP4/CMAF init segment of the segments from {seq} on (a new
-//                                       name when the codec changes, because stream objects are cached
-//                                       as immutable)                                 video/mp4
-//   /{app}/{stream}/{seq}.m4s           fMP4 segment                                  video/iso.segment
-//   /{app}/{stream}/{seq}.{part}.m4s    LL-HLS part                                   video/iso.segment
 //   /{app}/{stream}/{rendition}.m3u8    a rendition of a transcoding ladder, listed by the multivariant
 //                                       /{app}/{stream}.m3u8; its segments {rendition}-{seq}.ts stay one
 //                                       level deep, as the nginx template takes one file name per stream
@@ -54,6 +55,21 @@ export const playlistPath = (app: string, stream: string): string => `/${app}/${
 /** A segment's URI as the playlist lists it: relative to /{app}/{stream}.m3u8. */
 export const segmentUri = (stream: string, sequence: number): string => `${stream}/${sequence}.ts`;
 export const segmentPath = (app: string, stream: string, sequence: number): string => `/${app}/${segmentUri(stream, sequence)}`;
+/** An fMP4 init segment's URI (relative, as segmentUri); `id` is the sequence of the first segment using it. */
+export const initUri = (stream: string, id: number): string => `${stream}/init-${id}.mp4`;
+export const initPath = (app: string, stream: string, id: number): string => `/${app}/${initUri(stream, id)}`;
+/** An fMP4 segment's URI (relative, as segmentUri). */
+export const fmp4SegmentUri = (stream: string, sequence: number): string => `${stream}/${sequence}.m4s`;
+export const fmp4SegmentPath = (app: string, stream: string, sequence: number): string => `/${app}/${fmp4SegmentUri(stream, sequence)}`;
+/** An LL-HLS part's URI (relative, as segmentUri): part `part` (0..) of segment `sequence`. */
+export const partUri = (stream: string, sequence: number, part: number): string => `${stream}/${sequence}.${part}.m4s`;
+export const partPath = (app: string, stream: string, sequence: number, part: number): string => `/${app}/${partUri(stream, sequence, part)}`;
+
+/**
+ * The LL-HLS delivery directives a playlist request may carry (RFC 8216bis 6.2.5), in the one order an
+ * edge's cache key lists them: a blocking or delta playlist is a different object per combination.
+ */
+export const LLHLS_PARAMS = ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const;
 /** The path of an RTMP URL (rtmp://HOST:PORT + this). */
 export const rtmpPath = (app: string, stream: string): string => `/${app}/${stream}`;
 
@@ -68,6 +84,10 @@ export const CONTENT_TYPE = {
   flv: 'video/x-flv',
   playlist: 'application/vnd.apple.mpegurl',
   segment: 'video/mp2t',
+  /** fMP4 init segment. */
+  init: 'video/mp4',
+  /** fMP4 segment and LL-HLS part. */
+  fmp4: 'video/iso.segment',
 } as const;
 
 // The origin's routes. Path segments are captured loosely and validated after (validNames), so a bad
@@ -76,6 +96,12 @@ export const FLV_ROUTE = /^\/([^/]+)\/([^/]+)\.flv$/;
 export const PLAYLIST_ROUTE = /^\/([^/]+)\/([^/]+)\.m3u8$/;
 /** Captures app, stream and the sequence number. */
 export const SEGMENT_ROUTE = /^\/([^/]+)\/([^/]+)\/(\d{1,15})\.ts$/;
+/** Captures app, stream and the init segment's id. */
+export const INIT_ROUTE = /^\/([^/]+)\/([^/]+)\/init-(\d{1,15})\.mp4$/;
+/** Captures app, stream and the sequence number. */
+export const FMP4_SEGMENT_ROUTE = /^\/([^/]+)\/([^/]+)\/(\d{1,15})\.m4s$/;
+/** Captures app, stream, the sequence number and the part index. */
+export const PART_ROUTE = /^\/([^/]+)\/([^/]+)\/(\d{1,15})\.(\d{1,4})\.m4s$/;
 export const STREAM_API_ROUTE = /^\/api\/streams\/([^/]+)\/([^/]+)$/;
 
 export type StreamPath =

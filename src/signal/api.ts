@@ -8,7 +8,7 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
-import type { NodeRecord } from '../shared/cluster.js';
+import type { NodeRecord, StreamHlsInfo } from '../shared/cluster.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { SIGNATURE_HEADER, checkHeaderShape, signedFetch } from '../shared/signed-request.js';
@@ -119,12 +119,13 @@ interface StreamStats {
   video: string | undefined;
   audio: string | undefined;
   bitrateBps: number | undefined;
+  hls: StreamHlsInfo | undefined;
   nodes: string[];
 }
 
 /** What heartbeats say about one stream: where it is, its viewers (edges and origins), its codecs. */
 function statsFor(view: ClusterView, key: string): StreamStats {
-  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, nodes: [] };
+  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, nodes: [] };
   for (const { node: n, stat } of view.streams.get(key) ?? []) {
     s.nodes.push(n.id);
     if (n.kind === 'origin') s.live = stat?.publishing ?? true;
@@ -133,6 +134,7 @@ function statsFor(view: ClusterView, key: string): StreamStats {
       s.video ??= stat.video;
       s.audio ??= stat.audio;
       s.bitrateBps ??= stat.bitrateBps;
+      s.hls ??= stat.hls;
     }
   }
   return s;
@@ -151,6 +153,7 @@ function streamView(rec: StreamRecord | undefined, app: string, stream: string, 
     viewers: st.viewers,
     codecs: { video: st.video ?? null, audio: st.audio ?? null },
     bitrateBps: st.bitrateBps ?? null,
+    hls: st.hls ?? null,
     nodes: st.nodes,
     createdAt: rec?.createdAt ?? null,
     tokenExp: rec?.tokenExp ?? null,

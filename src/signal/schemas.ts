@@ -27,6 +27,13 @@ const streamStatSchema = z.object({
   video: z.string().max(32).optional(),
   audio: z.string().max(32).optional(),
   bitrateBps: z.number().nonnegative().finite().optional(),
+  hls: z
+    .object({
+      format: z.enum(['ts', 'fmp4']),
+      partTargetS: z.number().positive().max(60).nullable(),
+      codecs: z.string().max(128).nullable(),
+    })
+    .optional(),
 });
 
 export const nodeLoadSchema = z.object({

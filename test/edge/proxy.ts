@@ -7,6 +7,8 @@ export interface CountingProxy {
   readonly url: string;
   readonly counts: Map<string, number>;
   count(path: string): number;
+  /** Requests per request target, query included (LL-HLS directives name playlist versions). */
+  readonly targets: Map<string, number>;
   /** HTTP-FLV connections opened through the proxy so far, and currently open. */
   readonly flv: { opened: number; open: number };
   /** Destroys every connection at once (a crashed upstream) and stops listening. */
@@ -15,12 +17,14 @@ export interface CountingProxy {
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const counts = new Map<string, number>();
+  const targets = new Map<string, number>();
   const flv = { opened: 0, open: 0 };
   const sockets = new Set<Socket>();
   const agent = new http.Agent({ keepAlive: true });
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     counts.set(path, (counts.get(path) ?? 0) + 1);
+    targets.set(req.url ?? '/', (targets.get(req.url ?? '/') ?? 0) + 1);
     const isFlv = path.endsWith('.flv');
     const up = http.request(target + (req.url ?? '/'), { method: req.method, headers: req.headers, agent }, (ures) => {
       if (isFlv && ures.statusCode === 200) {
@@ -49,6 +53,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     counts,
     count: (p) => counts.get(p) ?? 0,
+    targets,
     flv,
     kill: () =>
       (killed ??= new Promise<void>((resolve) => {

@@ -96,3 +96,10 @@ export async function ffprobeJson(input: string, args: readonly string[], timeou
   if (r.code !== 0) throw new Error(`ffprobe ${input} exited ${r.code}: ${r.stderr.trim()}`);
   return JSON.parse(r.stdout) as unknown;
 }
+
+let encoderList: Promise<string> | undefined;
+/** Whether this FFmpeg has an encoder (libx265, libsvtav1, …): tests of optional codecs skip without it. */
+export async function hasEncoder(name: string): Promise<boolean> {
+  encoderList ??= runFfmpeg(['-hide_banner', '-encoders'], { timeoutMs: 30_000 }).then((r) => r.stdout);
+  return new RegExp(`\\s${name}\\s`).test(await encoderList);
+}

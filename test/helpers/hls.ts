@@ -1,8 +1,11 @@
 // Test helpers for HLS: playlist parsing (the project's own parser) and per-segment probing with ffprobe.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import type { MediaPlaylist } from '../../src/media/hls/playlist.js';
 import { ffprobeJson, runFfmpeg } from './ffmpeg.js';
-import { fetchText } from './http.js';
+import { fetchBuffer, fetchText } from './http.js';
 
 export async function fetchPlaylist(url: string): Promise<{ status: number; text: string; playlist: MediaPlaylist | undefined; headers: Headers }> {
   const r = await fetchText(url);
@@ -38,4 +41,30 @@ export async function probeSegment(url: string): Promise<ProbedSegment> {
 export async function decodeErrors(url: string): Promise<string> {
   const r = await runFfmpeg(['-nostdin', '-v', 'error', '-i', url, '-f', 'null', '-'], { timeoutMs: 30_000 });
   return (r.stderr + r.stdout).trim() + (r.code === 0 ? '' : `\n(exit ${r.code})`);
+}
+
+/** decodeErrors over the Buffers as one file: an fMP4 init segment followed by its segments or parts. */
+export async function decodeBytesErrors(chunks: readonly Buffer[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'livecdn-hls-'));
+  try {
+    const file = join(dir, 'media.mp4');
+    writeFileSync(file, Buffer.concat(chunks));
+    return await decodeErrors(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The first EXT-X-MAP URI of a playlist (an fMP4 init segment); throws without one. */
+export function mapUriOf(text: string): string {
+  const uri = /#EXT-X-MAP:URI="([^"]+)"/.exec(text)?.[1];
+  if (uri === undefined) throw new Error(`no EXT-X-MAP in\n${text}`);
+  return uri;
+}
+
+/** The body of a GET that must answer 200. */
+export async function fetchOk(url: string): Promise<Buffer> {
+  const r = await fetchBuffer(url);
+  if (r.status !== 200) throw new Error(`GET ${url}: ${r.status}`);
+  return r.body;
 }

@@ -10,7 +10,7 @@ import { FlvReader } from '../../src/media/flv/reader.js';
 import { continuityErrors } from '../../src/media/mpegts/continuity.js';
 import { readTsPackets } from '../../src/media/mpegts/packet-reader.js';
 import { HlsSegmenter } from '../../src/media/hls/segmenter.js';
-import type { TsSegment } from '../../src/media/hls/segmenter.js';
+import type { HlsSegment } from '../../src/media/hls/segmenter.js';
 import { parseMediaPlaylist, writeMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { ffmpegPath, ffprobePath } from '../helpers/ffmpeg.js';
 
@@ -111,7 +111,7 @@ for (const shape of SHAPES) {
 
     const packets = new FlvReader().push(await readFile(src));
     const seg = new HlsSegmenter({ targetDurationMs: TARGET_MS });
-    const segments: TsSegment[] = [];
+    const segments: HlsSegment[] = [];
     for (const p of packets) segments.push(...seg.push(p));
     segments.push(...seg.end());
     assert.equal(seg.dropped, 0);
@@ -201,7 +201,8 @@ for (const shape of SHAPES) {
       endList: true,
     });
     const pl = parseMediaPlaylist(m3u8);
-    for (const s of pl.segments) assert.ok(s.durationS <= pl.targetDurationS, `EXTINF ${s.durationS} > ${pl.targetDurationS}`);
+    // RFC 8216 4.3.3.1: each EXTINF rounded to the nearest integer <= TARGETDURATION.
+    for (const s of pl.segments) assert.ok(Math.round(s.durationS) <= pl.targetDurationS, `EXTINF ${s.durationS} rounds above ${pl.targetDurationS}`);
     if (shape.name.startsWith('H.264 high') || !shape.video) assert.equal(pl.targetDurationS, 2);
     await writeFile(join(dir, 'index.m3u8'), m3u8);
     assert.equal(await decodeErrors(join(dir, 'index.m3u8')), '');

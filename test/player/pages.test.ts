@@ -251,7 +251,10 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
         audio: { codec: 'AAC', sampleRate: 44100, channels: 1 },
         bitrateIn: 700_000,
         viewers: { hls: Date.now() - lastPlaylistAt < 4000 ? 1 : 0, flv: flvViewers.size, rtmp: 0 },
+        hls: { format: 'ts', partTargetS: null, codecs: 'avc1.4d401e,mp4a.40.2' },
       },
+      // The origin's shape for an LL-HLS stream (src/shared/cluster.ts StreamHlsInfo).
+      { app: 'live', name: 'lowlat', publisher: { id: 'p2' }, codecs: { video: 'H264', audio: 'AAC' }, hls: { format: 'fmp4', partTargetS: 0.2, codecs: 'avc1.64001f,mp4a.40.2' } },
     ],
   });
   const nodesBody = (): unknown => ({ nodes: [
@@ -416,6 +419,19 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       // the stats panel shows it too
       assert.match((await page.textContent('#st-latency')) ?? '', /^\d+\.\d\d s$/);
       assert.match((await page.textContent('#st-engine')) ?? '', /hls\.js \(HLS\)/);
+      // a plain playlist: played as before lowLatencyMode learnt LL-HLS, two target durations behind the edge
+      assert.equal(await page.textContent('#st-mode'), 'HLS TS');
+      const playlist = await readFile(join(hlsDir(), 'live.m3u8'), 'utf8');
+      const td = Number(/#EXT-X-TARGETDURATION:(\d+)/.exec(playlist)?.[1]);
+      const live = r.stats.live as { targetLatency?: number; partTarget?: number; container?: string };
+      assert.equal(live.partTarget, undefined);
+      assert.equal(live.container, 'ts');
+      // hls.js adds a second (liveSyncOnStallIncrease) per stall it reported, up to one target duration
+      const stalled = r.allErrors.filter((e) => e.message.startsWith('bufferStalledError')).length;
+      const expected = 2 * td + Math.min(stalled, td);
+      assert.ok(live.targetLatency !== undefined && Math.abs(live.targetLatency - expected) < 0.01, `target latency ${String(live.targetLatency)} s, expected ${expected} (TARGETDURATION ${td}, ${stalled} stalls)`);
+      assert.match((await page.textContent('#st-target')) ?? '', /^\d+\.\d\d s$/);
+      assert.equal(await page.textContent('#st-wallclock'), '–', 'no EXT-X-PROGRAM-DATE-TIME in this playlist');
       await screenshot(page, 'player-hls-local.png');
     });
   });
@@ -499,6 +515,8 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       assert.equal(await dash.textContent(`${row} [data-col="resolution"]`), '640x360 @25');
       assert.equal(await dash.textContent(`${row} [data-col="bitrate"]`), '700 kbit/s');
       assert.match((await dash.textContent('tr[data-node="edge-eu-1"] [data-col="hit-ratio"]')) ?? '', /93 %/);
+      assert.equal(await dash.textContent(`${row} [data-col="hls"]`), 'TS avc1.4d401e,mp4a.40.2');
+      assert.equal(await dash.textContent('tr[data-stream="live/lowlat"] [data-col="hls"]'), 'LL-HLS fMP4, parts 0.20 s avc1.64001f,mp4a.40.2');
       assert.equal(await dash.textContent('tr[data-node="edge-eu-1"] [data-col="region"]'), 'eu');
       const viewersNow = async (): Promise<number> => Number((await dash.textContent(`${row} [data-col="viewers"]`)) ?? 'NaN');
       await waitFor('no viewers before the test viewer', async () => ((await viewersNow()) === 0 ? true : undefined), 15_000, 250);

@@ -145,11 +145,15 @@ describe('signal API', () => {
     assert.equal((s.body.publisher as { clientId: string }).clientId, 'pub1');
 
     assert.equal((await nodeReq(base, 'POST', '/api/nodes', edge('edge-v', 'eu'))).status, 201);
-    const stats = { ...load(7, ['live/lively']), streamStats: [{ stream: 'live/lively', viewers: 7, video: 'h264', audio: 'aac', bitrateBps: 2_600_000 }] };
+    const hls = { format: 'fmp4', partTargetS: 0.2, codecs: 'avc1.64001f,mp4a.40.2' };
+    const stats = { ...load(7, ['live/lively']), streamStats: [{ stream: 'live/lively', viewers: 7, video: 'h264', audio: 'aac', bitrateBps: 2_600_000, hls }] };
+    const badHls = { ...stats, streamStats: [{ ...stats.streamStats[0], hls: { ...hls, format: 'mkv' } }] };
+    assert.equal((await nodeReq(base, 'POST', '/api/nodes/edge-v/heartbeat', { id: 'edge-v', load: badHls })).status, 400);
     assert.equal((await nodeReq(base, 'POST', '/api/nodes/edge-v/heartbeat', { id: 'edge-v', load: stats })).status, 204);
     s = await req(base, 'GET', '/api/streams/live.lively');
     assert.equal(s.body.viewers, 7);
     assert.deepEqual(s.body.codecs, { video: 'h264', audio: 'aac' });
+    assert.deepEqual(s.body.hls, hls, "the origin's HLS mode travels with the heartbeat");
     assert.deepEqual(s.body.nodes, ['edge-v']);
     const list = await req(base, 'GET', '/api/streams');
     assert.ok((list.body.streams as Array<{ id: string }>).some((x) => x.id === 'live.lively'));

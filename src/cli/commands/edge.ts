@@ -105,7 +105,7 @@ export function edgeConfig(o: EdgeOptions): EdgeConfig {
     flvLingerMs: o.flvLinger * 1000,
     flvGraceMs: o.flvGrace * 1000,
     writeBatchMs: o.writeBatchMs,
-    upstream: { headersTimeoutMs: o.upstreamTimeout * 1000, idleTimeoutMs: Math.max(o.upstreamTimeout * 1000, EDGE_DEFAULTS.upstream.idleTimeoutMs), downMs: o.upstreamDown * 1000 },
+    upstream: { headersTimeoutMs: o.upstreamTimeout * 1000, idleTimeoutMs: Math.max(o.upstreamTimeout * 1000, EDGE_DEFAULTS.upstream.idleTimeoutMs), downMs: o.upstreamDown * 1000, heldTimeoutMs: EDGE_DEFAULTS.upstream.heldTimeoutMs },
     capacity: o.capacity,
     heartbeatMs: o.heartbeat * 1000,
     ...(o.onPlay ? { onPlay: o.onPlay } : {}),

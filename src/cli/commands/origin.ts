@@ -38,6 +38,12 @@ export const originSchema = z.object({
   hlsWindow: positiveInt.max(100),
   hlsGrace: nonNegativeNumber,
   hlsRemoveAfter: nonNegativeNumber,
+  hlsFormat: z.enum(['ts', 'fmp4', 'auto']),
+  hlsPart: z.coerce
+    .number()
+    .nonnegative()
+    .max(10)
+    .refine((s) => s === 0 || s * 1000 >= ORIGIN_DEFAULTS.hlsMinPartMs, `must be 0 (LL-HLS off) or at least ${ORIGIN_DEFAULTS.hlsMinPartMs / 1000}`),
   ...secretFields,
   playTokens: boolFlag,
   onPublish: httpUrl.optional(),
@@ -77,6 +83,8 @@ export function addOriginOptions(cmd: Command, defaultHost: string = ORIGIN_DEFA
     .option('--hls-window <n>', 'segments in the live playlist', String(d.hlsWindow))
     .option('--hls-grace <sec>', 'a republish within this continues the playlist', inSeconds(d.hlsGraceMs))
     .option('--hls-remove-after <sec>', 'an ended playlist answers 404 after this', inSeconds(d.hlsRemoveAfterMs))
+    .option('--hls-format <format>', 'HLS container: ts, fmp4, or auto (fMP4 for HEVC/AV1 or with LL-HLS, else MPEG-TS)', d.hlsFormat)
+    .option('--hls-part <sec>', 'LL-HLS part target, e.g. 0.2 (0: LL-HLS off; needs fmp4 or auto; best with a ~1 s GOP and --hls-segment 1)', inSeconds(d.hlsPartMs))
     .option('--play-tokens', 'require a play token (?token=) on every playlist, segment and FLV request (needs the secret)')
     .option('--on-publish <url>', 'POST hook that must answer 2xx for a publish to go ahead')
     .option('--on-play <url>', 'POST hook that must answer 2xx for a play to go ahead')
@@ -113,6 +121,8 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
   requirePlayKeys(o.playTokens, keys);
   if (o.publisherSlots !== undefined && o.publisherSlots >= o.maxConnections)
     throw new OptionsError('invalid options:\n  --publisher-slots: must be below --max-connections');
+  if (o.hlsPart > 0 && o.hlsFormat === 'ts') throw new OptionsError('invalid options:\n  --hls-part: LL-HLS needs fMP4: use --hls-format fmp4 or auto, or --hls-part 0');
+  if (o.hlsPart > o.hlsSegment) throw new OptionsError('invalid options:\n  --hls-part: must not exceed --hls-segment');
   return {
     host: o.host,
     rtmpPort: o.rtmpPort,
@@ -121,6 +131,9 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     hlsWindow: o.hlsWindow,
     hlsGraceMs: o.hlsGrace * 1000,
     hlsRemoveAfterMs: o.hlsRemoveAfter * 1000,
+    hlsFormat: o.hlsFormat,
+    // Whole milliseconds: part durations and PART-TARGET are compared at that precision.
+    hlsPartMs: Math.round(o.hlsPart * 1000),
     keys,
     playTokens: o.playTokens,
     onPublish: o.onPublish,

@@ -23,26 +23,31 @@ const avcFrame = (t: number, key: boolean, cto: number, body: Buffer): MediaPack
 
 test('H.264: configuration, then access units split into their NAL units with DTS, PTS and key flag', () => {
   const d = new FlvDemuxer();
-  assert.deepEqual(d.push(avcFrame(0, true, 0, joinAvcc([IDR]))), { kind: 'unconfigured-video' });
+  assert.deepEqual(d.push(avcFrame(0, true, 0, joinAvcc([IDR]))), { kind: 'unconfigured-video', codec: 'h264' });
   const cfg = d.push(avcHeader());
   assert.equal(cfg.kind, 'video-config');
   assert.deepEqual(d.h264?.config.sps, [SPS]);
   assert.deepEqual([d.h264?.sps?.width, d.h264?.sps?.height], [1280, 720]);
+  const { h264, ...video } = d.video ?? {};
+  assert.ok(h264);
+  assert.deepEqual(video, { codec: 'h264', record: writeAvcConfig([SPS], [PPS]), codecString: 'avc1.64001f', profile: 100, level: 31, width: 1280, height: 720, fps: 25 });
 
-  const key = d.push(avcFrame(1000, true, 80, joinAvcc([SEI, IDR])));
-  assert.deepEqual(key, { kind: 'video', dts: 1000, pts: 1080, key: true, nalus: [SEI, IDR] });
+  const sample = joinAvcc([SEI, IDR]);
+  const key = d.push(avcFrame(1000, true, 80, sample));
+  assert.deepEqual(key, { kind: 'video', codec: 'h264', dts: 1000, pts: 1080, key: true, data: sample, nalus: [SEI, IDR] });
   // A negative composition offset is clamped: PTS never precedes DTS.
-  assert.deepEqual(d.push(avcFrame(1033, false, 0xffffd8, joinAvcc([NON_IDR]))), { kind: 'video', dts: 1033, pts: 1033, key: false, nalus: [NON_IDR] });
+  const inter = joinAvcc([NON_IDR]);
+  assert.deepEqual(d.push(avcFrame(1033, false, 0xffffd8, inter)), { kind: 'video', codec: 'h264', dts: 1033, pts: 1033, key: false, data: inter, nalus: [NON_IDR] });
   // A header parsed by the caller is used as is.
-  const p = avcFrame(1066, false, 0, joinAvcc([NON_IDR]));
-  assert.deepEqual(d.push(p, parseVideoTagHeader(p.payload)), { kind: 'video', dts: 1066, pts: 1066, key: false, nalus: [NON_IDR] });
+  const p = avcFrame(1066, false, 0, inter);
+  assert.deepEqual(d.push(p, parseVideoTagHeader(p.payload)), { kind: 'video', codec: 'h264', dts: 1066, pts: 1066, key: false, data: inter, nalus: [NON_IDR] });
 });
 
 test('H.264 split cases: empty NAL units skipped, a frame of none is nothing, a truncated one is dropped', () => {
   const d = new FlvDemuxer();
   d.push(avcHeader());
   const withEmpty = Buffer.concat([joinAvcc([IDR]), Buffer.from([0, 0, 0, 0]), joinAvcc([NON_IDR])]);
-  assert.deepEqual(d.push(avcFrame(0, true, 0, withEmpty)), { kind: 'video', dts: 0, pts: 0, key: true, nalus: [IDR, NON_IDR] });
+  assert.deepEqual(d.push(avcFrame(0, true, 0, withEmpty)), { kind: 'video', codec: 'h264', dts: 0, pts: 0, key: true, data: withEmpty, nalus: [IDR, NON_IDR] });
   assert.deepEqual(d.push(avcFrame(40, false, 0, Buffer.alloc(0))), { kind: 'none' });
   assert.deepEqual(d.push(avcFrame(40, false, 0, Buffer.from([0, 0, 0, 9, 0x41]))), { kind: 'dropped' }); // length past the end
   assert.deepEqual(d.push(avcFrame(40, false, 0, Buffer.from([0, 0]))), { kind: 'dropped' }); // truncated length
@@ -52,7 +57,8 @@ test('H.264 split cases: empty NAL units skipped, a frame of none is nothing, a 
 
 test('other video codecs are dropped; script data is nothing', () => {
   const d = new FlvDemuxer();
-  assert.deepEqual(d.push(pkt(TagType.Video, 0, Buffer.from('1c0100000000000005260101aaaa', 'hex'))), { kind: 'dropped' }); // HEVC (codec 12)
+  assert.deepEqual(d.push(pkt(TagType.Video, 0, Buffer.from([0x12, 0, 0, 0]))), { kind: 'dropped' }); // Sorenson H.263
+  assert.deepEqual(d.push(pkt(TagType.Video, 0, Buffer.from([0x91]), Buffer.from('vp09'), Buffer.from([1, 2]))), { kind: 'dropped' }); // enhanced VP9 coded frames
   assert.deepEqual(d.push(pkt(TagType.Script, 0, Buffer.from([2, 0, 0]))), { kind: 'none' });
 });
 
@@ -62,6 +68,7 @@ test('AAC: configuration, raw frames with their duration; frames before it are d
   const cfg = d.push(pkt(TagType.Audio, 0, Buffer.from('af001210', 'hex')));
   assert.equal(cfg.kind, 'audio-config');
   assert.equal(d.audioCodec, 'aac');
+  assert.deepEqual(cfg, { kind: 'audio-config', asc: d.asc, record: Buffer.from('1210', 'hex') });
   const raw = Buffer.alloc(10, 0x21);
   assert.deepEqual(d.push(pkt(TagType.Audio, 23, Buffer.from('af01', 'hex'), raw)), { kind: 'audio', codec: 'aac', dts: 23, pts: 23, frame: raw, durationMs: 1024000 / 44100 });
   assert.deepEqual(d.push(pkt(TagType.Audio, 46, Buffer.from('af01', 'hex'))), { kind: 'dropped' }); // empty frame

@@ -1,16 +1,21 @@
-// MSB-first bit reader with Exp-Golomb codes (H.264 9.1), over an RBSP (emulation prevention already removed).
+// MSB-first bit reader with Exp-Golomb codes (H.264 9.1, H.265 9.2), over an RBSP (emulation prevention
+// already removed); the HEVC and AV1 parsers use it too, each throwing its own error class.
+import type { MediaFormatError } from '../error.js';
 import { H264Error } from './error.js';
 
 export class BitReader {
   private pos = 0;
-  constructor(private readonly buf: Buffer) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly Fault: new (message: string) => MediaFormatError = H264Error,
+  ) {}
 
   get bitsLeft(): number {
     return this.buf.length * 8 - this.pos;
   }
 
   bit(): number {
-    if (this.pos >= this.buf.length * 8) throw new H264Error('read past the end of the RBSP');
+    if (this.pos >= this.buf.length * 8) throw new this.Fault('read past the end of the RBSP');
     const b = ((this.buf[this.pos >> 3] ?? 0) >> (7 - (this.pos & 7))) & 1;
     this.pos++;
     return b;
@@ -24,7 +29,7 @@ export class BitReader {
   }
 
   skip(n: number): void {
-    if (n > this.bitsLeft) throw new H264Error('skip past the end of the RBSP');
+    if (n > this.bitsLeft) throw new this.Fault('skip past the end of the RBSP');
     this.pos += n;
   }
 
@@ -33,7 +38,7 @@ export class BitReader {
     let zeros = 0;
     while (this.bit() === 0) {
       zeros++;
-      if (zeros > 31) throw new H264Error('Exp-Golomb code longer than 32 bits');
+      if (zeros > 31) throw new this.Fault('Exp-Golomb code longer than 32 bits');
     }
     return 2 ** zeros - 1 + this.bits(zeros);
   }

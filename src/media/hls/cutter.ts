@@ -1,5 +1,5 @@
 // The cutting policy of the HLS pipeline (demux -> cut -> write): where segments start and end, over
-// access units, whatever the container. LL-HLS parts will be cut here too.
+// access units, whatever the container. LL-HLS parts are cut within segments by part-cutter.ts.
 //
 // With video, a segment opens on a keyframe and is cut by the first keyframe whose DTS is at least the
 // target after the segment's start (that keyframe opens the next one). Without video (audio-only),
@@ -25,6 +25,11 @@ export interface CutterOptions {
    */
   maxSegmentBytes?: number;
   maxSegmentFrames?: number;
+  /**
+   * Never drop a segment at a cap, close it however short (LL-HLS: the parts of the open segment are
+   * already public, and a dropped segment's number would be reused for different parts).
+   */
+  neverDiscard?: boolean;
 }
 
 /** The segment being filled. */
@@ -74,6 +79,7 @@ export class SegmentCutter {
   private readonly maxMs: number;
   private readonly maxBytes: number;
   private readonly maxFrames: number;
+  private readonly neverDiscard: boolean;
   private sequence: number;
   private discontinuityPending = false;
   /** The segment being filled, if any. */
@@ -88,15 +94,16 @@ export class SegmentCutter {
     this.maxMs = Math.max(this.targetMs, opts.maxDurationMs ?? Math.max(10 * this.targetMs, 30000));
     this.maxBytes = opts.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
     this.maxFrames = opts.maxSegmentFrames ?? DEFAULT_MAX_SEGMENT_FRAMES;
+    this.neverDiscard = opts.neverDiscard ?? false;
   }
 
-  /** Where a video access unit goes. */
-  video(dts: number, key: boolean): Cut {
+  /** Where a video access unit goes; `cutAtKey`: a keyframe cuts whatever the target (fMP4: a new init segment is due). */
+  video(dts: number, key: boolean, cutAtKey = false): Cut {
     const open = this.open;
     if (!open) return key ? cut('none', 'keyframe') : SKIP; // nothing decodable before the first keyframe
     const overlong = dts - open.startDts >= this.maxMs;
     // A segment cut mid-GOP (too long, or full) is followed by one that continues without a keyframe.
-    if ((key && (!open.keyframeStart || dts - open.startDts >= this.targetMs)) || overlong) return cut('close', key ? 'keyframe' : overlong ? 'continued' : 'none');
+    if ((key && (cutAtKey || !open.keyframeStart || dts - open.startDts >= this.targetMs)) || overlong) return cut('close', key ? 'keyframe' : overlong ? 'continued' : 'none');
     if (!this.isFull(open)) return APPEND;
     if (this.spansHalfTarget(dts)) return cut('close', key ? 'keyframe' : 'continued');
     return key ? cut('discard', 'keyframe') : DISCARD_SKIP;
@@ -154,7 +161,8 @@ export class SegmentCutter {
     return seg.bytes >= this.maxBytes || seg.frames >= this.maxFrames;
   }
 
+  /** Whether a full segment is long enough to be kept (closed rather than discarded). */
   private spansHalfTarget(dts: number): boolean {
-    return this.open !== undefined && dts - this.open.startDts >= this.targetMs / 2;
+    return this.open !== undefined && (this.neverDiscard || dts - this.open.startDts >= this.targetMs / 2);
   }
 }

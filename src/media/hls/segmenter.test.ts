@@ -12,7 +12,7 @@ import { TagType } from '../packet.js';
 import type { MediaPacket } from '../packet.js';
 import { ms } from '../time.js';
 import { HlsSegmenter } from './segmenter.js';
-import type { TsSegment } from './segmenter.js';
+import type { HlsSegment } from './segmenter.js';
 
 const SPS = Buffer.from('6764001facd9405005bb011000000300100000030320f1831960', 'hex');
 const PPS = Buffer.from('68ebe3cb22c0', 'hex');
@@ -37,7 +37,7 @@ interface Pes {
 }
 
 // Reassembles the PES packets of a segment (test-side demuxer).
-function pesOf(seg: TsSegment): { packets: TsPacket[]; pes: Pes[] } {
+function pesOf(seg: HlsSegment): { packets: TsPacket[]; pes: Pes[] } {
   const packets = readTsPackets(seg.data);
   const open = new Map<number, { first: TsPacket; parts: Buffer[] }>();
   const pes: Pes[] = [];
@@ -63,8 +63,8 @@ function pesOf(seg: TsSegment): { packets: TsPacket[]; pes: Pes[] } {
   return { packets, pes };
 }
 
-function feed(s: HlsSegmenter, packets: MediaPacket[]): TsSegment[] {
-  const out: TsSegment[] = [];
+function feed(s: HlsSegmenter, packets: MediaPacket[]): HlsSegment[] {
+  const out: HlsSegment[] = [];
   for (const p of packets) out.push(...s.push(p));
   return out;
 }
@@ -91,7 +91,7 @@ test('nothing before the first keyframe; segments start with PAT, PMT and a keyf
 test('cut on the first keyframe at least targetDuration after the start; that push returns the segment; durations exact', () => {
   const s = new HlsSegmenter({ targetDurationMs: 2000 });
   feed(s, [avcHeader()]);
-  const got: [number, TsSegment[]][] = [];
+  const got: [number, HlsSegment[]][] = [];
   for (let t = 0; t <= 7000; t += 40) {
     // Keyframes every 1.2 s: the cut happens at 2400 and 4800, never at 1200 or 3600.
     const r = s.push(frame(t, t % 1200 === 0));
@@ -107,14 +107,14 @@ test('cut on the first keyframe at least targetDuration after the start; that pu
 test('B-frames: PTS = DTS + composition time; negative offsets are clamped to DTS', () => {
   const s = new HlsSegmenter({ targetDurationMs: 2000 });
   feed(s, [avcHeader(), frame(0, true, 80), frame(40, false, 120), frame(80, false, -40)]);
-  const { pes } = pesOf(s.end()[0] as TsSegment);
+  const { pes } = pesOf(s.end()[0] as HlsSegment);
   assert.deepEqual(pes.map((p) => [p.dts / 90, p.pts / 90]), [[0, 80], [40, 160], [80, 80]]);
 });
 
 test('SPS/PPS are not duplicated when the keyframe carries them in-band; its own AUDs are replaced', () => {
   const s = new HlsSegmenter({ targetDurationMs: 2000 });
   feed(s, [avcHeader(), frame(0, true, 0, [Buffer.from('09f0', 'hex'), SPS, PPS, IDR])]);
-  const { pes } = pesOf(s.end()[0] as TsSegment);
+  const { pes } = pesOf(s.end()[0] as HlsSegment);
   assert.deepEqual(splitAnnexB((pes[0] as Pes).data).map((u) => u.toString('hex')), ['09f0', SPS.toString('hex'), PPS.toString('hex'), IDR.toString('hex')]);
 });
 
@@ -165,7 +165,7 @@ test('audio-only: cut by time at frame boundaries', () => {
   assert.deepEqual(starts, [0, 1984, 3968, 5952]);
   for (const seg of segs.slice(0, -1)) assert.ok(seg.durationMs <= 2000 && seg.durationMs > 2000 - 22);
   assert.ok(segs.every((x) => !x.keyframeStart));
-  const { pes, packets } = pesOf(segs[1] as TsSegment);
+  const { pes, packets } = pesOf(segs[1] as HlsSegment);
   assert.ok(pes.every((p) => p.pid === Pid.Audio));
   assert.equal(pes[0]?.pts, 1984 * 90);
   assert.ok(packets.find((p) => p.pid === Pid.Audio)?.adaptation?.pcr !== undefined, 'PCR on the audio PID');
@@ -175,7 +175,7 @@ test('audio-only: cut by time at frame boundaries', () => {
 test('audio gaps start a new PES with its own PTS', () => {
   const s = new HlsSegmenter({ targetDurationMs: 2000 });
   feed(s, [aacHeader(), aac(0), aac(23), aac(500), aac(523)]);
-  const { pes } = pesOf(s.end()[0] as TsSegment);
+  const { pes } = pesOf(s.end()[0] as HlsSegment);
   assert.deepEqual(pes.map((p) => p.pts / 90), [0, 500]);
 });
 
@@ -185,23 +185,23 @@ test('MP3: frames pass through with stream type 0x03; codec info from the frame 
   const segs = feed(s, Array.from({ length: 200 }, (_, i) => mp3(Math.round((i * 1152000) / 44100))));
   segs.push(...s.end());
   assert.equal(segs.length, 3);
-  const last = segs[2] as TsSegment;
+  const last = segs[2] as HlsSegment;
   assert.ok(Math.abs(last.startDts + last.durationMs - (200 * 1152000) / 44100) < 1, 'end() adds one frame duration');
-  const { packets, pes } = pesOf(segs[0] as TsSegment);
+  const { packets, pes } = pesOf(segs[0] as HlsSegment);
   const pmt = packets[1] as TsPacket;
   assert.equal(pmt.payload[1 + 12], 0x03);
   assert.equal(pes[0]?.data.subarray(0, 4).toString('hex'), 'fffb9064');
   assert.deepEqual(s.codecs().audio, { codec: 'mp3', codecString: 'mp4a.40.34', sampleRate: 44100, channels: 2 });
 });
 
-test('HEVC video is ignored: the stream is segmented as audio-only', () => {
-  const s = new HlsSegmenter({ targetDurationMs: 1000 });
+test('MPEG-TS: HEVC video is ignored, the stream is segmented as audio-only', () => {
+  const s = new HlsSegmenter({ targetDurationMs: 1000, format: 'ts' });
   const input: MediaPacket[] = [aacHeader()];
   for (let t = 0; t < 2500; t += 40) input.push(hevcFrame(t), aac(t));
   const segs = feed(s, input);
   assert.equal(segs.length, 2);
   assert.ok(segs.every((x) => !x.keyframeStart));
-  assert.ok(pesOf(segs[0] as TsSegment).pes.every((p) => p.pid === Pid.Audio));
+  assert.ok(pesOf(segs[0] as HlsSegment).pes.every((p) => p.pid === Pid.Audio));
   assert.ok(s.dropped > 0);
   assert.equal(s.codecs().video, undefined);
 });
@@ -306,7 +306,7 @@ test('property: random packet sequences never throw and give whole, ordered, 188
   fc.assert(
     fc.property(fc.array(fc.tuple(anyPacket, fc.integer({ min: -50, max: 1500 })), { maxLength: 60 }), fc.integer({ min: 1, max: 3000 }), (steps, target) => {
       const s = new HlsSegmenter({ targetDurationMs: target });
-      const segs: TsSegment[] = [];
+      const segs: HlsSegment[] = [];
       let t = 0;
       for (const [step, dt] of steps) {
         t += dt; // mostly monotonic, sometimes going back a little

@@ -11,6 +11,8 @@ const PPS = Buffer.from('68ebe3cb22c0', 'hex');
 const AUD = Buffer.from('0910', 'hex');
 const IDR = Buffer.from('6588840011', 'hex');
 const NON_IDR = Buffer.from('419a2233', 'hex');
+/** The TS writer reads the NAL units, not the sample bytes. */
+const EMPTY = Buffer.alloc(0);
 const annexB = (...nalus: Buffer[]): Buffer => Buffer.concat(nalus.flatMap((u) => [Buffer.from([0, 0, 0, 1]), u]));
 
 /** The PES payloads (elementary stream bytes) of one PID in a segment. */
@@ -29,7 +31,8 @@ function payloads(ts: Buffer, pid: number): Buffer[] {
 
 function writer(): TsSegmentWriter {
   const w = new TsSegmentWriter({ audioFramesPerPes: 2 });
-  w.h264 = { config: parseAvcConfig(writeAvcConfig([SPS], [PPS])) };
+  const record = writeAvcConfig([SPS], [PPS]);
+  w.video = { codec: 'h264', record, codecString: 'avc1.64001f', profile: 100, level: 31, h264: { config: parseAvcConfig(record) } };
   w.asc = parseAsc(Buffer.from('1210', 'hex'));
   w.setTracks({ video: 'h264', audio: 'aac' });
   w.begin();
@@ -38,9 +41,9 @@ function writer(): TsSegmentWriter {
 
 test('the TS writer owns AUD and parameter sets: its own AUD first, SPS/PPS before a keyframe that lacks them', () => {
   const w = writer();
-  w.writeVideo({ kind: 'video', dts: 0, pts: 40, key: true, nalus: [AUD, IDR] });
-  w.writeVideo({ kind: 'video', dts: 33, pts: 33, key: false, nalus: [NON_IDR] });
-  w.writeVideo({ kind: 'video', dts: 66, pts: 66, key: true, nalus: [SPS, PPS, IDR] });
+  w.writeVideo({ kind: 'video', codec: 'h264', dts: 0, pts: 40, key: true, data: EMPTY, nalus: [AUD, IDR] });
+  w.writeVideo({ kind: 'video', codec: 'h264', dts: 33, pts: 33, key: false, data: EMPTY, nalus: [NON_IDR] });
+  w.writeVideo({ kind: 'video', codec: 'h264', dts: 66, pts: 66, key: true, data: EMPTY, nalus: [SPS, PPS, IDR] });
   const ts = w.finish();
   assert.equal(ts.length % 188, 0);
   const aud = Buffer.from('09f0', 'hex');
@@ -59,6 +62,6 @@ test('AAC frames get ADTS headers and are grouped into PES packets; a discarded 
   w.writeAudio({ kind: 'audio', codec: 'aac', dts: 100, pts: 100, frame, durationMs: 23.22 });
   w.discard();
   w.begin();
-  w.writeVideo({ kind: 'video', dts: 200, pts: 200, key: true, nalus: [IDR] });
+  w.writeVideo({ kind: 'video', codec: 'h264', dts: 200, pts: 200, key: true, data: EMPTY, nalus: [IDR] });
   assert.deepEqual(payloads(w.finish(), Pid.Audio), []);
 });

@@ -4,9 +4,10 @@
 // segment so that closing a segment joins its packets without a copy.
 import type { AudioSpecificConfig } from '../aac/asc.js';
 import { adtsHeader } from '../aac/adts.js';
-import type { AudioAccessUnit, H264Config, VideoAccessUnit } from '../flv/demux.js';
+import type { AudioAccessUnit, VideoAccessUnit, VideoConfig } from '../flv/demux.js';
 import { START_CODE } from '../h264/annexb.js';
 import { AUD_NALU, NalType, nalType } from '../h264/nal.js';
+import type { MpegAudioFrameHeader } from '../mp3/frame-header.js';
 import { TsMuxer } from '../mpegts/muxer.js';
 import type { TsTracks } from '../mpegts/muxer.js';
 import { TS_PACKET_SIZE } from '../mpegts/packetizer.js';
@@ -25,8 +26,11 @@ export interface TsWriterOptions {
 }
 
 export class TsSegmentWriter implements SegmentWriter {
-  h264: H264Config | undefined;
+  video: VideoConfig | undefined;
   asc: AudioSpecificConfig | undefined;
+  /** Not needed by TS (ADTS comes from `asc`, MP3 frames carry their own headers). */
+  ascRecord: Buffer | undefined;
+  mp3: MpegAudioFrameHeader | undefined;
   private readonly framesPerPes: number;
   private tracks: TsTracks = {};
   /** setTracks() was called since the muxer last took the track set (it is compared only then). */
@@ -51,8 +55,9 @@ export class TsSegmentWriter implements SegmentWriter {
     this.framesPerPes = Math.max(1, opts.audioFramesPerPes ?? 5);
   }
 
+  /** MPEG-TS carries H.264 video only here: another video codec is no track. */
   setTracks(tracks: SegmentTracks): void {
-    this.tracks = tracks;
+    this.tracks = tracks.video === undefined || tracks.video === 'h264' ? (tracks as TsTracks) : tracks.audio ? { audio: tracks.audio } : {};
     this.tracksChanged = true;
   }
 
@@ -69,9 +74,10 @@ export class TsSegmentWriter implements SegmentWriter {
     const pieces: Buffer[] = [START_CODE, AUD_NALU];
     let hasParams = false;
     for (const u of au.nalus) if (nalType(u) === NalType.Sps) hasParams = true;
-    if (au.key && !hasParams && this.h264) {
-      for (const u of this.h264.config.sps) pieces.push(START_CODE, u);
-      for (const u of this.h264.config.pps) pieces.push(START_CODE, u);
+    const h264 = this.video?.h264;
+    if (au.key && !hasParams && h264) {
+      for (const u of h264.config.sps) pieces.push(START_CODE, u);
+      for (const u of h264.config.pps) pieces.push(START_CODE, u);
     }
     for (const u of au.nalus) if (nalType(u) !== NalType.Aud) pieces.push(START_CODE, u);
     this.append(muxer.video(pieces, msToTicks90k(ms(au.pts)), msToTicks90k(ms(au.dts)), au.key));

@@ -1,9 +1,10 @@
 // The operator dashboard (/player/dashboard.html): streams from `GET /api/streams` and nodes from
 // `GET /api/nodes`, refreshed every 2 s. `?api=URL` points it at a control plane elsewhere; `&origin=URL`
 // adds an origin's own `/api/streams` (codecs, bit rate in) when the control plane does not carry them.
-import { apiBase, byId, fetchJson, fmtBps, fmtPct, get, h, query, withApi } from './common.js';
+// Each stream shows how it is packaged as HLS: TS, fMP4 or LL-HLS with its part target, and its CODECS.
+import { apiBase, byId, fetchJson, fmtBps, fmtPct, fmtSec, get, h, query, withApi } from './common.js';
 import { nodeRows, streamRows, toNodeRow } from './streams.js';
-import type { NodeRow, StreamRow } from './streams.js';
+import type { HlsMode, NodeRow, StreamRow } from './streams.js';
 
 const INTERVAL_MS = 2000;
 
@@ -57,12 +58,26 @@ export function mergeStreams(lists: StreamRow[][]): StreamRow[] {
         height: prev.height ?? r.height,
         fps: prev.fps ?? r.fps,
         bitrateIn: prev.bitrateIn ?? r.bitrateIn,
+        hls: prev.hls ?? r.hls,
         viewers,
         totalViewers: max(max(prev.totalViewers, r.totalViewers), Object.keys(viewers).length ? perProtoSum : undefined),
       });
     }
   }
   return [...byKey.values()].sort((a, b) => (a.key ?? a.id).localeCompare(b.key ?? b.id));
+}
+
+/** "LL-HLS fMP4, parts 0.20 s", "fMP4", "TS"; the CODECS string beside it. */
+function hlsCell(m: HlsMode | undefined): HTMLTableCellElement {
+  const c = td('', 'hls');
+  if (!m?.format) {
+    c.textContent = '–';
+    return c;
+  }
+  const container = m.format === 'fmp4' ? 'fMP4' : 'TS';
+  c.append(h('span', 'hls-mode', m.partTargetS === undefined ? container : `LL-HLS ${container}, parts ${fmtSec(m.partTargetS)}`));
+  if (m.codecs) c.append(' ', h('span', 'muted hls-codecs', m.codecs));
+  return c;
 }
 
 function renderStreams(rows: StreamRow[]): void {
@@ -95,6 +110,7 @@ function renderStreams(rows: StreamRow[]): void {
       td(r.live === undefined ? '–' : r.live ? 'live' : 'idle', 'state'),
       td([r.videoCodec, r.audioCodec].filter(Boolean).join(' + ') || '–', 'codecs'),
       td(r.width && r.height ? `${r.width}x${r.height}${r.fps ? ` @${Math.round(r.fps)}` : ''}` : '–', 'resolution'),
+      hlsCell(r.hls),
       td(fmtBps(r.bitrateIn), 'bitrate'),
       td(perProto || '–', 'per-proto'),
       td(r.totalViewers === undefined ? '–' : String(r.totalViewers), 'viewers'),

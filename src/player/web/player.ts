@@ -1,14 +1,16 @@
 // The player page (/player/): pick a stream, or play `?stream=APP/NAME` through the control plane's
 // chosen edge, or `?src=URL` directly; `&proto=hls|flv` picks the protocol. video.js draws the UI and
 // shows errors; hls.js, mpegts.js or the native player feed the <video>. A stats panel samples latency,
-// bit rate, buffer and dropped frames every second; a chat panel talks to the stream's WebSocket.
+// bit rate, buffer and dropped frames every second (for HLS also the playlist's mode, LL-HLS or plain,
+// the engine's target latency and drift, and how far behind the PDT clock the picture is); a chat panel
+// talks to the stream's WebSocket.
 import videojsModule from 'video.js';
 import { apiBase, byId, fetchJson, fmtBps, fmtSec, get, h, query, str, withApi } from './common.js';
 import { flvPath, parseStreamKey, playApiPath, playlistPath, streamKey } from '../../shared/url-contract.js';
 import { ChatPanel } from './chat.js';
 import { drawChart, RingSeries } from './chart.js';
 import { bufferAhead, startEngine } from './engines.js';
-import type { Engine, EngineError, Proto } from './engines.js';
+import type { Engine, EngineError, LiveInfo, Proto } from './engines.js';
 import { cjsDefault } from './interop.js';
 import { playSources, streamRows } from './streams.js';
 import type { PlaySource } from './streams.js';
@@ -26,6 +28,10 @@ export interface PlayerStats {
   readonly readyState: number;
   /** Seconds behind the live edge (hls.js latency / distance to the live edge; FLV: buffered end - currentTime). */
   readonly latency: number | undefined;
+  /** HLS through hls.js: the playlist's kind (part target, container) and the engine's live-edge numbers. */
+  readonly live: LiveInfo | undefined;
+  /** `waiting` events of the <video> since it first played: the stalls a viewer saw. */
+  readonly stalls: number;
   readonly buffer: number | undefined;
   readonly bitrate: number | undefined;
   readonly droppedFrames: number | undefined;
@@ -260,6 +266,13 @@ class Playback {
 
 // ---------------------------------------------------------------- watch
 
+/** "LL-HLS fMP4, parts 0.20 s", "HLS TS", "HTTP-FLV": what the stats panel calls the stream. */
+function modeText(proto: Proto, live: LiveInfo | undefined): string {
+  if (proto === 'flv') return 'HTTP-FLV';
+  const container = live?.container === 'fmp4' ? ' fMP4' : live?.container === 'ts' ? ' TS' : '';
+  return live?.partTarget === undefined ? `HLS${container}` : `LL-HLS${container}, parts ${fmtSec(live.partTarget)}`;
+}
+
 async function watch(): Promise<void> {
   byId('watch').hidden = false;
   const status = byId('status');
@@ -310,6 +323,12 @@ async function watch(): Promise<void> {
   playback.start();
 
   // stats
+  let stalls = 0;
+  let played = false;
+  video.addEventListener('playing', () => (played = true));
+  video.addEventListener('waiting', () => {
+    if (played) stalls++;
+  });
   const latency = new RingSeries(60);
   const buffer = new RingSeries(60);
   const canvas = byId<HTMLCanvasElement>('chart');
@@ -318,6 +337,8 @@ async function watch(): Promise<void> {
     const eng = playback.current;
     const quality = typeof video.getVideoPlaybackQuality === 'function' ? video.getVideoPlaybackQuality() : undefined;
     return {
+      live: eng?.live?.(),
+      stalls,
       engine: eng?.kind,
       proto,
       url: eng?.url,
@@ -337,7 +358,12 @@ async function watch(): Promise<void> {
   };
   const fields = {
     engine: byId('st-engine'),
+    mode: byId('st-mode'),
     latency: byId('st-latency'),
+    target: byId('st-target'),
+    wallClock: byId('st-wallclock'),
+    drift: byId('st-drift'),
+    stalls: byId('st-stalls'),
     buffer: byId('st-buffer'),
     bitrate: byId('st-bitrate'),
     dropped: byId('st-dropped'),
@@ -349,7 +375,12 @@ async function watch(): Promise<void> {
     latency.push(s.latency);
     buffer.push(s.buffer);
     fields.engine.textContent = s.engine ? `${s.engine} (${s.proto.toUpperCase()})` : '–';
+    fields.mode.textContent = modeText(s.proto, s.live);
     fields.latency.textContent = fmtSec(s.latency);
+    fields.target.textContent = fmtSec(s.live?.targetLatency);
+    fields.wallClock.textContent = fmtSec(s.live?.wallClockLatency);
+    fields.drift.textContent = s.live?.drift === undefined ? '–' : `${s.live.drift.toFixed(2)}x`;
+    fields.stalls.textContent = String(s.stalls);
     fields.buffer.textContent = fmtSec(s.buffer);
     fields.bitrate.textContent = fmtBps(s.bitrate);
     fields.dropped.textContent = s.totalFrames !== undefined ? `${s.droppedFrames ?? 0} / ${s.totalFrames}` : '–';

@@ -17,6 +17,28 @@ export interface StreamRow {
   /** Viewers per protocol (hls, flv, rtmp, ...), as reported. */
   readonly viewers: Readonly<Record<string, number>>;
   readonly totalViewers: number | undefined;
+  /** How the origin packages the stream as HLS, when it says (its `hls` field). */
+  readonly hls: HlsMode | undefined;
+}
+
+/** The origin's `hls: { format, partTargetS, codecs }`: container, LL-HLS part target, CODECS string. */
+export interface HlsMode {
+  readonly format: 'ts' | 'fmp4' | undefined;
+  /** Seconds; undefined when LL-HLS is off. */
+  readonly partTargetS: number | undefined;
+  /** The CODECS attribute value, e.g. "avc1.64001f,mp4a.40.2". */
+  readonly codecs: string | undefined;
+}
+
+function hlsModeOf(v: unknown): HlsMode | undefined {
+  if (!isObj(v)) return undefined;
+  const format = str(get(v, 'format'));
+  const partTargetS = num(get(v, 'partTargetS'));
+  return {
+    format: format === 'ts' || format === 'fmp4' ? format : undefined,
+    partTargetS: partTargetS !== undefined && partTargetS > 0 ? partTargetS : undefined,
+    codecs: str(get(v, 'codecs')),
+  };
 }
 
 export interface NodeRow {
@@ -102,6 +124,7 @@ export function toStreamRow(s: unknown): StreamRow {
     bitrateIn: bitrateOf(s),
     viewers,
     totalViewers: total,
+    hls: hlsModeOf(get(s, 'hls')),
   };
 }
 

@@ -1,0 +1,41 @@
+// The part of m3u8-parser's (untyped) API the cross-check reads: test/helpers/m3u8-crosscheck.ts.
+declare module 'm3u8-parser' {
+  export interface M3u8Part {
+    uri: string;
+    duration: number;
+    independent?: boolean;
+  }
+  export interface M3u8PreloadHint {
+    type: string;
+    uri: string;
+  }
+  export interface M3u8Segment {
+    uri?: string;
+    duration?: number;
+    discontinuity?: boolean;
+    dateTimeString?: string;
+    map?: { uri: string };
+    parts?: M3u8Part[];
+    preloadHints?: M3u8PreloadHint[];
+  }
+  export interface M3u8Manifest {
+    version?: number;
+    targetDuration?: number;
+    mediaSequence?: number;
+    discontinuitySequence?: number;
+    endList?: boolean;
+    independentSegments?: boolean;
+    partInf?: { partTarget: number };
+    serverControl?: { canBlockReload?: boolean; partHoldBack?: number; canSkipUntil?: number; holdBack?: number };
+    skip?: { skippedSegments: number };
+    renditionReports?: Array<{ uri: string; lastMsn?: number; lastPart?: number }>;
+    segments: M3u8Segment[];
+    preloadSegment?: M3u8Segment;
+  }
+  export class Parser {
+    manifest: M3u8Manifest;
+    on(event: 'warn' | 'info', listener: (e: { message: string }) => void): void;
+    push(chunk: string): void;
+    end(): void;
+  }
+}
