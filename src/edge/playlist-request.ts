@@ -5,7 +5,7 @@
 // else its query holds (a play token, cache busters). Directives are checked here, before they reach a
 // key or the upstream: numbers only, bounded length, no repeats, so a client cannot grow the cache or
 // send the upstream anything but a well-formed directive.
-import { LLHLS_PARAMS } from '../shared/url-contract.js';
+import { LLHLS_MSN, LLHLS_PARAMS, LLHLS_PART } from '../shared/url-contract.js';
 
 export interface PlaylistRequest {
   readonly ok: true;
@@ -22,10 +22,6 @@ export interface PlaylistRequestError {
   readonly reason: string;
 }
 
-/** Media sequence numbers are wall-clock seconds and up: 15 digits stay exact in a double. */
-const MSN = /^\d{1,15}$/;
-/** A part index within one segment, as many digits as a part's URI may have (PART_ROUTE). */
-const PART = /^\d{1,4}$/;
 /** RFC 8216bis 6.2.5.1: YES skips segments, v2 also date ranges. */
 const SKIP = new Set(['YES', 'v2']);
 /** Reserved for delivery directives (RFC 8216bis 6.2.5): one we do not know never reaches the key or the upstream. */
@@ -46,7 +42,7 @@ export function playlistRequest(path: string, search: string): PlaylistRequest |
       if (!SKIP.has(v)) return { ok: false, reason: '_HLS_skip must be YES or v2' };
       values.set(name, v);
     } else {
-      if (!(name === '_HLS_msn' ? MSN : PART).test(v)) return { ok: false, reason: `${name} must be a decimal integer` };
+      if (!(name === '_HLS_msn' ? LLHLS_MSN : LLHLS_PART).test(v)) return { ok: false, reason: `${name} must be a decimal integer` };
       values.set(name, String(Number(v)));
     }
   }

@@ -113,7 +113,7 @@ export function flvHandler(hub: Hub, opts: FlvHandlerOptions = {}): RouteHandler
     }
     if (socket.destroyed) return;
     const chunked = req.httpVersionMinor >= 1 || req.httpVersionMajor > 1;
-    // CORS comes from the server's routing (shared/http.ts allowCrossOrigin), as for every answer.
+    // CORS comes from the server, as for every answer (shared/http.ts: allowCrossOrigin on the origin, CrossOriginResponse on the edge).
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPE.flv,
       'Cache-Control': 'no-cache, no-store',

@@ -1,6 +1,8 @@
 // LL-HLS delivery directives (RFC 8216bis 6.2.5): what a playlist request's _HLS_msn, _HLS_part and
 // _HLS_skip ask for, and whether the playlist as it stands answers it now, later, or never (400).
 // Pure: the origin's playlist route holds the request (hls-holds.ts) while the verdict is 'wait'.
+// Bounded digits (LLHLS_MSN, LLHLS_PART): a number a client sends never grows into a float or a huge loop.
+import { LLHLS_MSN, LLHLS_PART } from '../shared/url-contract.js';
 
 export interface DeliveryDirectives {
   /** _HLS_msn: hold until the playlist has this media sequence number (or this part of it). */
@@ -28,17 +30,14 @@ export interface ListedPosition {
 
 export type DirectiveParse = { readonly ok: true; readonly directives: DeliveryDirectives } | { readonly ok: false; readonly reason: string };
 
-// Bounded digits: a number a client sends never grows into a float or a huge loop.
-const MSN = /^\d{1,15}$/;
-const PART = /^\d{1,4}$/;
 
 /** The directives of a playlist request, or why they are malformed (a 400). */
 export function parseDirectives(params: URLSearchParams): DirectiveParse {
   const msn = params.get('_HLS_msn');
   const part = params.get('_HLS_part');
   const skip = params.get('_HLS_skip');
-  if (msn !== null && !MSN.test(msn)) return { ok: false, reason: '_HLS_msn must be a decimal integer' };
-  if (part !== null && !PART.test(part)) return { ok: false, reason: '_HLS_part must be a decimal integer' };
+  if (msn !== null && !LLHLS_MSN.test(msn)) return { ok: false, reason: '_HLS_msn must be a decimal integer' };
+  if (part !== null && !LLHLS_PART.test(part)) return { ok: false, reason: '_HLS_part must be a decimal integer' };
   if (part !== null && msn === null) return { ok: false, reason: '_HLS_part needs _HLS_msn' };
   if (skip !== null && skip !== 'YES' && skip !== 'v2') return { ok: false, reason: '_HLS_skip must be YES or v2' };
   return {

@@ -70,6 +70,10 @@ export const partPath = (app: string, stream: string, sequence: number, part: nu
  * edge's cache key lists them: a blocking or delta playlist is a different object per combination.
  */
 export const LLHLS_PARAMS = ['_HLS_msn', '_HLS_part', '_HLS_skip'] as const;
+/** _HLS_msn: media sequence numbers are wall-clock seconds and up; 15 digits stay exact in a double. */
+export const LLHLS_MSN = /^\d{1,15}$/;
+/** _HLS_part: a part index within one segment, as many digits as a part's URI may have (PART_ROUTE). */
+export const LLHLS_PART = /^\d{1,4}$/;
 /** The path of an RTMP URL (rtmp://HOST:PORT + this). */
 export const rtmpPath = (app: string, stream: string): string => `/${app}/${stream}`;
 

@@ -2,7 +2,7 @@
 // from fMP4 segment bytes. mp4box takes only the first tfdt of a track and adds durations from there;
 // players seek and sync by every tfdt, so the tests compare the two.
 
-export interface TrafTime {
+interface TrafTime {
   trackId: number;
   baseDecodeTime: number;
   samples: number;
@@ -10,7 +10,7 @@ export interface TrafTime {
 
 const CONTAINERS = new Set(['moof', 'traf']);
 
-export function trafTimes(data: Buffer): TrafTime[] {
+function trafTimes(data: Buffer): TrafTime[] {
   const out: TrafTime[] = [];
   const walk = (from: number, to: number, traf?: TrafTime): void => {
     for (let at = from; at + 8 <= to; ) {

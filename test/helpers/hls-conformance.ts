@@ -53,7 +53,7 @@ export const RULES: readonly Rule[] = [
 ];
 
 /** Our URL contract (src/shared/url-contract.ts): `{stream}/{seq}.m4s` and `{stream}/{seq}.{part}.m4s`. */
-export function contractPartId(uri: string): { msn: number; part: number } | undefined {
+function contractPartId(uri: string): { msn: number; part: number } | undefined {
   const m = /(?:^|\/)(\d+)\.(\d+)\.m4s(?:\?.*)?$/.exec(uri);
   return m ? { msn: Number(m[1]), part: Number(m[2]) } : undefined;
 }

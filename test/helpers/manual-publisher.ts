@@ -11,7 +11,7 @@ import type { MediaPacket } from '../../src/media/packet.js';
 import { runFfmpeg } from './ffmpeg.js';
 import { publishArgs } from './publish.js';
 
-export const MANUAL_SECONDS = 12;
+const MANUAL_SECONDS = 12;
 
 let encoded: Promise<MediaPacket[]> | undefined;
 function flvPackets(): Promise<MediaPacket[]> {

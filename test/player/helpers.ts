@@ -201,24 +201,26 @@ interface PageStats {
   [k: string]: unknown;
 }
 
+/** The player page's own stats (window.__livecdn.stats()), undefined while it has none. */
+export const pageStats = (page: Page): Promise<PageStats | undefined> =>
+  page.evaluate(() => {
+    try {
+      return window.__livecdn?.stats() as unknown as PageStats | undefined;
+    } catch {
+      return undefined;
+    }
+  });
+
 /**
  * Open the player page at `url`, wait for playback, then watch `video.currentTime` advance by
  * `advanceSeconds`, sampling the page's own latency measure once a second.
  */
 export async function playAndMeasure(page: Page, url: string, advanceSeconds = 5, timeoutMs = 45_000): Promise<PlayResult> {
   await page.goto(url);
-  const statsOf = (): Promise<PageStats | undefined> =>
-    page.evaluate(() => {
-      try {
-        return window.__livecdn?.stats() as unknown as PageStats | undefined;
-      } catch {
-        return undefined;
-      }
-    });
   const start = await waitFor(
     'playback to start',
     async () => {
-      const s = await statsOf();
+      const s = await pageStats(page);
       return s && s.currentTime > 0.2 ? s : undefined;
     },
     timeoutMs,
@@ -229,7 +231,7 @@ export async function playAndMeasure(page: Page, url: string, advanceSeconds = 5
   let last: PageStats = start;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 1000));
-    const s = await statsOf();
+    const s = await pageStats(page);
     if (!s) continue;
     last = s;
     if (typeof s.latency === 'number' && Number.isFinite(s.latency)) latencies.push(s.latency);

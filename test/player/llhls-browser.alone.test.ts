@@ -21,7 +21,7 @@ import { sleep, waitFor } from '../helpers/wait.js';
 import { Edge } from '../../src/edge/edge.js';
 import { Signal } from '../../src/signal/signal.js';
 import { createPlayerHandler } from '../../src/player/serve.js';
-import { buildPlayer, launchBrowser, median, saveArtifact, screenshot, watchConsole, withPage } from './helpers.js';
+import { buildPlayer, launchBrowser, median, pageStats, saveArtifact, screenshot, watchConsole, withPage } from './helpers.js';
 import type { Browser } from './helpers.js';
 
 const APP = 'live';
@@ -121,15 +121,7 @@ describe('LL-HLS in Chromium: FFmpeg -> origin (parts of 0.2 s) -> edge -> hls.j
       });
       const src = `${edgeBase}/${APP}/${NAME}.m3u8`;
       await page.goto(`${edgeBase}/player/?src=${encodeURIComponent(src)}`);
-      const stats = (): Promise<Record<string, unknown> | undefined> =>
-        page.evaluate(() => {
-          try {
-            return window.__livecdn?.stats() as unknown as Record<string, unknown>;
-          } catch {
-            return undefined;
-          }
-        });
-      await waitFor('playback to start', async () => ((await stats())?.currentTime as number | undefined ?? 0) > 0.2, 45_000, 250).catch((err: unknown) => {
+      await waitFor('playback to start', async () => ((await pageStats(page))?.currentTime ?? 0) > 0.2, 45_000, 250).catch((err: unknown) => {
         throw new Error(`${err instanceof Error ? err.message : String(err)}; console:\n${log.join('\n')}`);
       });
       await sleep(WARMUP_S * 1000);
@@ -145,7 +137,7 @@ describe('LL-HLS in Chromium: FFmpeg -> origin (parts of 0.2 s) -> edge -> hls.j
       const samples: Sample[] = [];
       while (Date.now() - startedAt < WATCH_S * 1000) {
         await sleep(1000);
-        const s = await stats();
+        const s = await pageStats(page);
         if (!s) continue;
         const live = s.live as Partial<Sample> | undefined;
         samples.push({

@@ -4,7 +4,7 @@
 import { Av1Error } from './error.js';
 import { ObuType, splitObus } from './obu.js';
 
-export const AV1C_HEADER_SIZE = 4;
+const AV1C_HEADER_SIZE = 4;
 
 export interface Av1cConfig {
   profile: number;

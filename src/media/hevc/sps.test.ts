@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { bitsWithTrailing, ueBits as ue } from '../../../test/helpers/bits.js';
+import { bitsWithTrailing, fieldBits, ueBits as ue } from '../../../test/helpers/bits.js';
 import { HVCC, record } from '../../../test/helpers/codec-records.js';
 import { escapeRbsp } from '../h264/rbsp.js';
 import { HevcError } from './error.js';
@@ -38,11 +38,11 @@ test('the SPS agrees with its record on the profile_tier_level', () => {
 /** An SPS NAL unit from RBSP bits (escaped, as an encoder would). */
 const spsFromBits = (bits: string): Buffer => Buffer.concat([Buffer.from([0x42, 0x01]), escapeRbsp(bitsWithTrailing(bits))]);
 /** vps id 0, one sub-layer, nesting 1, profile_tier_level (Main, level 93), sps id 0. */
-const HEAD = '0000' + '000' + '1' + '00' + '0' + '00001' + '0'.repeat(32) + '0'.repeat(48) + (93).toString(2).padStart(8, '0') + ue(0);
+const HEAD = '0000' + '000' + '1' + '00' + '0' + '00001' + '0'.repeat(32) + '0'.repeat(48) + fieldBits(93, 8) + ue(0);
 
 test('sub-layer profile_tier_level entries are skipped', () => {
   // 3 sub-layers: flags for 2 of them (profile+level present, level only), alignment bits, their fields.
-  const ptl = '00' + '0' + '00001' + '0'.repeat(32) + '0'.repeat(48) + (93).toString(2).padStart(8, '0') + '11' + '01' + '00'.repeat(6) + '0'.repeat(88 + 8) + '0'.repeat(8);
+  const ptl = '00' + '0' + '00001' + '0'.repeat(32) + '0'.repeat(48) + fieldBits(93, 8) + '11' + '01' + '00'.repeat(6) + '0'.repeat(88 + 8) + '0'.repeat(8);
   const bits = '0000' + '010' + '1' + ptl + ue(0) + ue(1) + ue(640) + ue(360) + '0' + ue(0) + ue(0);
   const s = parseHevcSps(spsFromBits(bits));
   assert.deepEqual([s.width, s.height, s.levelIdc], [640, 360, 93]);

@@ -1,8 +1,9 @@
 // The LL-HLS part policy (RFC 8216bis 4.4.4.9), inside the segments cutter.ts makes: where parts start
 // and end, over access units, in ms on the input timeline. Part 0 opens with its segment. A part closes
-// at a keyframe (which opens the next part, independent), and before the unit whose addition would make
-// it longer than the target: that unit's end is known only when the next unit of its track arrives (the
-// fMP4 writer holds each track's last sample back), so the decision is taken for the held unit then.
+// at a keyframe (which opens the next part, independent) once it is >= 85% of the target (cutAtKeyframe),
+// and before the unit whose addition would make it longer than the target: that unit's end is known only
+// when the next unit of its track arrives (the fMP4 writer holds each track's last sample back), so the
+// decision is taken for the held unit then.
 // A part's duration is the next part's start minus its own, so every part is <= the target unless a
 // single unit is longer than the target.
 //
