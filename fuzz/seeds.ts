@@ -19,7 +19,7 @@ import { parseHvcc, HevcNalType } from '../src/media/hevc/hvcc.js';
 import { parseAv1c } from '../src/media/av1/av1c.js';
 import { AV1C, HVCC, record } from '../test/helpers/codec-records.js';
 import { parseAvcConfig, writeAvcConfig } from '../src/media/h264/avc-config.js';
-import { writeMediaPlaylist } from '../src/media/hls/playlist.js';
+import { writeMediaPlaylist, writeMultivariantPlaylist } from '../src/media/hls/playlist.js';
 import { TagType, type MediaPacket } from '../src/media/packet.js';
 import { ms } from '../src/media/time.js';
 import { TS_PACKET_SIZE } from '../src/media/mpegts/packetizer.js';
@@ -80,10 +80,12 @@ async function media(): Promise<void> {
   const a = readFileSync(flv);
   put('flv-reader', 'h264-aac-whole', withByte(WHOLE, a.subarray(0, MAX_SEED - 1)));
   put('flv-reader', 'h264-aac-bytewise', withByte(BYTEWISE, a.subarray(0, 2048)));
+  // A remote transcoder's feed reads the same bytes (an origin's HTTP-FLV).
+  put('remote-feed', 'h264-aac-whole', withByte(WHOLE, a.subarray(0, MAX_SEED - 1)));
   const packets = flvPackets(a);
   tagSeeds('h264-aac', packets);
-  // The HLS pipeline in its three modes (byte 0: TS, fMP4, LL-HLS with 500 ms segments).
-  for (const [mode, name] of [[0x00, 'ts'], [0x01, 'fmp4'], [0x06, 'llhls']] as const) put('hls-segmenter', `h264-aac-${name}`, segmenterInput(mode, packets));
+  // The HLS pipeline in its three modes (byte 0: TS, fMP4, LL-HLS with 500 ms segments), and TS in follow mode (ABR).
+  for (const [mode, name] of [[0x00, 'ts'], [0x01, 'fmp4'], [0x06, 'llhls'], [0x20, 'ts-follow']] as const) put('hls-segmenter', `h264-aac-${name}`, segmenterInput(mode, packets));
   for (const p of packets) {
     if (p.type === TagType.Script) {
       put('amf0', 'onMetaData', p.payload);
@@ -198,7 +200,42 @@ async function media(): Promise<void> {
   put('hls-playlist', 'livecdn-llhls', text(writeMediaPlaylist(LLHLS_SEED)));
   put('hls-playlist', 'livecdn-llhls-delta', text(writeMediaPlaylist({ ...LLHLS_SEED, skippedSegments: 1 })));
   put('hls-playlist', 'rfc8216bis-ll-example', text(RFC_LL_EXAMPLE));
+  put('hls-playlist', 'livecdn-rung-gap', text(writeMediaPlaylist(RUNG_GAP_SEED)));
+  put('hls-playlist', 'livecdn-multivariant', text(writeMultivariantPlaylist(MULTIVARIANT_SEED)));
+  await progressSeeds();
 }
+
+/** A transcoder's -progress output (two outputs, as a ladder has), whole and bytewise. */
+async function progressSeeds(): Promise<void> {
+  const output = ['-map', '0:v', '-t', '3', ...X264, '-f', 'null', '-'];
+  const r = await runFfmpeg(['-hide_banner', '-loglevel', 'error', ...PATTERN, '-stats_period', '0.5', '-nostats', '-progress', 'pipe:1', ...output, ...output], { timeoutMs: 60_000 });
+  if (r.code !== 0) throw new Error(`ffmpeg -progress exited ${r.code}: ${r.stderr}`);
+  const progress = Buffer.from(r.stdout, 'latin1');
+  put('transcode-progress', 'ffmpeg-whole', withByte(WHOLE, progress));
+  put('transcode-progress', 'ffmpeg-bytewise', withByte(BYTEWISE, progress.subarray(0, 1024)));
+}
+
+/** An ABR rung's playlist with a gap (a transcoder restart lost a segment). */
+const RUNG_GAP_SEED: Parameters<typeof writeMediaPlaylist>[0] = {
+  targetDurationS: 2,
+  mediaSequence: 41,
+  discontinuitySequence: 0,
+  endList: false,
+  segments: [
+    { uri: 's_360p/41.ts', durationS: 2, discontinuity: false },
+    { uri: 's_360p/42.ts', durationS: 2.04, discontinuity: false, gap: true },
+    { uri: 's_360p/43.ts', durationS: 1.96, discontinuity: true },
+  ],
+};
+
+/** An ABR ladder's multivariant playlist, with a play token on the URIs. */
+const MULTIVARIANT_SEED: Parameters<typeof writeMultivariantPlaylist>[0] = {
+  independentSegments: true,
+  variants: [
+    { uri: 's_source.m3u8?token=1.abc', bandwidthBps: 2_800_000, averageBandwidthBps: 2_500_000, codecs: 'avc1.64001f,mp4a.40.2', resolution: { width: 1280, height: 720 }, frameRate: 29.97 },
+    { uri: 's_360p.m3u8?token=1.abc', bandwidthBps: 880_000, codecs: 'avc1.64001e,mp4a.40.2', resolution: { width: 640, height: 360 }, frameRate: 30 },
+  ],
+};
 
 /** An LL-HLS fMP4 playlist using every tag the writer knows (the delta seed skips its first segment). */
 const LLHLS_SEED: Parameters<typeof writeMediaPlaylist>[0] = {

@@ -6,6 +6,9 @@ export function mdTable(headers: readonly string[], rows: readonly (readonly str
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
+/** A `### title` part of a section: the heading and each block (paragraph, table), a blank line before each. */
+export const subsection = (title: string, ...blocks: string[]): string[] => ['', `### ${title}`, ...blocks.flatMap((b) => ['', b])];
+
 /**
  * Replaces the body of `## {title}` (up to the next level-2 heading) in `file`, or appends the
  * section. Other engineers' sections are left byte for byte as they are.

@@ -6,6 +6,7 @@ import { FlvReader } from '../../src/media/flv/reader.js';
 import { parseVideoTagHeader } from '../../src/media/flv/tag-header.js';
 import type { NaluLengthSize } from '../../src/media/h264/avcc.js';
 import { TagType } from '../../src/media/packet.js';
+import type { MediaPacket } from '../../src/media/packet.js';
 import { MiniRtmpClient, MsgType } from './rtmp-mini.js';
 import { nalLengthSize, nowMs, readStamp } from './sei.js';
 import { sleep } from '../../test/helpers/wait.js';
@@ -138,31 +139,47 @@ abstract class StampProbe implements Viewer {
   abstract close(): void;
 }
 
+/**
+ * GETs an HTTP-FLV stream and hands each of its tags to `onPacket` as it arrives (`onBytes` gets each
+ * chunk's size); `onEnd` is told why it ended: a status other than 200, a parse error, the connection.
+ */
+export function getFlv(url: string, onPacket: (p: MediaPacket) => void, onEnd: (why: string) => void, onBytes: (n: number) => void = () => {}): http.ClientRequest {
+  const reader = new FlvReader();
+  const req = http.get(url, { agent: false }, (res) => {
+    if (res.statusCode !== 200) {
+      onEnd(`HTTP ${res.statusCode ?? 0}`);
+      res.destroy();
+      return;
+    }
+    res.on('data', (d: Buffer) => {
+      onBytes(d.length);
+      try {
+        for (const p of reader.push(d)) onPacket(p);
+      } catch (e) {
+        onEnd(`FLV parse error: ${e instanceof Error ? e.message : String(e)}`);
+        res.destroy();
+      }
+    });
+    res.on('close', () => onEnd('closed'));
+  });
+  req.on('error', (e) => onEnd(e.message));
+  return req;
+}
+
 export class HttpFlvProbe extends StampProbe {
   bytes = 0;
   private readonly req: http.ClientRequest;
 
   constructor(url: string) {
     super();
-    const reader = new FlvReader();
-    this.req = http.get(url, { agent: false }, (res) => {
-      if (res.statusCode !== 200) {
-        this.ended ??= `HTTP ${res.statusCode ?? 0}`;
-        res.destroy();
-        return;
-      }
-      res.on('data', (d: Buffer) => {
-        this.bytes += d.length;
-        try {
-          for (const p of reader.push(d)) if (p.type === TagType.Video) this.onVideo(p.payload);
-        } catch (e) {
-          this.ended ??= `FLV parse error: ${e instanceof Error ? e.message : String(e)}`;
-          res.destroy();
-        }
-      });
-      res.on('close', () => (this.ended ??= 'closed'));
-    });
-    this.req.on('error', (e) => (this.ended ??= e.message));
+    this.req = getFlv(
+      url,
+      (p) => {
+        if (p.type === TagType.Video) this.onVideo(p.payload);
+      },
+      (why) => (this.ended ??= why),
+      (n) => (this.bytes += n),
+    );
   }
 
   close(): void {

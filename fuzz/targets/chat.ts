@@ -19,7 +19,7 @@ let hub: { hub: ChatHub; room: unknown; member: () => unknown } | undefined;
 function chatHub(): NonNullable<typeof hub> {
   if (hub) return hub;
   const limits = { ...defaultChatLimits, perConnRate: 1e9, perConnBurst: 1e9, perAddrRate: 1e9, perAddrBurst: 1e9 };
-  const h = new ChatHub(new MemoryStore(60_000), limits, async () => true, new SignalMetrics({ nodes: () => ({ origin: 0, edge: 0 }), chatMembers: () => 0 }), pino({ level: 'silent' }));
+  const h = new ChatHub(new MemoryStore(60_000), limits, async () => true, new SignalMetrics({ nodes: () => ({ origin: 0, edge: 0, transcoder: 0 }), chatMembers: () => 0 }), pino({ level: 'silent' }));
   const ws = { readyState: 1, OPEN: 1, bufferedAmount: 0, send: () => {}, close: () => {}, terminate: () => {} };
   const member = (): unknown => ({
     ws,

@@ -1,6 +1,8 @@
 // The HLS pipeline on a publisher's packets: demux (legacy and enhanced FLV tag bodies: H.264, HEVC, AV1,
 // AAC, MP3) -> cut (segments, LL-HLS parts, caps) -> write (MPEG-TS, fMP4). Nothing a publisher sends may
-// throw out of HlsSegmenter; an LL-HLS segment is exactly its parts, a part exactly its chunks.
+// throw out of HlsSegmenter; an LL-HLS segment is exactly its parts, a part exactly its chunks. In follow
+// mode (an ABR rendition) a second segmenter follows the first on the same packets: it numbers only
+// segments its leader made, in increasing order.
 import fc from 'fast-check';
 import { HlsSegmenter } from '../../src/media/hls/segmenter.js';
 import type { HlsSegmenterOptions } from '../../src/media/hls/segmenter.js';
@@ -14,7 +16,7 @@ const TARGETS_MS = [200, 500, 1000, 2000];
 /** Timestamp deltas are (byte >> 1) - 16 ms: mostly forward, sometimes back. */
 const DT_BIAS = 16;
 
-/** Byte 0: the mode (bits 0-1: 0 TS, 1 fMP4, 2-3 LL-HLS; bits 2-3 the target duration; bit 4 a small frame cap). */
+/** Byte 0: the mode (bits 0-1: 0 TS, 1 fMP4, 2-3 LL-HLS; bits 2-3 the target duration; bit 4 a small frame cap; bit 5 follow mode). */
 function options(mode: number): HlsSegmenterOptions {
   const format = mode % 4;
   return {
@@ -65,8 +67,12 @@ export const target: FuzzTarget = {
     const chunks = new Map<string, Buffer[]>();
     let out = 0;
     const parts: { sequence: number; data: Buffer }[] = [];
+    const leader = input[0]! & 0x20 ? new HlsSegmenter(options(input[0]!)) : undefined;
+    const led = new Set<number>();
+    const followed: number[] = [];
     const seg = new HlsSegmenter({
       ...options(input[0]!),
+      ...(leader ? { follow: leader } : {}),
       sink: {
         onInit: (i) => (out += i.data.length),
         onChunk: (s, i, b) => chunks.set(`${s}.${i}`, [...(chunks.get(`${s}.${i}`) ?? []), b]),
@@ -80,18 +86,30 @@ export const target: FuzzTarget = {
     const check = (segments: ReturnType<HlsSegmenter['push']>): void => {
       for (const s of segments) {
         out += s.data.length;
+        if (leader) followed.push(s.sequence);
         if (!(s.durationMs >= 0 && Number.isFinite(s.durationMs))) throw new Error(`segment duration ${s.durationMs}`);
         if (s.parts && !Buffer.concat(parts.filter((p) => p.sequence === s.sequence).map((p) => p.data)).equals(s.data)) throw new Error(`segment ${s.sequence} is not its parts`);
       }
     };
-    for (const p of packets(input)) check(seg.push(p));
+    const lead = (segments: ReturnType<HlsSegmenter['push']>): void => {
+      for (const s of segments) led.add(s.sequence);
+    };
+    for (const p of packets(input)) {
+      if (leader) lead(leader.push(p));
+      check(seg.push(p));
+    }
+    if (leader) lead(leader.end());
     check(seg.end());
+    // (A follower may close a segment before its leader does: compared once both are flushed.)
+    followed.forEach((n, i) => {
+      if (!led.has(n) || n <= (followed[i - 1] ?? -Infinity)) throw new Error(`follower made ${followed.join(',')}; the leader ${[...led].join(',')}`);
+    });
     // A TS packet per access unit at worst (a few bytes of input each), a moof per chunk.
     bound('HLS output', out, input.length, 200, 64 * 1024);
   },
   arbitrary: fc
     .tuple(
-      fc.nat(31),
+      fc.nat(63),
       fc.array(
         fc.tuple(
           fc.nat(255),

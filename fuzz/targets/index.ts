@@ -20,7 +20,9 @@ import { target as hlsPlaylist } from './hls-playlist.js';
 import { target as hlsSegmenter } from './hls-segmenter.js';
 import { target as httpPaths } from './http-paths.js';
 import { target as chat } from './chat.js';
+import { target as remoteFeed } from './remote-feed.js';
+import { target as transcodeProgress } from './transcode-progress.js';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  amf0, amf3, flvReader, flvTags, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, chat,
+  amf0, amf3, flvReader, flvTags, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, chat, remoteFeed, transcodeProgress,
 ];

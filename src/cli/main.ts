@@ -6,19 +6,26 @@ import { registerEdge } from './commands/edge.js';
 import { registerSignal } from './commands/signal.js';
 import { registerAll } from './commands/all.js';
 import { registerKeys } from './commands/keys.js';
+import { registerTranscode } from './commands/transcode.js';
 import { OptionsError } from './options.js';
+import { FfmpegMissingError } from '../shared/ffmpeg.js';
 
-const program = new Command('livecdn').description('live streaming CDN: origin, edge, signal').showHelpAfterError();
+const program = new Command('livecdn').description('live streaming CDN: origin, edge, signal, transcoder').showHelpAfterError();
 registerOrigin(program);
 registerEdge(program);
 registerSignal(program);
 registerAll(program);
+registerTranscode(program);
 registerKeys(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof OptionsError) {
     console.error(`livecdn: ${err.message}`);
     process.exit(2);
+  }
+  if (err instanceof FfmpegMissingError) {
+    console.error(`livecdn: ${err.message}`);
+    process.exit(1);
   }
   console.error(err);
   process.exit(1);

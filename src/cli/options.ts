@@ -65,9 +65,17 @@ export function readCommandOptions<T extends z.ZodTypeAny>(schema: T, cmd: Comma
 /** A default in milliseconds as the value of a flag that takes seconds. */
 export const inSeconds = (ms: number): string => String(ms / 1000);
 
-/** What differs between the edge's and the origin's registration flags. */
+/** A node's HTTP listener: `--http-port` (`serves`: what it answers there) and `--host`. */
+export function addHttpListenOptions(cmd: Command, serves: string, defaults: { readonly httpPort: number; readonly host: string }): Command {
+  return cmd.option('--http-port <port>', `HTTP port (${serves})`, String(defaults.httpPort)).option('--host <addr>', 'address to bind', defaults.host);
+}
+
+/** Validation of addHttpListenOptions' flags, to merge into a command's schema. */
+export const httpListenFields = { httpPort: portSchema, host: hostSchema };
+
+/** What differs between the nodes' registration flags (edge, origin, transcoder). */
 export interface RegistrationFlags {
-  /** 'edge' or 'origin': the default node id is KIND-REGION-HOST-PORT. */
+  /** 'edge', 'origin' or 'transcoder': the default node id is KIND-REGION-HOST-PORT. */
   readonly kind: string;
   readonly nodeIdNote?: string;
   readonly publicUrl: string;
@@ -76,7 +84,22 @@ export interface RegistrationFlags {
   readonly defaults: { readonly region: string; readonly capacity: number; readonly heartbeatMs: number };
 }
 
-/** The flags of registration with the control plane, shared by `edge` and `origin`. */
+/**
+ * Validation of addRegistrationOptions' flags, to merge into a command's schema. The defaults serve
+ * `all`, which shares the origin's schema without declaring these flags.
+ */
+export function registrationFields(defaults: RegistrationFlags['defaults']) {
+  return {
+    signal: httpUrl.optional(),
+    publicUrl: httpUrl.optional(),
+    region: regionSchema.default(defaults.region),
+    nodeId: nodeIdSchema.optional(),
+    capacity: positiveInt.default(defaults.capacity),
+    heartbeat: z.coerce.number().positive().max(300).default(defaults.heartbeatMs / 1000),
+  };
+}
+
+/** The flags of registration with the control plane, shared by `edge`, `origin` and `transcode`. */
 export function addRegistrationOptions(cmd: Command, f: RegistrationFlags): Command {
   return cmd
     .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090 (requests are signed with the cluster secret)')

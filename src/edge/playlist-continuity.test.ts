@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMediaPlaylist, writeMediaPlaylist } from '../media/hls/playlist.js';
+import { parseMediaPlaylist, writeMediaPlaylist, writeMultivariantPlaylist } from '../media/hls/playlist.js';
 import { PlaylistContinuity } from './playlist-continuity.js';
 
 /** An origin-style playlist of `n` 2 s segments from `seq`; `disc` lists the sequences flagged. */
@@ -111,4 +111,27 @@ test('an LL-HLS playlist goes through untouched, also where a plain one would be
   assert.equal(c.apply('/live/s.m3u8', blockingOnly), blockingOnly);
   // A plain playlist afterwards is still kept continuous with what was served plain before.
   assert.deepEqual(view(c.apply('/live/s.m3u8', upstream(9, 1, { name: 'n' }))).segs, ['1004:n/9.ts!']);
+});
+
+test('ABR: a multivariant playlist goes through untouched; a rung playlist keeps its gaps across an upstream restart', () => {
+  const c = new PlaylistContinuity();
+  const master = Buffer.from(
+    writeMultivariantPlaylist({ independentSegments: true, variants: [{ uri: 'cam_source.m3u8', bandwidthBps: 900_000 }, { uri: 'cam_low.m3u8', bandwidthBps: 300_000 }] }),
+  );
+  assert.equal(c.apply('/live/cam.m3u8', master), master);
+  const gapped = (seq: number): Buffer =>
+    Buffer.from(
+      writeMediaPlaylist({
+        targetDurationS: 2,
+        mediaSequence: seq,
+        discontinuitySequence: 0,
+        endList: false,
+        segments: [0, 1, 2].map((i) => ({ uri: `cam_low/${seq + i}.ts`, durationS: 2, discontinuity: false, gap: i === 1 })),
+      }),
+    );
+  assert.equal(c.apply('/live/cam_low.m3u8', gapped(100)).toString(), gapped(100).toString());
+  // The upstream restarts with lower numbers: renumbered, the gap still marked on its segment.
+  const after = parse(c.apply('/live/cam_low.m3u8', gapped(10)));
+  assert.equal(after.mediaSequence, 103);
+  assert.deepEqual(after.segments.map((s) => [s.uri, s.gap ?? false, s.discontinuity]), [['cam_low/10.ts', false, true], ['cam_low/11.ts', true, false], ['cam_low/12.ts', false, false]]);
 });

@@ -1,11 +1,11 @@
 // The URIs of an HLS media playlist that the prefetcher may fetch ahead of viewers: segments, init
 // segments (EXT-X-MAP) and, in LL-HLS, parts (EXT-X-PART) and the preload hint (EXT-X-PRELOAD-HINT).
-// A master playlist (variants, no EXTINF) or anything unreadable yields nothing: prefetch is an
-// optimisation only.
+// A multivariant playlist (an ABR ladder's variants, no EXTINF) or anything unreadable yields nothing:
+// prefetch is an optimisation only. Gap segments (EXT-X-GAP: a rendition lacks them) are not fetched.
 import { PlaylistError, parseMediaPlaylist } from '../media/hls/playlist.js';
 
 export interface PlaylistUris {
-  /** Complete segments, oldest first. */
+  /** Complete segments, oldest first (gaps left out). */
   readonly segments: string[];
   /** Init segments (EXT-X-MAP), in the order they apply. */
   readonly maps: string[];
@@ -33,5 +33,5 @@ export function playlistUris(text: string): PlaylistUris {
   }
   if (p.openSegment?.map !== undefined) maps.push(p.openSegment.map);
   for (const part of p.trailingParts ?? []) parts.push(part.uri);
-  return { segments: p.segments.map((s) => s.uri), maps, parts, preloadHint: p.preloadHint?.uri };
+  return { segments: p.segments.filter((s) => !s.gap).map((s) => s.uri), maps, parts, preloadHint: p.preloadHint?.uri };
 }

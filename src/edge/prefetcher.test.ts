@@ -8,6 +8,8 @@ test('playlist segment URIs resolve inside the stream only', () => {
   const text = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\ncam/1.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:2.0,\ncam/2.ts\n';
   assert.deepEqual(playlistUris(text).segments, ['cam/1.ts', 'cam/2.ts']);
   assert.deepEqual(playlistUris('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8\n'), { segments: [], maps: [], parts: [], preloadHint: undefined });
+  // An ABR rung's gap segments are not fetched (they 404).
+  assert.deepEqual(playlistUris('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\ncam_low/1.ts\n#EXTINF:2.0,\n#EXT-X-GAP\ncam_low/2.ts\n#EXTINF:2.0,\ncam_low/3.ts\n').segments, ['cam_low/1.ts', 'cam_low/3.ts']);
   assert.deepEqual(resolveSegment('/live/cam.m3u8', 'cam/1.ts'), { path: '/live/cam/1.ts', search: '' });
   assert.deepEqual(resolveSegment('/live/cam.m3u8', '/live/cam/1.ts'), { path: '/live/cam/1.ts', search: '' });
   assert.equal(resolveSegment('/live/cam.m3u8', 'http://evil.example/live/cam/1.ts'), undefined);

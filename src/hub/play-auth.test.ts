@@ -1,7 +1,8 @@
 // PlaylistsForViewers must answer exactly what withPlayToken does, for every viewer's token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PlaylistsForViewers, withPlayToken } from './play-auth.js';
+import { PlaylistsForViewers, playTokenRefusal, withPlayToken } from './play-auth.js';
+import { signPlayToken } from '../shared/token.js';
 
 const TOKEN_A = `1900000000.${'a'.repeat(43)}`;
 const TOKEN_B = `1900000001.${'B_-9'.repeat(10)}xyz`;
@@ -33,4 +34,17 @@ test('PlaylistsForViewers: a body with no token to strip is served as it is, wit
   const body = Buffer.from(PLAYLISTS[0] ?? '', 'utf8');
   assert.equal(viewers.get(body, undefined), body);
   assert.notEqual(viewers.get(body, TOKEN_A), body);
+});
+
+test('playTokenRefusal: a source\'s token also plays its renditions ({stream}_{rung}, {stream}_source), not the reverse', () => {
+  const key = Buffer.alloc(32, 7);
+  const q = (stream: string): URLSearchParams => new URLSearchParams({ token: signPlayToken({ app: 'live', stream, expSec: Math.floor(Date.now() / 1000) + 60 }, key) });
+  assert.equal(playTokenRefusal(undefined, 'live', 'cam', new URLSearchParams()), undefined);
+  assert.equal(playTokenRefusal(key, 'live', 'cam', q('cam')), undefined);
+  for (const name of ['cam_360p', 'cam_source', 'cam_low']) assert.equal(playTokenRefusal(key, 'live', name, q('cam')), undefined, name);
+  // Not a rung name (upper case, too long, no source part), another source, the rung's token for the source.
+  for (const name of ['cam_HD', 'cam_abcdefghijklmnopq', '_360p', 'cam2_360p']) assert.ok(playTokenRefusal(key, 'live', name, q('cam')), name);
+  assert.ok(playTokenRefusal(key, 'live', 'cam', q('cam_360p')));
+  assert.ok(playTokenRefusal(key, 'other', 'cam_360p', q('cam')));
+  assert.match(playTokenRefusal(key, 'live', 'cam_360p', new URLSearchParams()) ?? '', /required/);
 });

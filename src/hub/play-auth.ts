@@ -7,7 +7,7 @@
 import { TOKEN_PATTERN, verifyPlayToken } from '../shared/token.js';
 import { newClientId, type HookAnswer, type HookEvent, type Hooks } from './hooks.js';
 import { reply, type RouteHandler } from '../shared/http.js';
-import { streamKey, validNames } from '../shared/url-contract.js';
+import { renditionParts, streamKey, validNames } from '../shared/url-contract.js';
 
 const REASONS: Readonly<Record<string, string>> = {
   missing: 'a play token is required (?token=...)',
@@ -25,11 +25,20 @@ export function playTokenOf(params: URLSearchParams): string | undefined {
   return t !== null && TOKEN_PATTERN.test(t) ? t : undefined;
 }
 
-/** undefined when the request may play app/stream; else why not. No key: play tokens are off. */
+/**
+ * undefined when the request may play app/stream; else why not. No key: play tokens are off. A token
+ * for a source also plays its renditions ({stream}_{rung} and {stream}_source, url-contract.ts): the
+ * multivariant playlist lists them with the viewer's token, and an edge, which knows no ladders, hands
+ * every viewer its own token on every URI.
+ */
 export function playTokenRefusal(key: Buffer | undefined, app: string, stream: string, params: URLSearchParams): string | undefined {
   if (!key) return undefined;
-  const r = verifyPlayToken(params.get('token') ?? undefined, { app, stream }, key);
-  return r.ok ? undefined : (REASONS[r.reason] ?? 'play token refused');
+  const token = params.get('token') ?? undefined;
+  const r = verifyPlayToken(token, { app, stream }, key);
+  if (r.ok) return undefined;
+  const source = renditionParts(stream)?.stream;
+  if (source !== undefined && verifyPlayToken(token, { app, stream: source }, key).ok) return undefined;
+  return REASONS[r.reason] ?? 'play token refused';
 }
 
 // A URI line (anything not a tag or blank), or a URI="..." attribute of a tag: nested playlists, and the

@@ -88,6 +88,8 @@ export class Stream {
   private readonly timeline: Timeline;
   private readonly gop: GopCache;
   private seq = 0;
+  /** performance.now() of the last packet pushed: a republish tells the timeline how long it was away. */
+  private lastPacketAt = 0;
   private metadata: OutPacket | undefined;
   private videoHeader: OutPacket | undefined;
   private audioHeader: OutPacket | undefined;
@@ -132,7 +134,8 @@ export class Stream {
     this.publisher = publisher;
     this.sessions++;
     this.info = new StreamInfo();
-    if (republish) this.timeline.discontinuity();
+    // The time since the last packet lets a publisher whose clock ran on meanwhile keep its times.
+    if (republish) this.timeline.discontinuity(performance.now() - this.lastPacketAt);
     if (this.graceTimer) {
       clearTimeout(this.graceTimer);
       this.graceTimer = undefined;
@@ -187,10 +190,16 @@ export class Stream {
       return;
     }
     const now = performance.now();
+    this.lastPacketAt = now;
     const header = parseTagHeader(raw);
     const kind = classify(raw, header);
+    // Codec headers sit at the current position like script data: FFmpeg's FLV muxer writes them at 0
+    // whatever its frames' times (-copyts, a transcoder started mid-stream), and mapped they would make
+    // the first frame look like a jump, rebasing a rung off its source's timeline.
     const timestamp =
-      raw.type === TagType.Script ? this.timeline.script() : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
+      raw.type === TagType.Script || kind === 'video-header' || kind === 'audio-header'
+        ? this.timeline.script()
+        : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
     const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);
     const media = kind === 'video' || kind === 'video-key' || kind === 'audio';
     const payload = ownBytes(raw.payload, media ? this.mediaSlab.alloc : ownMemory, media);

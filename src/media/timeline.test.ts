@@ -73,15 +73,70 @@ test('small backward jitter on one track is clamped, not rebased', () => {
   assert.equal(tl.map('audio', 1046), 1046);
 });
 
-test('discontinuity() rebases the next packet whatever its raw time', () => {
+test('after discontinuity() a packet a little ahead keeps its time (a restarted transcoder, a running clock)', () => {
   const tl = new Timeline();
   run(tl, [
     ['video', 5000],
     ['video', 5040],
   ]);
   tl.discontinuity();
-  assert.equal(tl.map('video', 5080), 5080); // one observed frame (40) after 5040
-  assert.equal(tl.map('video', 5120), 5120);
+  assert.equal(tl.map('video', 7000), 7000);
+  assert.equal(tl.map('video', 7040), 7040);
+});
+
+test('after discontinuity() a packet behind, level or too far ahead is rebased one frame after the position', () => {
+  for (const raw of [0, 5000, 5040, 5040 + 5001, 2 ** 32 - 1]) {
+    const tl = new Timeline();
+    run(tl, [
+      ['video', 5000],
+      ['video', 5040],
+    ]);
+    tl.discontinuity();
+    assert.equal(tl.map('video', raw), 5080, `raw ${raw}`);
+    assert.equal(tl.map('video', raw + 40), 5120, `raw ${raw}`);
+  }
+});
+
+test('after discontinuity(elapsed) a packet ahead by up to the jump limit plus the time that passed keeps its time', () => {
+  const tl = new Timeline({ forwardJumpMs: 5000 });
+  run(tl, [['video', 1000]]);
+  tl.discontinuity(20_000); // an on-demand transcoder started again 20 s later
+  assert.equal(tl.map('video', 1000 + 24_000), 25_000);
+  const late = new Timeline({ forwardJumpMs: 5000 });
+  run(late, [['video', 1000]]);
+  late.discontinuity(20_000);
+  assert.equal(late.map('video', 1000 + 26_000), 1033, 'beyond 5 s + 20 s: rebased');
+  const negative = new Timeline({ forwardJumpMs: 5000 });
+  run(negative, [['video', 1000]]);
+  negative.discontinuity(-10_000);
+  assert.equal(negative.map('video', 6000), 6000, 'a negative elapsed counts as none');
+});
+
+test('a kept discontinuity keeps the other track times too, even when its last output is further back than a jump', () => {
+  const tl = new Timeline({ forwardJumpMs: 5000 });
+  run(tl, [
+    ['audio', 1000],
+    ['video', 1000],
+    ['video', 5000],
+    ['video', 8000], // audio stopped at 1000, video went on
+  ]);
+  tl.discontinuity();
+  assert.equal(tl.map('video', 12_000), 12_000);
+  assert.equal(tl.map('audio', 11_990), 11_990); // 10.99 s after its last output: not a jump now
+  assert.equal(tl.map('audio', 12_013), 12_013);
+  // Only the first step counts from the discontinuity: a later real jump is still closed up.
+  assert.equal(tl.map('audio', 30_000), 12_013 + 23);
+});
+
+test('a rebased discontinuity keeps the A/V relation of the new session', () => {
+  const tl = new Timeline();
+  run(tl, [
+    ['video', 5000],
+    ['audio', 5010],
+  ]);
+  tl.discontinuity();
+  assert.equal(tl.map('video', 100), 5010 + 33);
+  assert.equal(tl.map('audio', 120), 5010 + 33 + 20);
 });
 
 test('script data sits at the current position and does not move the timeline', () => {
@@ -140,5 +195,31 @@ test('property: a restart keeps A/V offsets of the new session', () => {
       assert.equal(a - v, av);
       assert.ok(v > before);
     }),
+  );
+});
+
+test('property: a restart ahead within the jump limit keeps every time of the new session', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 2 ** 31 }),
+      fc.integer({ min: 1, max: 5000 }),
+      fc.array(fc.tuple(track, fc.integer({ min: 0, max: 100 })), { maxLength: 50 }),
+      (before, gap, steps) => {
+        const tl = new Timeline();
+        tl.map('audio', before);
+        tl.map('video', before);
+        tl.discontinuity();
+        let raw = before + gap;
+        assert.equal(tl.map('video', raw), raw);
+        const last: Partial<Record<Track, number>> = { video: raw };
+        for (const [t, step] of steps) {
+          raw += step;
+          // Each track keeps its raw time (clamped only when it would go back on its own track).
+          const out = tl.map(t, raw);
+          assert.equal(out, Math.max(raw, last[t] ?? 0));
+          last[t] = out;
+        }
+      },
+    ),
   );
 });

@@ -7,7 +7,11 @@ import type { Ms } from './time.js';
 export type Track = 'audio' | 'video';
 
 export interface TimelineOptions {
-  /** A forward step on one track larger than this is a jump, not elapsed time. Default 5000 ms. */
+  /**
+   * A forward step on one track larger than this is a jump, not elapsed time. Default 5000 ms. Also how
+   * far ahead of the position (beyond the time that passed) the first packet after a discontinuity may be
+   * and keep its own time.
+   */
   readonly forwardJumpMs?: number;
   /** A backward step on one track larger than this is a jump (restart); smaller ones are clamped. Default 500 ms. */
   readonly backwardJumpMs?: number;
@@ -34,6 +38,14 @@ export class Timeline {
   /** Added to unwrapped raw time; shared by both tracks so that A/V sync survives a rebase. */
   private offset = 0;
   private rebaseNext = false;
+  /** After a discontinuity: how far ahead of the position its first packet may be and keep its time. */
+  private keepAheadMs = 0;
+  /**
+   * After a discontinuity whose first packet kept its time: the tracks that have not had a packet since,
+   * and that time. Their next step is measured from it, not from their own last output (which may lie
+   * further back than a jump), so that they keep their times too.
+   */
+  private resync: { readonly from: number; readonly tracks: Set<Track> } | undefined;
   private readonly tracks: Partial<Record<Track, TrackState>> = {};
 
   constructor(opts: TimelineOptions = {}) {
@@ -41,9 +53,16 @@ export class Timeline {
     this.backwardJumpMs = opts.backwardJumpMs ?? 500;
   }
 
-  /** The publisher changed (republish): the next packet continues from the last output, whatever its raw time. */
-  discontinuity(): void {
+  /**
+   * The publisher changed (republish); `elapsedMs`: the time since the previous publisher's last packet.
+   * The next packet keeps its time when it lies ahead of the position by at most forwardJumpMs +
+   * elapsedMs (a restarted transcoder writing the source's times, a publisher reconnecting with its clock
+   * running: same timeline, time went on); otherwise it continues one frame after the last output,
+   * whatever its raw time.
+   */
+  discontinuity(elapsedMs = 0): void {
     this.rebaseNext = true;
+    this.keepAheadMs = this.forwardJumpMs + Math.max(0, elapsedMs);
   }
 
   /** The latest output time of any track (where metadata and new sessions are placed). */
@@ -64,13 +83,20 @@ export class Timeline {
     const unwrapped = this.unwrap(r);
     const state = this.tracks[track];
     let out = unwrapped + this.offset;
-    if (this.rebaseNext || this.isJump(state, out)) {
+    // A track's first step after a kept discontinuity counts from that time, not from its own last output.
+    const from = this.resync?.tracks.delete(track) ? this.resync.from : state?.lastOut;
+    const anyOutput = Object.keys(this.tracks).length > 0;
+    const keep = this.rebaseNext && anyOutput && out > this.position && out - this.position <= this.keepAheadMs;
+    if (keep) {
+      this.rebaseNext = false;
+      this.resync = { from: out, tracks: new Set((Object.keys(this.tracks) as Track[]).filter((t) => t !== track)) };
+    } else if (this.rebaseNext || this.isJump(from, out)) {
       // Continue one frame after the furthest output, keeping the raw A/V relation from here on.
-      const anyOutput = Object.keys(this.tracks).length > 0;
       const target = anyOutput ? this.position + (state?.frameMs ?? DEFAULT_FRAME_MS[track]) : unwrapped;
       this.offset = target - unwrapped;
       out = target;
       this.rebaseNext = false;
+      this.resync = undefined;
     }
     if (!state) {
       this.tracks[track] = { lastOut: out, frameMs: DEFAULT_FRAME_MS[track] };
@@ -84,9 +110,9 @@ export class Timeline {
     return ms(out);
   }
 
-  private isJump(state: TrackState | undefined, out: number): boolean {
-    if (!state) return false;
-    const step = out - state.lastOut;
+  private isJump(from: number | undefined, out: number): boolean {
+    if (from === undefined) return false;
+    const step = out - from;
     return step > this.forwardJumpMs || step < -this.backwardJumpMs;
   }
 

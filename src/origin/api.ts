@@ -1,7 +1,7 @@
 // /api/streams (JSON for operators and the signal service) and DELETE /api/streams/{app}/{stream}, which
 // kicks a publisher (token revocation). The DELETE needs the admin bearer or a request signed with the node
 // key (the signal's kicks); publishers' addresses are shown to admin callers only.
-import type { NodeLoad, StreamStat } from '../shared/cluster.js';
+import type { NodeLoad, RungStat, StreamStat, TranscodeJob, TranscodeStat } from '../shared/cluster.js';
 import type { Hub } from '../hub/hub.js';
 import type { HlsService } from './hls-service.js';
 import type { Stream } from '../hub/stream.js';
@@ -12,13 +12,38 @@ import { streamKey, validNames } from '../shared/url-contract.js';
 
 export const API_STREAMS_PATH = /^\/api\/streams\/?$/;
 
+/** A source's transcoder as the APIs report it (the transcode service, local or remote). */
+export interface TranscodeStats {
+  stats(app: string, stream: string): TranscodeStat | undefined;
+  /** What a remote transcoder must make of a source (--transcode-remote): the heartbeat's transcodeJob. */
+  jobOf?(app: string, stream: string): TranscodeJob | undefined;
+}
+
+/**
+ * Remote transcoding: the job the signal hands a transcoder (GET /api/transcode/assignments), while the
+ * source is published here. The signal assigns exactly the streams that carry one.
+ */
+function remoteJob(s: Stream, transcode: TranscodeStats | undefined): { transcodeJob?: TranscodeJob } {
+  if (!s.publisher || transcode?.stats(s.app, s.name)?.where !== 'remote') return {};
+  const job = transcode.jobOf?.(s.app, s.name);
+  return job ? { transcodeJob: job } : {};
+}
+
+/** The ABR fields of a source with a ladder: its renditions as HLS serves them and its transcoder. */
+function abrFields(s: Stream, hls: HlsService, transcode: TranscodeStats | undefined): { ladder?: RungStat[]; transcode?: TranscodeStat } {
+  const ladder = hls.ladder(s.app, s.name);
+  if (!ladder) return {};
+  const t = transcode?.stats(s.app, s.name);
+  return { ladder, ...(t ? { transcode: t } : {}) };
+}
+
 /** Viewers of one stream by protocol (hls: distinct playlist fetchers over the last 10 s). */
 export function streamViewers(s: Stream, hls: HlsService): { flv: number; rtmp: number; hls: number } {
   return { flv: s.viewerCount('flv'), rtmp: s.viewerCount('rtmp'), hls: hls.viewers(s.app, s.name) };
 }
 
 /** The origin's load for a heartbeat to the signal service; egress and CPU come from the caller's sampler. */
-export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: number; cpu: number }): NodeLoad {
+export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: number; cpu: number }, transcode?: TranscodeStats): NodeLoad {
   const now = Date.now();
   const streamStats: StreamStat[] = hub.list().map((s) => {
     const v = streamViewers(s, hls);
@@ -32,6 +57,8 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
       ...(info.audio ? { audio: info.audio.codec } : {}),
       bitrateBps: info.bitrateIn,
       ...(hlsInfo ? { hls: hlsInfo } : {}),
+      ...abrFields(s, hls, transcode),
+      ...remoteJob(s, transcode),
     };
   });
   return {
@@ -45,7 +72,7 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
 }
 
 /** `withAddresses`: publishers' IP addresses are personal data, for admin callers only. */
-export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean): object[] {
+export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean, transcode?: TranscodeStats): object[] {
   const now = Date.now();
   return hub.list().map((s) => {
     const info = s.info.toJSON(now);
@@ -66,12 +93,14 @@ export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean): 
       hls: hls.info(s.app, s.name) ?? null,
       publisher: s.publisher ? { id: s.publisher.id, ...(withAddresses ? { remoteAddress: s.publisher.remoteAddress } : {}) } : null,
       uptimeMs: s.info.uptimeMs,
+      // A source with a ladder: its renditions (multivariant figures) and transcoder.
+      ...abrFields(s, hls, transcode),
     };
   });
 }
 
-export function streamsHandler(hub: Hub, hls: HlsService, keys: ClusterKeys | undefined): RouteHandler {
-  return (req, res) => reply(res, 200, { streams: listStreams(hub, hls, keys !== undefined && hasAdminBearer(req.headers.authorization, keys)) });
+export function streamsHandler(hub: Hub, hls: HlsService, keys: ClusterKeys | undefined, transcode?: TranscodeStats): RouteHandler {
+  return (req, res) => reply(res, 200, { streams: listStreams(hub, hls, keys !== undefined && hasAdminBearer(req.headers.authorization, keys), transcode) });
 }
 
 /** Operators (admin bearer) and the signal (a DELETE signed with the node key) may kick; anyone without keys. */

@@ -28,6 +28,13 @@ export const ORIGIN_DEFAULTS = {
   /** Held LL-HLS requests (blocking reloads and preload-hint parts) per stream and in all. */
   hlsMaxHeldPerStream: 2000,
   hlsMaxHeld: 10_000,
+  /** ABR: a request for a rung playlist that has no segment yet (on demand: the ladder is starting) waits this long for one. */
+  hlsRenditionWaitMs: 10_000,
+  /** libx264 settings of the transcoding ladder (--transcode-preset, --transcode-tune; 'none': no tune). */
+  transcodePreset: 'veryfast',
+  transcodeTune: 'zerolatency' as string | undefined,
+  /** On demand (--transcode-on-demand): a ladder whose rungs had no viewer for this long stops. */
+  transcodeIdleMs: 30_000,
   hookTimeoutMs: 2000,
   maxConnections: RTMP_SERVER_DEFAULTS.maxConnections,
   maxConnectionsPerIp: RTMP_SERVER_DEFAULTS.maxConnectionsPerIp,

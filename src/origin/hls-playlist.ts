@@ -2,8 +2,14 @@
 // fetchable after they leave it), fMP4 init segments, LL-HLS parts (hls-parts.ts), the wall clock of
 // each segment (EXT-X-PROGRAM-DATE-TIME), and the m3u8 texts, rebuilt once per change rather than per
 // request (hls-render.ts).
+//
+// An ABR rendition's playlist follows its source's (`follow`): its segmenter cuts where the source's cut,
+// with the source's numbers, and numbers it has no segment for (a transcoder restart lost them) are
+// listed as EXT-X-GAP segments with the source's durations, so that a number means the same media time
+// in every rendition.
 import { HlsSegmenter } from '../media/hls/segmenter.js';
-import type { HlsFormat, HlsInit, HlsPart, HlsSegment } from '../media/hls/segmenter.js';
+import type { HlsFormat, HlsInit, HlsPart, HlsSegment, SegmentLeader } from '../media/hls/segmenter.js';
+import type { RenditionReport } from '../media/hls/playlist.js';
 import type { MediaPacket } from '../media/packet.js';
 import type { AudioTagHeader, VideoTagHeader } from '../media/flv/tag-header.js';
 import { comparePositions } from './hls-directives.js';
@@ -14,7 +20,21 @@ import type { ListedSegment, LowLatencyState } from './hls-render.js';
 
 export interface StoredSegment extends ListedSegment {
   readonly keyframeStart: boolean;
+  /** Empty for a gap. */
   readonly data: Buffer;
+}
+
+/** The playlist a rendition follows: where its segments start, how long each one is (gap durations), and its date. */
+export interface PlaylistLeader extends SegmentLeader {
+  durationS(sequence: number): number | undefined;
+  /** The leader's EXT-X-PROGRAM-DATE-TIME of segment `sequence` (epoch ms), while it keeps it. */
+  programDateTime(sequence: number): number | undefined;
+}
+
+/** Measured bit rates of the listed segments (bits / EXTINF), bit/s: the multivariant playlist's BANDWIDTH and AVERAGE-BANDWIDTH. */
+export interface MeasuredBandwidth {
+  readonly peakBps: number;
+  readonly averageBps: number;
 }
 
 export interface HlsPlaylistOptions {
@@ -33,7 +53,13 @@ export interface HlsPlaylistOptions {
   readonly onError?: (err: unknown) => void;
   /** The wall clock (tests). */
   readonly now?: () => number;
+  /** ABR: the source playlist this rendition's segments follow. */
+  readonly follow?: PlaylistLeader;
+  /** LL-HLS with ABR: the sibling renditions' reports (EXT-X-RENDITION-REPORT), asked at each render. */
+  readonly reports?: () => RenditionReport[];
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export class HlsPlaylist {
   readonly segmenter: HlsSegmenter;
@@ -47,6 +73,8 @@ export class HlsPlaylist {
   /** Wall clock minus input timeline at the first packet: a segment's PDT is this + its start DTS. */
   private wallBase: number | undefined;
   private lastPdtEnd = -Infinity;
+  /** Where the last segment ended on the input timeline (a gap before the next one spans up to its start). */
+  private lastEndDts: number | undefined;
   /** A republish flagged the open segment: its parts follow EXT-X-DISCONTINUITY. */
   private openDiscontinuity = false;
   /** A part completed since the last render. */
@@ -71,6 +99,7 @@ export class HlsPlaylist {
       targetDurationMs: opts.targetDurationMs,
       firstSequence: opts.firstSequence,
       format: opts.format ?? 'ts',
+      ...(opts.follow ? { follow: opts.follow } : {}),
       ...(this.lowLatency ? { partTargetMs: opts.partTargetMs } : {}),
       sink: {
         onInit: (init: HlsInit) => this.addInit(init),
@@ -136,6 +165,20 @@ export class HlsPlaylist {
     return this.segments.slice(-this.opts.window);
   }
 
+  /** Bit rates of the listed segments (gaps left out); undefined before the first one. */
+  bandwidth(): MeasuredBandwidth | undefined {
+    let peak = 0;
+    let bits = 0;
+    let seconds = 0;
+    for (const s of this.listed()) {
+      if (s.gap || s.durationS <= 0) continue;
+      peak = Math.max(peak, (s.data.length * 8) / s.durationS);
+      bits += s.data.length * 8;
+      seconds += s.durationS;
+    }
+    return seconds > 0 ? { peakBps: Math.round(peak), averageBps: Math.round(bits / seconds) } : undefined;
+  }
+
   /** The part clients are told to request next (EXT-X-PRELOAD-HINT): it may not exist yet. */
   get hint(): PartPosition | undefined {
     const last = this.parts.last;
@@ -168,7 +211,12 @@ export class HlsPlaylist {
 
   private add(segs: readonly HlsSegment[], force = false): number {
     for (const s of segs) {
-      const pdt = this.dateOf(s.startDts) ?? this.now();
+      this.addGaps(s);
+      this.lastEndDts = s.startDts + s.durationMs;
+      // A rendition takes its source's date for the same number: the same number is the same media time,
+      // and players (hls.js) line renditions up by their dates when they switch. Its own clock would be late
+      // by the transcoder's start-up.
+      const pdt = Math.max(this.opts.follow?.programDateTime(s.sequence) ?? this.dateOf(s.startDts) ?? this.now(), this.lastPdtEnd);
       const stored: StoredSegment = {
         sequence: s.sequence,
         durationS: s.durationMs / 1000,
@@ -196,6 +244,28 @@ export class HlsPlaylist {
     if (segs.length > 0) this.dropUnusedInits();
     if (segs.length > 0 || this.partsDirty || force) this.render();
     return segs.length;
+  }
+
+  /**
+   * A follower's segment whose number jumps past the last one's: the numbers in between are gaps, with
+   * the leader's durations (else the time between the two, shared). At most a window of them: older
+   * ones would never be listed.
+   */
+  private addGaps(next: HlsSegment): void {
+    const prev = this.segments.at(-1);
+    const leader = this.opts.follow;
+    if (!leader || !prev || next.sequence <= prev.sequence + 1) return;
+    const missing = Math.min(next.sequence - prev.sequence - 1, this.opts.window);
+    const spanMs = this.lastEndDts === undefined ? 0 : next.startDts - this.lastEndDts;
+    // Unknown to the leader (gone from its store): the time in between, shared, never longer than a listed segment (TARGETDURATION stays).
+    const evenS = spanMs > 0 ? Math.min(spanMs / 1000 / missing, this.maxDurationS) : this.opts.targetDurationMs / 1000;
+    for (let seq = next.sequence - missing; seq < next.sequence; seq++) {
+      const durationS = leader.durationS(seq) ?? evenS;
+      const gap: StoredSegment = { sequence: seq, durationS, discontinuity: false, gap: true, keyframeStart: false, format: prev.format, initId: prev.initId, programDateTime: Math.max(this.lastPdtEnd, prev.programDateTime), data: EMPTY };
+      this.lastPdtEnd = gap.programDateTime + durationS * 1000;
+      this.segments.push(gap);
+      this.maxDurationS = Math.max(this.maxDurationS, durationS);
+    }
   }
 
   /** The wall-clock date of a DTS, epoch ms: kept monotonic, a segment never starts before the previous one ended. */
@@ -238,6 +308,7 @@ export class HlsPlaylist {
       discontinuitySequence: this.totalDiscontinuities - inWindow,
       endList: this.ended,
       ...(ll ? { ll } : {}),
+      ...(ll && this.opts.reports ? { renditionReports: this.opts.reports() } : {}),
     });
     this.text = r.full;
     this.deltaText = r.delta;

@@ -2,7 +2,7 @@
 // (_HLS_skip) and the position blocking requests are judged against. Pure; the origin renders once per
 // change (a segment or part completes), never per request.
 import { writeMediaPlaylist } from '../media/hls/playlist.js';
-import type { MediaPlaylist, OpenSegmentTags, PlaylistPart, PlaylistSegment } from '../media/hls/playlist.js';
+import type { MediaPlaylist, OpenSegmentTags, PlaylistPart, PlaylistSegment, RenditionReport } from '../media/hls/playlist.js';
 import { fmp4SegmentUri, initUri, partUri, segmentUri } from '../shared/url-contract.js';
 import type { ListedPosition, PartPosition } from './hls-directives.js';
 import type { StoredPart } from './hls-parts.js';
@@ -17,6 +17,8 @@ export interface ListedSegment {
   readonly initId: number | undefined;
   /** Wall-clock time of its first sample, epoch ms. */
   readonly programDateTime: number;
+  /** ABR: a number this rendition has no segment for (EXT-X-GAP; its URI is a 404). */
+  readonly gap?: boolean;
 }
 
 export interface LowLatencyState {
@@ -42,6 +44,8 @@ export interface RenderInput {
   readonly discontinuitySequence: number;
   readonly endList: boolean;
   readonly ll?: LowLatencyState;
+  /** LL-HLS with ABR: the sibling renditions' last segment and part. */
+  readonly renditionReports?: readonly RenditionReport[];
 }
 
 export interface Rendered {
@@ -82,6 +86,7 @@ export function renderPlaylist(input: RenderInput): Rendered {
   let prevInit: number | undefined;
   const listed: PlaylistSegment[] = segments.map((s, i) => {
     const out: PlaylistSegment = { uri: uriOf(s), durationS: s.durationS, discontinuity: s.discontinuity, programDateTime: s.programDateTime };
+    if (s.gap) out.gap = true;
     if (s.format === 'fmp4' && s.initId !== undefined && (i === 0 || s.initId !== prevInit)) out.map = initUri(stream, s.initId);
     prevInit = s.initId;
     // Every listed part ends within 3 target durations of the playlist's end (its trailing parts included).
@@ -114,6 +119,7 @@ export function renderPlaylist(input: RenderInput): Rendered {
       if (ll.trailing.length > 0) playlist.trailingParts = listedParts(ll.trailing);
       if (ll.hint) playlist.preloadHint = { uri: partUri(stream, ll.hint.sequence, ll.hint.index) };
     }
+    if (input.renditionReports?.length) playlist.renditionReports = [...input.renditionReports];
   }
   const full = writeMediaPlaylist(playlist);
 

@@ -6,10 +6,22 @@
 // Held requests (hls-holds.ts) are bounded per stream and in all, and each for hold time = holdTargets x
 // TARGETDURATION. A blocking reload that times out gets 503, never the current playlist: its URL names a
 // playlist version that an edge may cache (max-age below), and an older playlist must not stand for it.
+//
+// ABR (renditions): a rung stream's playlist follows its source's segments (hls-playlist.ts); the
+// source's /{app}/{stream}.m3u8 is the multivariant playlist (hls-multivariant.ts) and its media
+// playlist moves to /{app}/{stream}_source.m3u8; with LL-HLS every playlist of a ladder reports its
+// siblings (EXT-X-RENDITION-REPORT). A request for a rung playlist that does not exist yet tells the
+// renditions (on demand: the ladder starts) and waits, bounded, for its first segment.
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/log.js';
-import type { StreamHlsInfo } from '../shared/cluster.js';
+import type { RungStat, StreamHlsInfo } from '../shared/cluster.js';
+import type { RenditionReport } from '../media/hls/playlist.js';
+import { NO_RENDITIONS } from '../hub/renditions.js';
+import type { RenditionInfo, Renditions } from '../hub/renditions.js';
+import { ladderStats, multivariantText } from './hls-multivariant.js';
+import type { RenditionState } from './hls-multivariant.js';
+import type { PlaylistLeader } from './hls-playlist.js';
 import type { OutPacket, TagHeader } from '../hub/out-packet.js';
 import type { Stream, StreamObserver } from '../hub/stream.js';
 import { HlsViewers } from '../hub/hls-viewers.js';
@@ -20,7 +32,7 @@ import type { HoldOutcome } from './hls-holds.js';
 import { blockingVerdict, comparePositions, parseDirectives } from './hls-directives.js';
 import type { DeliveryDirectives, PartPosition } from './hls-directives.js';
 import { reply, type RouteHandler } from '../shared/http.js';
-import { CONTENT_TYPE, streamKey, validNames } from '../shared/url-contract.js';
+import { CONTENT_TYPE, SOURCE_RUNG, renditionParts, renditionStream, streamKey, validNames, variantUri } from '../shared/url-contract.js';
 import { playTokenOf, withPlayToken } from '../hub/play-auth.js';
 
 export interface HlsOptions {
@@ -43,6 +55,10 @@ export interface HlsOptions {
   readonly maxHeld: number;
   /** Called with the ms from the arrival of a segment's closing keyframe to its listing. */
   readonly onSegmentListed?: (latencyMs: number) => void;
+  /** ABR ladders (default none); see also useRenditions. */
+  readonly renditions?: Renditions;
+  /** How long a request for a rung playlist not listed yet waits for its first segment, ms. */
+  readonly renditionWaitMs: number;
 }
 
 /** What a held request waits for: a playlist listing msn (part), or a part opening. */
@@ -70,6 +86,9 @@ export class HlsService implements StreamObserver {
   /** Per stream, the addresses that fetched its playlist lately: pruned on insert and capped. */
   private readonly fetchers = new Map<string, HlsViewers>();
   private readonly budget: HoldBudget;
+  /** Requests waiting for a rendition's first segment, per stream key (in the hold budget). */
+  private readonly appearing = new Map<string, StreamHolds<'listed'>>();
+  private renditions: Renditions;
   /** Playlist and segment body bytes served since start (egress for /metrics and heartbeats). */
   bytesOut = 0;
 
@@ -79,6 +98,12 @@ export class HlsService implements StreamObserver {
   ) {
     if (opts.format === 'ts' && (opts.partTargetMs ?? 0) > 0) throw new Error('hls: LL-HLS parts need fMP4 (format fmp4 or auto)');
     this.budget = new HoldBudget({ perStream: opts.maxHeldPerStream, total: opts.maxHeld });
+    this.renditions = opts.renditions ?? NO_RENDITIONS;
+  }
+
+  /** The ladders to serve (a transcode service made after this service); streams published later follow it. */
+  useRenditions(renditions: Renditions): void {
+    this.renditions = renditions;
   }
 
   /** Requests held now (blocking reloads waiting, preload-hint parts waiting or streaming). */
@@ -98,6 +123,8 @@ export class HlsService implements StreamObserver {
     }
     if (e) this.drop(stream.key);
     const onError = (err: unknown): void => this.log.warn({ stream: stream.key, err }, 'hls held request failed');
+    const rung = this.renditions.sourceOf(stream.app, stream.name);
+    const lowLatency = (this.opts.partTargetMs ?? 0) > 0;
     this.entries.set(stream.key, {
       playlist: new HlsPlaylist({
         stream: stream.name,
@@ -105,11 +132,14 @@ export class HlsService implements StreamObserver {
         window: this.opts.window,
         retainExtra: this.opts.window,
         // Wall-clock seconds: a later playlist for the same key never reuses a segment URL that a CDN
-        // may still hold as immutable, even across restarts.
-        firstSequence: Math.floor(Date.now() / 1000),
+        // may still hold as immutable, even across restarts. A rung takes its source's numbers instead,
+        // which grow slower than the clock: it must accept any of them.
+        firstSequence: rung ? 0 : Math.floor(Date.now() / 1000),
         format: this.opts.format ?? 'ts',
         partTargetMs: this.opts.partTargetMs ?? 0,
         onError,
+        ...(rung ? { follow: this.leader(stream.app, rung.source) } : {}),
+        ...(lowLatency && this.renditions !== NO_RENDITIONS ? { reports: () => this.reports(stream.app, stream.name) } : {}),
       }),
       holds: new StreamHolds<HoldTarget>(this.budget, holdKey, onError),
     });
@@ -120,7 +150,10 @@ export class HlsService implements StreamObserver {
     if (!e || e.playlist.ended) return;
     const version = e.playlist.version;
     if (e.playlist.push(p.packet, header) > 0) this.opts.onSegmentListed?.(performance.now() - p.arrivedAt);
-    if (e.playlist.version !== version) this.wake(e);
+    if (e.playlist.version !== version) {
+      this.wake(e);
+      if (e.playlist.position) this.appearing.get(stream.key)?.wake(() => true);
+    }
   }
 
   onUnpublish(stream: Stream): void {
@@ -142,6 +175,7 @@ export class HlsService implements StreamObserver {
       clearTimeout(e.removeTimer);
       e.holds.cancelAll();
     }
+    for (const h of this.appearing.values()) h.cancelAll();
   }
 
   playlist(app: string, stream: string): HlsPlaylist | undefined {
@@ -155,17 +189,31 @@ export class HlsService implements StreamObserver {
     return pl && format && { format, partTargetS: pl.partTargetS ?? null, codecs: pl.codecs() ?? null };
   }
 
+  /** A source's ladder as served (multivariant figures) for /api/streams and heartbeats; undefined without one. */
+  ladder(app: string, stream: string): RungStat[] | undefined {
+    const ladder = this.renditions.ladderOf(app, stream);
+    return ladder && ladderStats(stream, ladder, (name) => this.renditionState(app, name));
+  }
+
   /** Distinct addresses that fetched the playlist in the last ~10 s. */
   viewers(app: string, stream: string, now = Date.now()): number {
     return this.fetchers.get(streamKey(app, stream))?.count(now) ?? 0;
   }
 
   playlistHandler(): RouteHandler {
-    return (req: IncomingMessage, res: ServerResponse, [app, name], url) => {
-      if (!app || !name || !validNames(app, name)) return reply(res, 400, 'invalid app or stream name');
+    return (req: IncomingMessage, res: ServerResponse, [app, requested], url) => {
+      if (!app || !requested || !validNames(app, requested)) return reply(res, 400, 'invalid app or stream name');
+      const ladder = this.renditions.ladderOf(app, requested);
+      if (ladder) return this.sendMultivariant(req, res, app, requested, ladder, url);
+      const name = this.mediaStreamOf(app, requested);
+      // On demand, a rung's first viewer starts the ladder; its playlist comes with the first segment.
+      const coming = this.renditions.demand(app, name);
       const e = this.entries.get(streamKey(app, name));
       const pl = e?.playlist;
-      if (!e || !pl?.position) return reply(res, 404, `playlist ${streamKey(app, name)} not found`);
+      if (!e || !pl?.position) {
+        if (coming) return this.awaitRendition(req, res, app, requested, name, url);
+        return reply(res, 404, `playlist ${streamKey(app, requested)} not found`);
+      }
       this.countFetcher(streamKey(app, name), req.socket.remoteAddress ?? '');
       // Without LL-HLS the directives mean nothing here (no CAN-BLOCK-RELOAD) and are ignored.
       const parsed = pl.lowLatency ? parseDirectives(url.searchParams) : { ok: true as const, directives: NO_DIRECTIVES };
@@ -177,7 +225,7 @@ export class HlsService implements StreamObserver {
       if (verdict === 'ready') return this.sendPlaylist(req, res, pl, url, skip, true);
       this.hold(res, e, { kind: 'playlist', msn, part }, (outcome) => {
         if (outcome === 'timeout') return reply(res, 503, `the playlist did not reach _HLS_msn=${msn}${part !== undefined ? ` _HLS_part=${part}` : ''} in time`);
-        if (outcome === 'cancelled' && !pl.ended) return reply(res, 404, `playlist ${streamKey(app, name)} not found`);
+        if (outcome === 'cancelled' && !pl.ended) return reply(res, 404, `playlist ${streamKey(app, requested)} not found`);
         this.sendPlaylist(req, res, pl, url, skip, true);
       });
     };
@@ -300,18 +348,95 @@ export class HlsService implements StreamObserver {
   private sendPlaylist(req: IncomingMessage, res: ServerResponse, pl: HlsPlaylist, url: URL, skip: boolean, blocking: boolean): void {
     const text = (skip ? pl.deltaText : undefined) ?? pl.text;
     if (text === undefined) return reply(res, 404, 'playlist not found');
-    // The request's play token goes on every URI (segments, parts, maps, hints), so the player sends it with each.
+    // A plain playlist changes with every segment (or part): short, so CDNs and players see new ones
+    // within a second. A blocking reload's URL names its version.
+    this.sendText(req, res, text, url, blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : 'public, max-age=1');
+  }
+
+  private sendText(req: IncomingMessage, res: ServerResponse, text: string, url: URL, cacheControl: string): void {
+    // The request's play token goes on every URI (segments, parts, maps, hints, variants), so the player sends it with each.
     const token = playTokenOf(url.searchParams);
     const body = Buffer.from(token === undefined ? text : withPlayToken(text, token));
-    res.writeHead(200, {
-      'Content-Type': CONTENT_TYPE.playlist,
-      'Content-Length': body.length,
-      // A plain playlist changes with every segment (or part): short, so CDNs and players see new ones
-      // within a second. A blocking reload's URL names its version.
-      'Cache-Control': blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : 'public, max-age=1',
-    });
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPE.playlist, 'Content-Length': body.length, 'Cache-Control': cacheControl });
     if (req.method !== 'HEAD') this.bytesOut += body.length;
     res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  /** /{app}/{stream}.m3u8 of a source with a ladder; the source's own fetchers count as its viewers. */
+  private sendMultivariant(req: IncomingMessage, res: ServerResponse, app: string, source: string, ladder: readonly RenditionInfo[], url: URL): void {
+    const text = multivariantText(source, ladder, (name) => this.renditionState(app, name));
+    if (text === undefined) return reply(res, 404, `playlist ${streamKey(app, source)} not found`);
+    this.countFetcher(streamKey(app, source), req.socket.remoteAddress ?? '');
+    // Measured rates and the renditions that are up change with each segment.
+    this.sendText(req, res, text, url, 'public, max-age=1');
+  }
+
+  /** The hub stream whose media playlist `name` is: {stream}_source is the source's, when it has a ladder. */
+  private mediaStreamOf(app: string, name: string): string {
+    const parts = renditionParts(name);
+    return parts?.rung === SOURCE_RUNG && this.renditions.ladderOf(app, parts.stream) ? parts.stream : name;
+  }
+
+  /** What the multivariant playlist and the API say of one rendition's playlist now. */
+  private renditionState(app: string, name: string): RenditionState | undefined {
+    const pl = this.playlist(app, name);
+    if (!pl) return undefined;
+    return { listed: pl.position !== undefined, bandwidth: pl.bandwidth(), codecs: pl.codecs(), video: pl.segmenter.codecs().video };
+  }
+
+  /** A rung follows its source's playlist, whichever one the source has when asked (a new publish replaces it). */
+  private leader(app: string, source: string): PlaylistLeader {
+    const key = streamKey(app, source);
+    return {
+      boundaryAt: (at, toleranceMs) => this.entries.get(key)?.playlist.segmenter.boundaryAt(at, toleranceMs),
+      durationS: (sequence) => this.entries.get(key)?.playlist.segment(sequence)?.durationS,
+      programDateTime: (sequence) => this.entries.get(key)?.playlist.segment(sequence)?.programDateTime,
+    };
+  }
+
+  /** LL-HLS: the last segment and part of each sibling in name's ladder (EXT-X-RENDITION-REPORT). */
+  private reports(app: string, name: string): RenditionReport[] {
+    const source = this.renditions.sourceOf(app, name)?.source ?? name;
+    const ladder = this.renditions.ladderOf(app, source);
+    if (!ladder) return [];
+    const out: RenditionReport[] = [];
+    for (const info of ladder) {
+      if (info.stream === name) continue;
+      const pos = this.playlist(app, info.stream)?.position;
+      if (!pos) continue;
+      const uri = variantUri(info.rung === SOURCE_RUNG ? renditionStream(source, SOURCE_RUNG) : info.stream);
+      // With parts, LAST-MSN/LAST-PART name the last part (of a complete or the open segment), RFC 8216bis 4.4.5.4.
+      out.push(pos.lastPart ? { uri, lastMsn: pos.lastPart.sequence, lastPart: pos.lastPart.index } : { uri, lastMsn: pos.lastSegment });
+    }
+    return out;
+  }
+
+  /** Holds a request for rendition `name` (requested as `requested`) until its playlist lists a segment; then answers it. */
+  private awaitRendition(req: IncomingMessage, res: ServerResponse, app: string, requested: string, name: string, url: URL): void {
+    const key = streamKey(app, name);
+    let holds = this.appearing.get(key);
+    if (!holds) {
+      holds = new StreamHolds<'listed'>(this.budget, () => 'listed', (err) => this.log.warn({ stream: key, err }, 'hls rendition wait failed'));
+      this.appearing.set(key, holds);
+    }
+    const h = holds;
+    const release = h.take();
+    if (!release) return reply(res, 503, 'too many held requests', { 'Retry-After': '1' });
+    const done = (): void => {
+      release();
+      if (h.held === 0 && h.waiting === 0 && this.appearing.get(key) === h) this.appearing.delete(key);
+    };
+    const cancel = h.wait('listed', this.opts.renditionWaitMs, (outcome) => {
+      res.off('close', onClose);
+      done();
+      if (outcome === 'ready') return this.playlistHandler()(req, res, [app, requested], url);
+      reply(res, 503, `rendition ${key} did not start in time`, { 'Retry-After': '2' });
+    });
+    const onClose = (): void => {
+      cancel();
+      done();
+    };
+    res.once('close', onClose);
   }
 
   private objectHandler(what: string, contentType: string, find: (pl: HlsPlaylist, rest: readonly string[]) => Buffer | undefined): RouteHandler {

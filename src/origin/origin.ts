@@ -12,20 +12,23 @@ import { Hub } from '../hub/hub.js';
 import { Hooks } from '../hub/hooks.js';
 import { HlsService } from './hls-service.js';
 import { HttpServer } from './http-server.js';
-import { reply, type HttpLimits, type MountedHandler } from '../shared/http.js';
+import { reply, type HttpLimits, type MountedHandler, type RouteHandler } from '../shared/http.js';
 import { flvHandler } from '../hub/flv-handler.js';
 import { OriginRtmpApp } from './rtmp-app.js';
 import { ORIGIN_DEFAULTS } from './defaults.js';
 import { createMetrics } from './metrics.js';
 import type { OriginMetrics } from './metrics.js';
 import { API_STREAMS_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
-import { FLV_ROUTE, FMP4_SEGMENT_ROUTE, INIT_ROUTE, PART_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE } from '../shared/url-contract.js';
+import { FLV_ROUTE, FMP4_SEGMENT_ROUTE, INIT_ROUTE, PART_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE, validNames } from '../shared/url-contract.js';
 import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../hub/play-wait.js';
 import { PlayDecisions, guardPlay } from '../hub/play-auth.js';
 import type { PlayWaitLimits } from '../hub/play-wait.js';
 import { DEFAULT_SLOW_VIEWER_LIMITS } from '../hub/viewer-policy.js';
 import type { SlowViewerLimits } from '../hub/viewer-policy.js';
 import type { GopCacheLimits } from '../hub/gop-cache.js';
+import { TranscodeService } from '../transcode/transcode-service.js';
+import { registerTranscodeMetrics } from '../transcode/metrics.js';
+import type { LadderConfig, TranscodeSettings } from '../transcode/ladder.js';
 
 /** Registration with the signal service as a node of kind 'origin', where encoders are placed. */
 export interface OriginSignalConfig {
@@ -43,6 +46,18 @@ export interface OriginSignalConfig {
   readonly capacity?: number;
   /** Heartbeat period. */
   readonly heartbeatMs?: number;
+}
+
+/** ABR transcoding (issue 11): the ladders per app and how rungs are made. */
+export interface OriginTranscodeConfig {
+  readonly ladders: LadderConfig;
+  readonly settings: TranscodeSettings;
+  /** A ladder starts when a viewer asks for a rung and stops after idleMs without rung viewers. */
+  readonly onDemand: boolean;
+  /** Rungs come from a remote transcoder (`livecdn transcode`): nothing is spawned here. */
+  readonly remote: boolean;
+  /** Default ORIGIN_DEFAULTS.transcodeIdleMs. */
+  readonly idleMs?: number;
 }
 
 export interface OriginConfig {
@@ -101,6 +116,8 @@ export interface OriginConfig {
   readonly httpLimits?: Partial<HttpLimits>;
   readonly gop?: GopCacheLimits;
   readonly signal?: OriginSignalConfig | undefined;
+  /** Transcoding ladders; with a ladder and no remote transcoder, start() fails without FFmpeg. */
+  readonly transcode?: OriginTranscodeConfig | undefined;
   readonly logger?: Logger;
 }
 
@@ -114,6 +131,8 @@ export class Origin {
   readonly rtmp: RtmpServer;
   readonly metrics: OriginMetrics;
   readonly waits: PlayWaits;
+  /** The ladders and their transcoders, when configured (the Renditions the HLS service and FLV route use). */
+  readonly transcode: TranscodeService | undefined;
   private readonly log: Logger;
   private readonly load: LoadSampler;
   private registration: Registration | undefined;
@@ -148,11 +167,27 @@ export class Origin {
         holdTargets: d.hlsHoldTargets,
         maxHeldPerStream: config.hlsMaxHeldPerStream ?? d.hlsMaxHeldPerStream,
         maxHeld: config.hlsMaxHeld ?? d.hlsMaxHeld,
+        renditionWaitMs: d.hlsRenditionWaitMs,
         onSegmentListed: (ms) => onSegmentListed(ms),
       },
       this.log.child({ part: 'hls' }),
     );
     this.hub.observe(this.hls);
+    const tc = config.transcode;
+    if (tc && tc.ladders.size > 0) {
+      this.transcode = new TranscodeService({
+        hub: this.hub,
+        ladders: tc.ladders,
+        settings: tc.settings,
+        onDemand: tc.onDemand,
+        idleMs: tc.idleMs ?? d.transcodeIdleMs,
+        local: !tc.remote,
+        hlsViewers: (app, stream) => this.hls.viewers(app, stream),
+        log: this.log.child({ part: 'transcode' }),
+      });
+      this.hls.useRenditions(this.transcode);
+      this.hub.observe(this.transcode);
+    }
     this.waits = new PlayWaits({
       ...DEFAULT_PLAY_WAIT_LIMITS,
       ...config.playWaitMax,
@@ -178,6 +213,7 @@ export class Origin {
       logger: this.log.child({ part: 'rtmp' }),
     });
     this.metrics = createMetrics(this.hub, this.hls, () => this.rtmp.stats());
+    if (this.transcode) registerTranscodeMetrics(this.metrics.registry, this.transcode);
     this.load = new LoadSampler(() => this.hub.totals.bytesOut + this.hls.bytesOut);
     const latency = this.metrics.hlsSegmentLatency;
     onSegmentListed = (ms) => latency.observe(ms);
@@ -187,13 +223,13 @@ export class Origin {
     // client address and stream for HLS (cached: not on every playlist refresh or segment).
     const decisions = new PlayDecisions(hooks);
     this.http
-      .route(['GET', 'HEAD'], FLV_ROUTE, guardPlay(flvHandler(this.hub, { hooks, waits: this.waits, fromRelay: viaEdge }), playKey))
+      .route(['GET', 'HEAD'], FLV_ROUTE, guardPlay(this.withDemand(flvHandler(this.hub, { hooks, waits: this.waits, fromRelay: viaEdge })), playKey))
       .route(['GET', 'HEAD'], PLAYLIST_ROUTE, guardPlay(this.hls.playlistHandler(), playKey, decisions))
       .route(['GET', 'HEAD'], SEGMENT_ROUTE, guardPlay(this.hls.segmentHandler(), playKey, decisions))
       .route(['GET', 'HEAD'], FMP4_SEGMENT_ROUTE, guardPlay(this.hls.fmp4SegmentHandler(), playKey, decisions))
       .route(['GET', 'HEAD'], PART_ROUTE, guardPlay(this.hls.partHandler(), playKey, decisions))
       .route(['GET', 'HEAD'], INIT_ROUTE, guardPlay(this.hls.initHandler(), playKey, decisions))
-      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys))
+      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys, this.transcode))
       .route('DELETE', STREAM_API_ROUTE, kickHandler(this.hub, config.keys))
       .route('GET', /^\/metrics$/, async (_req, res) => {
         const body = await this.metrics.registry.metrics();
@@ -205,10 +241,22 @@ export class Origin {
     this.http.onClose(() => this.hub.closeAll('origin shutting down'));
   }
 
-  /** Binds both servers; with port 0, the chosen ports are returned. */
+  /** On demand, a rung's FLV viewer starts its ladder (and waits for the rung like any play-before-publish). */
+  private withDemand(handler: RouteHandler): RouteHandler {
+    const transcode = this.transcode;
+    if (!transcode) return handler;
+    return (req, res, params, url) => {
+      const [app, name] = params;
+      if (app && name && validNames(app, name)) transcode.demand(app, name);
+      return handler(req, res, params, url);
+    };
+  }
+
+  /** Binds both servers; with port 0, the chosen ports are returned. Fails without FFmpeg when a ladder needs it. */
   async start(): Promise<{ rtmpPort: number; httpPort: number }> {
     if (this.started) throw new Error('origin already started');
     this.started = true;
+    await this.transcode?.start();
     const host = this.config.host ?? ORIGIN_DEFAULTS.host;
     const rtmpPort = await this.rtmp.listen(this.config.rtmpPort ?? ORIGIN_DEFAULTS.rtmpPort, host);
     try {
@@ -224,7 +272,7 @@ export class Origin {
 
   /** Load for heartbeats; egress and CPU are averaged since the previous call. */
   nodeLoad(): NodeLoad {
-    return originLoad(this.hub, this.hls, this.load.sample());
+    return originLoad(this.hub, this.hls, this.load.sample(), this.transcode);
   }
 
   private async register(sig: OriginSignalConfig, host: string, rtmpPort: number, httpPort: number): Promise<void> {
@@ -259,6 +307,7 @@ export class Origin {
       await this.registration?.stop();
       this.waits.abortAll();
       this.hub.closeAll('origin shutting down');
+      await this.transcode?.close();
       this.hls.endAll();
       await Promise.all([this.rtmp.close(), this.http.close()]);
       this.hls.close();

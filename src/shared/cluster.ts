@@ -1,6 +1,7 @@
 // JSON exchanged between nodes (origins, edges) and the signal service. Both sides import these types.
 
-export type NodeKind = 'origin' | 'edge';
+/** 'transcoder': a `livecdn transcode` process (issue 11), which transcodes the sources the signal assigns it. */
+export type NodeKind = 'origin' | 'edge' | 'transcoder';
 
 /**
  * Streams one heartbeat may list. Every listed stream costs memory in the registry and work in every
@@ -48,6 +49,74 @@ export interface StreamStat {
   readonly bitrateBps?: number;
   /** Origins: how the stream is packaged as HLS, once its first segment opened. */
   readonly hls?: StreamHlsInfo;
+  /**
+   * Origins with --transcode-remote, for a live source with a ladder: what a remote transcoder must make
+   * of it. The signal hands it on in GET /api/transcode/assignments, so the origin's ladder config is the
+   * one the transcoders follow.
+   */
+  readonly transcodeJob?: TranscodeJob;
+  /** Origins: a source with a ladder: its renditions, source first (what the play answer lists). */
+  readonly ladder?: readonly RungStat[];
+  /** Origins: a source with a ladder: its transcoder. */
+  readonly transcode?: TranscodeStat;
+}
+
+/** One rendition of a source's ladder as the origin serves it: the `ladder` of /api/streams and heartbeats. */
+export interface RungStat {
+  /** 'source' or the rung's name. */
+  readonly rung: string;
+  /** Its hub stream ({stream}, or {stream}_{rung}): its .m3u8 and .flv. */
+  readonly stream: string;
+  readonly width?: number;
+  readonly height?: number;
+  /** The multivariant playlist's BANDWIDTH (measured peak, or the configured rate x 1.1 before segments) and AVERAGE-BANDWIDTH, bit/s. */
+  readonly bandwidthBps?: number;
+  readonly averageBandwidthBps?: number;
+  /** RFC 6381 CODECS, once known. */
+  readonly codecs?: string;
+  /** Has HLS segments now. */
+  readonly live: boolean;
+}
+
+/** A source's transcoder: the `transcode` of /api/streams and heartbeats. */
+export interface TranscodeStat {
+  readonly where: 'local' | 'remote';
+  readonly rungsUp: number;
+  readonly restarts: number;
+  /** Encode speed (x real time); null when unknown (remote, or not started). */
+  readonly speed: number | null;
+}
+
+/** One rung's encoder settings (the shape of src/transcode/ladder.ts Rung). */
+export interface RungSpec {
+  readonly name: string;
+  readonly height: number;
+  readonly videoKbps: number;
+  readonly maxFps: number;
+  readonly audioKbps: number;
+}
+
+/** The rungs of one source (those below its height, highest first), the libx264 settings and what the source is. */
+export interface TranscodeJob {
+  readonly rungs: readonly RungSpec[];
+  readonly preset: string;
+  /** libx264 -tune; null: none. */
+  readonly tune: string | null;
+  /** The source's audio: AAC is copied into every rung, other codecs encoded to AAC, 'none' without audio. */
+  readonly audio: 'copy' | 'encode' | 'none';
+  /** The source's frame rate when known (rungs with a lower maxFps are reduced). */
+  readonly sourceFps: number | null;
+}
+
+/** One source a transcoder must transcode: GET /api/transcode/assignments?node=ID answers `{assignments: [...]}`. */
+export interface TranscodeAssignment extends TranscodeJob {
+  readonly app: string;
+  readonly stream: string;
+  /** The id of the origin that has the source: rungs are published back there. */
+  readonly origin: string;
+  /** The origin's HTTP base (HTTP-FLV pull) and RTMP base (rung publishes). */
+  readonly httpUrl: string;
+  readonly rtmpUrl: string;
 }
 
 /** How an origin packages a stream as HLS: the `hls` field of its /api/streams and of its heartbeats. */

@@ -27,6 +27,9 @@ import {
   streamApiPath,
   segmentUri,
   streamKey,
+  renditionStream,
+  RUNG_NAME,
+  SOURCE_RUNG,
 } from './url-contract.js';
 
 const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
@@ -89,6 +92,16 @@ test('the reserved object shapes already pass as stream objects, a rendition pla
   assert.equal(parsePath('/live/cam/720p.m3u8').kind, 'playlist');
   // The snapshot needs a live kind of its own first (see the module's header).
   assert.equal(parsePath('/live/cam.jpg').kind, 'invalid');
+});
+
+test('a rung is a stream of its own: {stream}_{rung}, with the ordinary paths', () => {
+  assert.equal(renditionStream('cam', '360p'), 'cam_360p');
+  assert.equal(renditionStream('cam', SOURCE_RUNG), 'cam_source');
+  assert.equal(flvPath('live', renditionStream('cam', '360p')), '/live/cam_360p.flv');
+  assert.deepEqual(parsePath('/live/cam_360p.m3u8'), { kind: 'playlist', app: 'live', stream: 'cam_360p', path: '/live/cam_360p.m3u8' });
+  for (const ok of ['360p', 'low', 'a', 'x'.repeat(16), SOURCE_RUNG]) assert.match(ok, RUNG_NAME);
+  // No '_' (a rung name splits off its stream's at the last one), no upper case, at most 16.
+  for (const bad of ['', 'Low', 'a_b', 'a-b', 'x'.repeat(17), '720p.m3u8']) assert.doesNotMatch(bad, RUNG_NAME);
 });
 
 test('the module stays importable by the browser bundle: no Node built-ins', () => {

@@ -21,10 +21,12 @@
 // path. Any safe file name under /{app}/{stream}/ is a stream object: the edge and nginx cache it as
 // immutable, except a nested .m3u8, which is a playlist (short-lived, never served stale).
 //
+// A transcoding ladder (issue 11) adds no object type: each rung is a hub stream of its own,
+// {stream}_{rung} (renditionStream), with the ordinary .flv, .m3u8, segments and parts. With a ladder,
+// /{app}/{stream}.m3u8 is the multivariant playlist and /{app}/{stream}_source.m3u8 the source's media
+// playlist (its segment URIs stay {stream}/…).
+//
 // Reserved for the next object types (not served yet); each plugs in here first:
-//   /{app}/{stream}/{rendition}.m3u8    a rendition of a transcoding ladder, listed by the multivariant
-//                                       /{app}/{stream}.m3u8; its segments {rendition}-{seq}.ts stay one
-//                                       level deep, as the nginx template takes one file name per stream
 //   /{app}/{stream}/rec-{startS}.mp4    a finished recording (immutable)              video/mp4
 //   /{app}/{stream}.jpg                 the latest snapshot: a live object like the playlist, so it
 //                                       needs a kind of its own in parsePath (LIVE_EXTENSIONS), a
@@ -36,6 +38,21 @@
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const isValidName = (s: string): boolean => NAME_PATTERN.test(s);
+
+/** A ladder rung's name ('720p', 'low'): short, lower case, so that {stream}_{rung} stays a valid name. */
+export const RUNG_NAME = /^[a-z0-9]{1,16}$/;
+/** The rung that is the source itself, passed through: its media playlist is /{app}/{stream}_source.m3u8. */
+export const SOURCE_RUNG = 'source';
+/** The hub stream of a rung of `stream` (the source rung too: `{stream}_source` names its media playlist). */
+export const renditionStream = (stream: string, rung: string): string => `${stream}_${rung}`;
+/** A rendition's media playlist as the multivariant playlist /{app}/{stream}.m3u8 lists it: relative, `{name}.m3u8`. */
+export const variantUri = (name: string): string => `${name}.m3u8`;
+/** The source stream and rung a name would be the rendition of ({stream}_{rung}, RUNG_NAME), whether or not such a ladder exists. */
+export function renditionParts(name: string): { stream: string; rung: string } | undefined {
+  const i = name.lastIndexOf('_');
+  const rung = name.slice(i + 1);
+  return i > 0 && RUNG_NAME.test(rung) ? { stream: name.slice(0, i), rung } : undefined;
+}
 
 /** Both names of an app/stream pair are valid (absent parts, as from a loose route match, are not). */
 export const validNames = (app: string | undefined, stream: string | undefined): boolean =>

@@ -8,12 +8,13 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
-import type { NodeRecord, StreamHlsInfo } from '../shared/cluster.js';
+import type { NodeRecord, RungStat, StreamHlsInfo, TranscodeStat } from '../shared/cluster.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { SIGNATURE_HEADER, checkHeaderShape, signedFetch } from '../shared/signed-request.js';
-import { PLAY_API_ROUTE, flvPath, playApiPath, playlistPath, streamApiPath, streamKey } from '../shared/url-contract.js';
+import { PLAY_API_ROUTE, RUNG_NAME, SOURCE_RUNG, flvPath, isValidName, playApiPath, playlistPath, renditionStream, streamApiPath, streamKey } from '../shared/url-contract.js';
 import { HttpError, reply } from '../shared/http.js';
+import { TRANSCODE_ASSIGNMENTS_PATH } from '../shared/transcode-job.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ClusterView, Placement } from './placement.js';
 import type { RegionMap } from './region-map.js';
@@ -32,6 +33,7 @@ import type { RegistryStore } from './store.js';
 import type { StreamService } from './streams.js';
 import { parseStreamId, streamId } from './types.js';
 import type { StreamRecord } from './types.js';
+import { transcodeAssignments } from './transcode-assignment.js';
 
 export interface ApiContext {
   readonly store: RegistryStore;
@@ -113,6 +115,33 @@ function playUrls(base: string, app: string, stream: string, token: string | und
   return { flv: joinUrl(base, flvPath(app, stream) + q), hls: joinUrl(base, playlistPath(app, stream) + q) };
 }
 
+/**
+ * The play answer's renditions: the origin's ladder of app/stream (source first) as URLs on `base`. The
+ * source's HLS URL is its media playlist (`{stream}_source.m3u8`: the multivariant one is the answer's
+ * `hls`); each URL carries a play token for its own hub stream when play tokens are on.
+ */
+function renditionUrls(base: string, app: string, stream: string, ladder: readonly RungStat[], tokenFor: (hubStream: string) => string | undefined) {
+  const out = [];
+  for (const r of ladder) {
+    // A heartbeat is another process's word: only names that make valid stream names become URLs.
+    if (!RUNG_NAME.test(r.rung) || !isValidName(renditionStream(stream, r.rung))) continue;
+    const hub = r.rung === SOURCE_RUNG ? stream : renditionStream(stream, r.rung);
+    const token = tokenFor(hub);
+    const q = token ? `?token=${token}` : '';
+    out.push({
+      rung: r.rung,
+      stream: hub,
+      live: r.live,
+      ...(r.width !== undefined ? { width: r.width } : {}),
+      ...(r.height !== undefined ? { height: r.height } : {}),
+      ...(r.bandwidthBps !== undefined ? { bandwidthBps: r.bandwidthBps } : {}),
+      hls: joinUrl(base, playlistPath(app, renditionStream(stream, r.rung)) + q),
+      flv: joinUrl(base, flvPath(app, hub) + q),
+    });
+  }
+  return out;
+}
+
 interface StreamStats {
   live: boolean;
   viewers: number;
@@ -120,12 +149,16 @@ interface StreamStats {
   audio: string | undefined;
   bitrateBps: number | undefined;
   hls: StreamHlsInfo | undefined;
+  /** The origin's transcoding ladder of this source (source first) and its transcoder's state. */
+  ladder: readonly RungStat[] | undefined;
+  transcode: TranscodeStat | undefined;
   nodes: string[];
 }
 
 /** What heartbeats say about one stream: where it is, its viewers (edges and origins), its codecs. */
 function statsFor(view: ClusterView, key: string): StreamStats {
-  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, nodes: [] };
+  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, ladder: undefined, transcode: undefined, nodes: [] };
+  let remote: TranscodeStat | undefined;
   for (const { node: n, stat } of view.streams.get(key) ?? []) {
     s.nodes.push(n.id);
     if (n.kind === 'origin') s.live = stat?.publishing ?? true;
@@ -135,8 +168,16 @@ function statsFor(view: ClusterView, key: string): StreamStats {
       s.audio ??= stat.audio;
       s.bitrateBps ??= stat.bitrateBps;
       s.hls ??= stat.hls;
+      // Only the origin knows the ladder: an edge lists the rung streams it relays, not the ladder.
+      if (n.kind === 'origin') {
+        s.ladder ??= stat.ladder;
+        s.transcode ??= stat.transcode;
+      }
+      if (n.kind === 'transcoder') remote ??= stat.transcode;
     }
   }
+  // A remote transcoder knows its encoding speed; the origin that asked for it does not.
+  if (s.transcode?.where === 'remote' && s.transcode.speed === null && remote) s.transcode = { ...s.transcode, speed: remote.speed };
   return s;
 }
 
@@ -154,6 +195,8 @@ function streamView(rec: StreamRecord | undefined, app: string, stream: string, 
     codecs: { video: st.video ?? null, audio: st.audio ?? null },
     bitrateBps: st.bitrateBps ?? null,
     hls: st.hls ?? null,
+    ladder: st.ladder ?? null,
+    transcode: st.transcode ?? null,
     nodes: st.nodes,
     createdAt: rec?.createdAt ?? null,
     tokenExp: rec?.tokenExp ?? null,
@@ -295,6 +338,16 @@ export function createApiRouter(ctx: ApiContext): Router {
     res.status(204).end();
   });
 
+  // A transcoder's sources (signal/transcode-assignment.ts); signed, as only nodes of the cluster learn origins' RTMP URLs.
+  r.get(TRANSCODE_ASSIGNMENTS_PATH, ...requireNode(ctx.keys, '1kb'), async (req, res) => {
+    const id = parse(nodeIdSchema, req.query.node, 'node query');
+    const view = await ctx.view();
+    if (!view.nodes.some((n) => n.id === id && n.kind === 'transcoder')) {
+      throw new HttpError(404, 'unknown_node', `transcoder ${id} is not registered (or its TTL passed): POST /api/nodes again`);
+    }
+    reply(res, 200, { assignments: transcodeAssignments(view.nodes).get(id) ?? [] });
+  });
+
   r.get('/api/nodes', async (_req, res) => {
     const nodes = await ctx.store.listNodes(ctx.now());
     nodes.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -337,17 +390,21 @@ export function createApiRouter(ctx: ApiContext): Router {
 export async function placePlay(ctx: ApiContext, app: string, stream: string, region: string | undefined) {
   const view = await ctx.view();
   const choice = ctx.placement.play(view, streamKey(app, stream), region);
-  const token = ctx.streams.playToken(app, stream, ctx.now());
+  const now = ctx.now();
+  const token = ctx.streams.playToken(app, stream, now);
   const originBase = choice.origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
   const targets = [
     ...choice.edges.map((e) => ({ ...nodeRef(e), ...playUrls(e.publicUrl, app, stream, token) })),
     ...(originBase ? [{ ...(choice.origin ? nodeRef(choice.origin) : { id: 'origin', kind: 'origin' as const, region: null }), ...playUrls(originBase, app, stream, token) }] : []),
   ];
   const first = targets[0];
-  if (!first) {
+  const firstBase = choice.edges[0]?.publicUrl ?? originBase;
+  if (!first || firstBase === undefined) {
     ctx.metrics.placements.inc({ result: 'none' });
     throw new HttpError(503, 'no_node', 'no live edge or origin can serve this stream');
   }
+  const ladder = statsFor(view, streamKey(app, stream)).ladder;
+  const renditions = ladder ? renditionUrls(firstBase, app, stream, ladder, (hub) => ctx.streams.playToken(app, hub, now)) : [];
   const result = choice.edges.length === 0 ? 'origin' : choice.servedRegion === region || region === undefined ? 'edge' : 'fallback_region';
   ctx.metrics.placements.inc({ result });
   return {
@@ -360,6 +417,7 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
     flv: first.flv,
     hls: first.hls,
     token: token ?? null,
+    ...(renditions.length ? { renditions } : {}),
     fallbacks: targets.slice(1),
   };
 }

@@ -42,7 +42,7 @@ export class SignalMetrics {
   readonly nodes: Gauge<'kind'>;
   readonly chatMembers: Gauge;
 
-  constructor(sources: { nodes: () => { origin: number; edge: number }; chatMembers: () => number }) {
+  constructor(sources: { nodes: () => { origin: number; edge: number; transcoder: number }; chatMembers: () => number }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'livecdn_signal_' });
     this.nodes = new Gauge({
       name: 'livecdn_signal_nodes',
@@ -53,6 +53,7 @@ export class SignalMetrics {
         const n = sources.nodes();
         this.set({ kind: 'origin' }, n.origin);
         this.set({ kind: 'edge' }, n.edge);
+        this.set({ kind: 'transcoder' }, n.transcoder);
       },
     });
     this.chatMembers = new Gauge({

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { MAX_HEARTBEAT_STREAMS } from '../shared/cluster.js';
 import { NAME_PATTERN } from '../shared/url-contract.js';
+import { transcodeJobSchema } from '../shared/transcode-job.js';
 
 export const nameSchema = z.string().regex(NAME_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 export const regionSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
@@ -20,6 +21,21 @@ export const rtmpUrlSchema = urlWithScheme(/^rtmps?:\/\//, 'an rtmp:// or rtmps:
 
 const count = z.number().int().nonnegative().finite();
 
+/** Renditions one heartbeat may list per stream (the source and its rungs): a bound, not a ladder policy. */
+export const MAX_LADDER_RENDITIONS = 32;
+
+/** An origin's ladder entry for a source (shared/cluster.ts RungStat). */
+const rungStatSchema = z.object({
+  rung: z.string().max(16),
+  stream: z.string().max(129),
+  width: count.optional(),
+  height: count.optional(),
+  bandwidthBps: z.number().nonnegative().finite().optional(),
+  averageBandwidthBps: z.number().nonnegative().finite().optional(),
+  codecs: z.string().max(128).optional(),
+  live: z.boolean(),
+});
+
 const streamStatSchema = z.object({
   stream: z.string().max(129),
   viewers: count,
@@ -34,6 +50,16 @@ const streamStatSchema = z.object({
       codecs: z.string().max(128).nullable(),
     })
     .optional(),
+  ladder: z.array(rungStatSchema).max(MAX_LADDER_RENDITIONS).optional(),
+  transcode: z
+    .object({
+      where: z.enum(['local', 'remote']),
+      rungsUp: count,
+      restarts: count,
+      speed: z.number().nonnegative().finite().nullable(),
+    })
+    .optional(),
+  transcodeJob: transcodeJobSchema.optional(),
 });
 
 export const nodeLoadSchema = z.object({
@@ -47,7 +73,7 @@ export const nodeLoadSchema = z.object({
 
 export const registrationSchema = z.object({
   id: nodeIdSchema,
-  kind: z.enum(['origin', 'edge']),
+  kind: z.enum(['origin', 'edge', 'transcoder']),
   region: regionSchema,
   publicUrl: httpUrlSchema,
   rtmpUrl: rtmpUrlSchema.optional(),

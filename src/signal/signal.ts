@@ -130,7 +130,8 @@ export class Signal {
     this.metrics = new SignalMetrics({
       nodes: () => {
         const nodes = this.view?.nodes ?? [];
-        return { origin: nodes.filter((n) => n.kind === 'origin').length, edge: nodes.filter((n) => n.kind === 'edge').length };
+        const count = (kind: string): number => nodes.filter((n) => n.kind === kind).length;
+        return { origin: count('origin'), edge: count('edge'), transcoder: count('transcoder') };
       },
       chatMembers: () => this.chat.memberCount,
     });

@@ -85,3 +85,22 @@ export async function waitListening(proc: CliProcess, url: string, timeoutMs = 2
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${proc.stderr().slice(-2000)}`);
 }
+
+/** Whether a process id is running (signal 0 checks without sending anything). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The child processes of `pid` (from /proc), e.g. the FFmpeg a node spawned; [] once it is gone. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}

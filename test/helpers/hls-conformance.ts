@@ -1,8 +1,9 @@
 // The LL-HLS / fMP4 conformance checker: one check per machine-checkable rule of RFC 8216bis (and of our
 // URL contract where the RFC leaves naming open). checkMediaPlaylist judges one playlist text,
-// checkReloadPair two successive reloads, checkBlocking a live server's Delivery Directives. Each returns
-// violations as "<rule id>: <what>", empty when the input conforms; RULES lists the ids.
-import { PlaylistError, parseMediaPlaylist, requiredVersion, type MediaPlaylist, type PlaylistPart, type PlaylistSegment } from '../../src/media/hls/playlist.js';
+// checkReloadPair two successive reloads, checkBlocking a live server's Delivery Directives,
+// checkMultivariantPlaylist an ABR ladder's multivariant playlist. Each returns violations as
+// "<rule id>: <what>", empty when the input conforms; RULES lists the ids.
+import { PlaylistError, parseMediaPlaylist, parseMultivariantPlaylist, requiredVersion, type MediaPlaylist, type PlaylistPart, type PlaylistSegment } from '../../src/media/hls/playlist.js';
 
 export interface Rule {
   readonly id: string;
@@ -50,6 +51,13 @@ export const RULES: readonly Rule[] = [
   { id: 'block-part-without-msn', description: '_HLS_part without _HLS_msn answers 400 (6.2.5.2)' },
   { id: 'block-skip', description: '_HLS_skip=YES answers a delta update that passes the skip rules against the full playlist (6.2.5.1)' },
   { id: 'block-preload-hint', description: 'a request for the hinted part is held until the part exists and answers exactly its bytes (6.2.6)' },
+  { id: 'gap-no-parts', description: 'a segment marked EXT-X-GAP lists no parts (it has no media) (4.4.4.7)' },
+  { id: 'mv-parse', description: 'the text parses as a multivariant playlist: each EXT-X-STREAM-INF is followed by its URI (4.4.6.2)' },
+  { id: 'mv-bandwidth', description: 'every EXT-X-STREAM-INF has BANDWIDTH > 0, and AVERAGE-BANDWIDTH (when present) <= BANDWIDTH (4.4.6.2)' },
+  { id: 'mv-codecs', description: 'every variant has CODECS (4.4.6.2 SHOULD; we always know them)' },
+  { id: 'mv-resolution', description: 'every variant whose CODECS name video has RESOLUTION and FRAME-RATE (4.4.6.2 SHOULD)' },
+  { id: 'mv-uri', description: 'URL contract: every variant URI is a sibling {stream}.m3u8 (query allowed), listed once' },
+  { id: 'mv-order', description: 'variants after the first are listed by decreasing BANDWIDTH (source first, then the rungs highest first)' },
 ];
 
 /** Our URL contract (src/shared/url-contract.ts): `{stream}/{seq}.m4s` and `{stream}/{seq}.{part}.m4s`. */
@@ -177,8 +185,9 @@ function partRules(p: MediaPlaylist, opts: CheckOptions, out: string[]): void {
   let withParts = false;
   for (const s of p.segments) {
     const n = s.parts?.length ?? 0;
+    if (s.gap && n > 0) out.push(`gap-no-parts: ${s.uri} is a gap but lists ${n} parts`);
     if (n > 0) withParts = true;
-    else if (withParts) out.push(`parts-live-edge: ${s.uri} lists no parts after an earlier segment that does`);
+    else if (withParts && !s.gap) out.push(`parts-live-edge: ${s.uri} lists no parts after an earlier segment that does`);
     if (n > 0) {
       const sum = s.parts!.reduce((a, x) => a + x.durationS, 0);
       if (Math.abs(sum - s.durationS) > 0.001 * n + 1e-9) out.push(`part-sum: ${s.uri} EXTINF ${s.durationS} but its parts add up to ${sum.toFixed(3)}`);
@@ -573,4 +582,43 @@ export async function fetchKeyframeOracle(playlistUrl: string, text: string, opt
     }),
   );
   return (uri) => known.get(uri);
+}
+
+// ---- multivariant playlists -----------------------------------------------------------------------
+
+const VIDEO_CODEC = /^(avc1|avc3|hvc1|hev1|av01)\./;
+
+/** Rules of one multivariant playlist text (the mv-* rules). */
+export function checkMultivariantPlaylist(text: string): string[] {
+  const out: string[] = [];
+  // BANDWIDTH is what the parser needs; a line without it is its own violation, not a parse failure.
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#EXT-X-STREAM-INF:') && !/[:,]BANDWIDTH=\d/.test(line)) out.push(`mv-bandwidth: ${line.slice(0, 80)} has no BANDWIDTH`);
+  }
+  if (out.length > 0) return out;
+  let p;
+  try {
+    p = parseMultivariantPlaylist(text);
+  } catch (e) {
+    if (e instanceof PlaylistError) return [`mv-parse: ${e.message}`];
+    throw e;
+  }
+  if (p.variants.length === 0) out.push('mv-parse: no variants');
+  const seen = new Set<string>();
+  p.variants.forEach((v, i) => {
+    if (v.bandwidthBps <= 0) out.push(`mv-bandwidth: ${v.uri} BANDWIDTH ${v.bandwidthBps}`);
+    if (v.averageBandwidthBps !== undefined && v.averageBandwidthBps > v.bandwidthBps) out.push(`mv-bandwidth: ${v.uri} AVERAGE-BANDWIDTH ${v.averageBandwidthBps} > BANDWIDTH ${v.bandwidthBps}`);
+    if (v.codecs === undefined) out.push(`mv-codecs: ${v.uri} has no CODECS`);
+    else if (v.codecs.split(',').some((c) => VIDEO_CODEC.test(c.trim()))) {
+      if (!v.resolution) out.push(`mv-resolution: ${v.uri} carries video but has no RESOLUTION`);
+      if (v.frameRate === undefined) out.push(`mv-resolution: ${v.uri} carries video but has no FRAME-RATE`);
+    }
+    const path = v.uri.split('?')[0] ?? '';
+    if (!/^[A-Za-z0-9_-]{1,64}\.m3u8$/.test(path)) out.push(`mv-uri: ${v.uri} is not a sibling {stream}.m3u8`);
+    if (seen.has(path)) out.push(`mv-uri: ${path} listed twice`);
+    seen.add(path);
+    const prev = p.variants[i - 1];
+    if (i >= 2 && prev && v.bandwidthBps > prev.bandwidthBps) out.push(`mv-order: ${v.uri} BANDWIDTH ${v.bandwidthBps} above the rung before it (${prev.bandwidthBps})`);
+  });
+  return out;
 }

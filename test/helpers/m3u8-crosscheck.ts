@@ -1,8 +1,10 @@
 // Differential check of our playlist parser against an independent one (m3u8-parser, the parser of
 // video.js): both read the same text and must agree on the header, segments, durations, discontinuities,
-// PDT, the EXT-X-MAP in force, parts, skip, the open segment, the preload hint and rendition reports.
+// PDT, the EXT-X-MAP in force, parts, skip, the open segment, the preload hint, rendition reports and
+// gaps (EXT-X-GAP, which m3u8-parser 7 reads through a custom tag parser). crossCheckMultivariant does the
+// same for multivariant playlists (each variant's URI and attributes).
 import { Parser, type M3u8Manifest, type M3u8Part, type M3u8Segment } from 'm3u8-parser';
-import { parseMediaPlaylist, type MediaPlaylist, type PlaylistPart } from '../../src/media/hls/playlist.js';
+import { parseMediaPlaylist, parseMultivariantPlaylist, type MediaPlaylist, type PlaylistPart } from '../../src/media/hls/playlist.js';
 
 interface PartView {
   uri: string;
@@ -16,6 +18,7 @@ interface SegmentView {
   pdt: number | null;
   map: string | null;
   parts: PartView[];
+  gap: boolean;
 }
 interface View {
   header: Record<string, unknown>;
@@ -33,7 +36,7 @@ function ours(p: MediaPlaylist): View {
   let map: string | null = null;
   const segments = p.segments.map((s) => {
     map = s.map ?? map;
-    return { uri: s.uri, duration: s.durationS, discontinuity: s.discontinuity, pdt: s.programDateTime ?? null, map, parts: ourParts(s.parts) };
+    return { uri: s.uri, duration: s.durationS, discontinuity: s.discontinuity, pdt: s.programDateTime ?? null, map, parts: ourParts(s.parts), gap: s.gap === true };
   });
   const hasOpen = (p.trailingParts?.length ?? 0) > 0 || p.preloadHint !== undefined;
   return {
@@ -65,6 +68,7 @@ function theirs(m: M3u8Manifest, stated: View['header']['serverControl']): View 
     pdt: date(s.dateTimeString),
     map: s.map?.uri ?? null,
     parts: theirParts(s.parts),
+    gap: s.custom?.gap === true,
   });
   const c = m.serverControl;
   const s = stated as Record<string, unknown> | undefined;
@@ -112,14 +116,42 @@ function diff(path: string, a: unknown, b: unknown, out: string[]): void {
  */
 export function crossCheckPlaylist(text: string): string[] {
   const mine = ours(parseMediaPlaylist(text));
+  const { manifest, warnings } = parseWithM3u8Parser(text);
+  const out: string[] = [];
+  diff('playlist', mine, theirs(manifest, mine.header.serverControl), out);
+  return [...out, ...warnings];
+}
+
+function parseWithM3u8Parser(text: string): { manifest: M3u8Manifest; warnings: string[] } {
   const parser = new Parser();
+  // m3u8-parser 7 has no EXT-X-GAP: a custom parser marks the segment the tag precedes.
+  parser.addParser({ expression: /^#EXT-X-GAP$/, customType: 'gap', dataParser: () => true, segment: true });
   const warnings: string[] = [];
   parser.on('warn', (w) => {
     if (!/defaulting/.test(w.message)) warnings.push(`m3u8-parser warns: ${w.message}`);
   });
   parser.push(text);
   parser.end();
+  return { manifest: parser.manifest, warnings };
+}
+
+/** Where our multivariant parser and m3u8-parser disagree on `text` (empty when they agree). Ours must accept it. */
+export function crossCheckMultivariant(text: string): string[] {
+  const mine = parseMultivariantPlaylist(text);
+  const { manifest, warnings } = parseWithM3u8Parser(text);
+  const view = {
+    independentSegments: mine.independentSegments,
+    variants: mine.variants.map((v) => ({ uri: v.uri, bandwidth: v.bandwidthBps, average: v.averageBandwidthBps, codecs: v.codecs, resolution: v.resolution, frameRate: v.frameRate })),
+  };
+  const theirView = {
+    independentSegments: manifest.independentSegments === true,
+    variants: (manifest.playlists ?? []).map((p) => {
+      const a = p.attributes;
+      const average = a['AVERAGE-BANDWIDTH'];
+      return { uri: p.uri, bandwidth: a.BANDWIDTH, average: average === undefined ? undefined : Number(average), codecs: a.CODECS, resolution: a.RESOLUTION && { width: a.RESOLUTION.width, height: a.RESOLUTION.height }, frameRate: a['FRAME-RATE'] };
+    }),
+  };
   const out: string[] = [];
-  diff('playlist', mine, theirs(parser.manifest, mine.header.serverControl), out);
+  diff('multivariant', view, theirView, out);
   return [...out, ...warnings];
 }

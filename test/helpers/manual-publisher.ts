@@ -33,6 +33,8 @@ function flvPackets(): Promise<MediaPacket[]> {
 export interface ManualPublisher {
   /** Pushes the next `seconds` of frames (up to MANUAL_SECONDS in all). */
   advance(seconds: number): void;
+  /** Drops the next `seconds` of frames (a publisher that loses them: its timestamps jump). */
+  skip(seconds: number): void;
   /** Unpublishes. */
   end(): void;
 }
@@ -47,6 +49,11 @@ export async function manualPublisher(hub: Hub, app: string, name: string): Prom
     advance(seconds) {
       until += seconds * 1000;
       for (; at < packets.length && (packets[at] as MediaPacket).timestamp < until; at++) out.push(packets[at] as MediaPacket);
+    },
+    skip(seconds) {
+      until += seconds * 1000;
+      // Codec headers (timestamp 0) are never lost.
+      for (; at < packets.length && (packets[at] as MediaPacket).timestamp < until; at++) if ((packets[at] as MediaPacket).timestamp === 0) out.push(packets[at] as MediaPacket);
     },
     end: () => out.end(),
   };

@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseMediaPlaylist, writeMediaPlaylist, type MediaPlaylist, type PlaylistPart, type PlaylistSegment } from '../../src/media/hls/playlist.js';
+import { parseMediaPlaylist, writeMediaPlaylist, writeMultivariantPlaylist, type MediaPlaylist, type MultivariantPlaylist, type PlaylistPart, type PlaylistSegment } from '../../src/media/hls/playlist.js';
 import { LL_T0 as T0, RFC_LL_EXAMPLE, llPart as part, llParts as parts, llPlaylist as good } from '../helpers/llhls-vectors.js';
 import { writeFragment, writeStyp } from '../../src/media/mp4/fragment.js';
-import { RULES, checkBlocking, checkMediaPlaylist, checkReloadPair, fetchKeyframeOracle, fmp4StartsWithKeyframe } from '../helpers/hls-conformance.js';
+import { RULES, checkBlocking, checkMediaPlaylist, checkMultivariantPlaylist, checkReloadPair, fetchKeyframeOracle, fmp4StartsWithKeyframe } from '../helpers/hls-conformance.js';
 
 const edit = (f: (p: MediaPlaylist) => void): string => {
   const p = good();
@@ -248,8 +248,55 @@ for (const [fault, rules] of BLOCK_CASES) {
   });
 }
 
+const LADDER = (): MultivariantPlaylist => ({
+  independentSegments: true,
+  variants: [
+    { uri: 'cam_source.m3u8', bandwidthBps: 900_000, averageBandwidthBps: 800_000, codecs: 'avc1.64001e,mp4a.40.2', resolution: { width: 426, height: 240 }, frameRate: 30 },
+    { uri: 'cam_180p.m3u8', bandwidthBps: 400_000, codecs: 'avc1.64000d,mp4a.40.2', resolution: { width: 320, height: 180 }, frameRate: 30 },
+    { uri: 'cam_120p.m3u8', bandwidthBps: 200_000, codecs: 'avc1.64000c,mp4a.40.2', resolution: { width: 214, height: 120 }, frameRate: 15 },
+  ],
+});
+const ladder = (f: (p: MultivariantPlaylist) => void): string => {
+  const p = LADDER();
+  f(p);
+  return writeMultivariantPlaylist(p);
+};
+
+/** One bad multivariant playlist per mv-* rule. */
+const MULTIVARIANT_CASES: Array<[string, string]> = [
+  ['mv-parse', '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n'],
+  ['mv-bandwidth', writeMultivariantPlaylist(LADDER()).replace('BANDWIDTH=400000,', '')],
+  ['mv-bandwidth', ladder((p) => (p.variants[0]!.averageBandwidthBps = 1_000_000))],
+  ['mv-codecs', ladder((p) => delete p.variants[1]!.codecs)],
+  ['mv-resolution', ladder((p) => delete p.variants[2]!.resolution)],
+  ['mv-resolution', ladder((p) => delete p.variants[2]!.frameRate)],
+  ['mv-uri', ladder((p) => (p.variants[1]!.uri = 'cam/180p.m3u8'))],
+  ['mv-uri', ladder((p) => (p.variants[2]!.uri = 'cam_180p.m3u8?token=x'))],
+  ['mv-order', ladder((p) => (p.variants[2]!.bandwidthBps = 500_000))],
+];
+
+test('multivariant: a good ladder raises nothing (audio-only variants need no RESOLUTION); each bad one raises its rule', () => {
+  assert.deepEqual(checkMultivariantPlaylist(writeMultivariantPlaylist(LADDER())), []);
+  assert.deepEqual(checkMultivariantPlaylist(ladder((p) => (p.variants = [{ uri: 'radio.m3u8', bandwidthBps: 130_000, codecs: 'mp4a.40.2' }]))), []);
+  for (const [rule, text] of MULTIVARIANT_CASES) {
+    const v = checkMultivariantPlaylist(text);
+    assert.ok(v.length > 0 && v.every((x) => x.startsWith(`${rule}: `)), `${rule}: got ${JSON.stringify(v)}`);
+  }
+});
+
+test('gap segments: exempt from the parts listing rule, but list no parts themselves', () => {
+  const gapAt = (msn: number, withParts: boolean): string =>
+    edit((p) => {
+      const s = seg(p, msn);
+      s.gap = true;
+      if (!withParts) delete s.parts;
+    });
+  assert.deepEqual(checkMediaPlaylist(gapAt(17, false)), []);
+  assert.deepEqual(checkMediaPlaylist(gapAt(17, true)), ['gap-no-parts: s/17.m4s is a gap but lists 4 parts']);
+});
+
 test('every rule has a case that raises it', () => {
-  const covered = new Set([...PLAYLIST_CASES, ...PAIR_CASES].map(([rule]) => rule).concat(BLOCK_CASES.flatMap(([, r]) => r)));
+  const covered = new Set([...PLAYLIST_CASES, ...PAIR_CASES, ...MULTIVARIANT_CASES, ['gap-no-parts']].map(([rule]) => rule).concat(BLOCK_CASES.flatMap(([, r]) => r)));
   assert.deepEqual(RULES.map((r) => r.id).filter((id) => !covered.has(id)), []);
   assert.equal(new Set(RULES.map((r) => r.id)).size, RULES.length, 'rule ids are unique');
 });

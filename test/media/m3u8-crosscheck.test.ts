@@ -3,8 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { writeMediaPlaylist, type MediaPlaylist } from '../../src/media/hls/playlist.js';
-import { crossCheckPlaylist } from '../helpers/m3u8-crosscheck.js';
+import { writeMediaPlaylist, writeMultivariantPlaylist, type MediaPlaylist } from '../../src/media/hls/playlist.js';
+import { crossCheckMultivariant, crossCheckPlaylist } from '../helpers/m3u8-crosscheck.js';
 import { RFC_LL_EXAMPLE, llPart, llPlaylist } from '../helpers/llhls-vectors.js';
 
 test('m3u8-parser and ours agree on the RFC 8216bis low-latency example', () => {
@@ -52,4 +52,29 @@ test('property: they agree on random LL playlists the writer produces', () => {
     }),
     { numRuns: 300 },
   );
+});
+
+test('they agree on gap segments (EXT-X-GAP) and on a multivariant playlist', () => {
+  const gapped: MediaPlaylist = {
+    targetDurationS: 2,
+    mediaSequence: 7,
+    discontinuitySequence: 0,
+    endList: false,
+    segments: [
+      { uri: 'cam_360p/7.ts', durationS: 2, discontinuity: false },
+      { uri: 'cam_360p/8.ts', durationS: 2.1, discontinuity: false, gap: true },
+      { uri: 'cam_360p/9.ts', durationS: 1.9, discontinuity: true },
+    ],
+  };
+  assert.deepEqual(crossCheckPlaylist(writeMediaPlaylist(gapped)), []);
+  // The check compares the flag: a tag only our parser takes as EXT-X-GAP is a disagreement.
+  assert.deepEqual(crossCheckPlaylist(writeMediaPlaylist(gapped).replace('#EXT-X-GAP\n', '#EXT-X-GAP:\n')), ['playlist.segments.1.gap: ours true, m3u8-parser false']);
+  const master = writeMultivariantPlaylist({
+    independentSegments: true,
+    variants: [
+      { uri: 'cam_source.m3u8', bandwidthBps: 2_800_000, averageBandwidthBps: 2_500_000, codecs: 'avc1.64001f,mp4a.40.2', resolution: { width: 1280, height: 720 }, frameRate: 29.97 },
+      { uri: 'cam_360p.m3u8', bandwidthBps: 880_000, codecs: 'avc1.64001e,mp4a.40.2', resolution: { width: 640, height: 360 }, frameRate: 30 },
+    ],
+  });
+  assert.deepEqual(crossCheckMultivariant(master), []);
 });

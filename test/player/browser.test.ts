@@ -6,20 +6,12 @@
 // its viewer count rises. Screenshots go to artifacts/*.png.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { Edge } from '../../src/edge/edge.js';
-import { Signal } from '../../src/signal/signal.js';
 import { adminToken, deriveKeys } from '../../src/shared/keys.js';
-import { createPlayerHandler } from '../../src/player/serve.js';
-import { buildPlayer, launchBrowser, median, playAndMeasure, saveArtifact, screenshot, watchConsole, withPage } from './helpers.js';
-import type { Browser, PlayResult } from './helpers.js';
+import { median, playAndMeasure, saveArtifact, screenshot, startPlayerCluster, watchConsole, withPage } from './helpers.js';
+import type { Browser, PlayerCluster, PlayResult } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
-import { freePort } from '../helpers/net.js';
 
 const SECRET = 'player-e2e-secret-of-at-least-32-bytes';
 const APP = 'live';
@@ -37,10 +29,8 @@ interface Measured {
 }
 
 describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
-  let work: string | undefined;
+  let cluster: PlayerCluster | undefined;
   let origin: TestOrigin | undefined;
-  let signal: Signal | undefined;
-  let edge: Edge | undefined;
   let publisher: ReturnType<typeof publishTestStream> | undefined;
   let browser: Browser | undefined;
   let signalBase = '';
@@ -48,40 +38,15 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
   const measured: Record<string, Measured> = {};
 
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'livecdn-e2e-'));
-    const www = join(work, 'www');
-    await buildPlayer({ outdir: www });
-    const pages = createPlayerHandler({ root: www });
-
-    origin = await startOrigin({ keys: deriveKeys(SECRET), hlsSegmentMs: 1000, hlsWindow: 6 });
-    signal = new Signal({
-      apiPort: 0,
-      host: '127.0.0.1',
-      keys: deriveKeys(SECRET),
-      originRtmp: `rtmp://127.0.0.1:${origin.rtmpPort}`,
-      originHttp: origin.httpBase,
-      nodeTtlMs: 10_000,
-      pages,
+    // The signal knows the origin by its flags (it does not register): the streamer's push URL names it.
+    cluster = await startPlayerCluster({
+      name: 'eu-e2e',
+      secret: SECRET,
+      originArgs: ['--hls-segment', '1', '--hls-window', '6'],
+      registerOrigin: false,
+      edgeHeartbeatMs: 1000,
     });
-    const { apiPort } = await signal.start();
-    signalBase = `http://127.0.0.1:${apiPort}`;
-
-    const edgePort = await freePort();
-    edgeBase = `http://127.0.0.1:${edgePort}`;
-    edge = new Edge({
-      upstreams: [origin.httpBase],
-      httpPort: edgePort,
-      host: '127.0.0.1',
-      region: 'eu',
-      nodeId: 'edge-eu-e2e',
-      publicUrl: edgeBase,
-      signal: signalBase,
-      keys: deriveKeys(SECRET),
-      heartbeatMs: 1000,
-      defaultMetrics: false,
-      pages,
-    });
-    await edge.start();
+    ({ origin, browser, signalBase, edgeBase } = cluster);
 
     // The streamer's flow: ask the control plane for a push URL, push the signed URL with FFmpeg.
     const created = await fetch(`${signalBase}/api/streams`, {
@@ -105,17 +70,6 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
     ).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}; ffmpeg: ${publisher?.log() ?? ''}`);
     });
-    await waitFor(
-      'the edge to register with the signal',
-      async () => {
-        const r = await fetch(`${signalBase}/api/nodes`);
-        const body = (await r.json()) as { nodes: { id: string }[] };
-        return body.nodes.some((n) => n.id === 'edge-eu-e2e') ? true : undefined;
-      },
-      15_000,
-      250,
-    );
-    browser = await launchBrowser();
   });
 
   after(async () => {
@@ -129,12 +83,8 @@ describe('player end to end: FFmpeg -> origin -> edge -> Chromium', () => {
       const p = await saveArtifact('player-latency.json', JSON.stringify(artifact, null, 2) + '\n');
       console.log(`# latencies written to ${p}`);
     }
-    await browser?.close();
     await publisher?.stop();
-    await edge?.stop();
-    await signal?.stop();
-    await origin?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   const record = (key: string, url: string, r: PlayResult): void => {

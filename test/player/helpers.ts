@@ -1,4 +1,5 @@
-// Shared by the player's browser tests: Chromium through playwright-core, FFmpeg test sources, polling.
+// Shared by the player's browser tests: Chromium through playwright-core, the cluster they play through,
+// FFmpeg test sources, polling.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -11,6 +12,14 @@ import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/net.js';
+import { originCliConfig, startOrigin } from '../helpers/origin.js';
+import type { TestOrigin } from '../helpers/origin.js';
+import { Edge } from '../../src/edge/edge.js';
+import type { OriginConfig } from '../../src/origin/origin.js';
+import { createPlayerHandler } from '../../src/player/serve.js';
+import { deriveKeys } from '../../src/shared/keys.js';
+import { Signal } from '../../src/signal/signal.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 export const artifactsDir = join(repoRoot, 'artifacts');
@@ -267,3 +276,116 @@ export const median = (xs: number[]): number | undefined => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
+
+export interface PlayerClusterOptions {
+  /** Names the temp directory and the nodes (origin-NAME, edge-NAME). */
+  readonly name: string;
+  /** `livecdn origin` flags beyond the listener and registration ones, which the cluster adds. */
+  readonly originArgs?: readonly string[];
+  /** Merged over the config the flags give: what a test sets without a flag (a ladder of test rungs). */
+  readonly originConfig?: OriginConfig;
+  /** The cluster secret: every node signs and checks with its keys. Without it the signal runs insecure. */
+  readonly secret?: string;
+  /** False: the origin does not register, the signal knows it by its originRtmp/originHttp instead. Default true. */
+  readonly registerOrigin?: boolean;
+  /** The edge registers with the signal at this heartbeat (start() waits until the signal lists it); unset: it does not. */
+  readonly edgeHeartbeatMs?: number;
+}
+
+export interface PlayerCluster {
+  readonly signal: Signal;
+  readonly origin: TestOrigin;
+  readonly edge: Edge;
+  readonly browser: Browser;
+  /** http://127.0.0.1:PORT of the signal and of the edge, both serving the player pages. */
+  readonly signalBase: string;
+  readonly edgeBase: string;
+  readonly edgeId: string;
+  /** Stops the browser and every node, removes the player build; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * What the player's browser tests play through, on 127.0.0.1: the player built into a temp dir, a signal
+ * and an edge serving its pages, an origin from `livecdn origin` flags (registered with the signal, heartbeat
+ * 0.5 s) behind the edge, and Chromium. Whatever started is stopped again when a piece fails to start.
+ */
+export async function startPlayerCluster(opts: PlayerClusterOptions): Promise<PlayerCluster> {
+  const work = await mkdtemp(join(tmpdir(), `livecdn-${opts.name}-`));
+  const started: { browser?: Browser; edge?: Edge; origin?: TestOrigin; signal?: Signal } = {};
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await started.browser?.close();
+      await started.edge?.stop();
+      await started.origin?.stop();
+      await started.signal?.stop();
+      await rm(work, { recursive: true, force: true });
+    })());
+  try {
+    const www = join(work, 'www');
+    await buildPlayer({ outdir: www });
+    const pages = createPlayerHandler({ root: www });
+    const keys = opts.secret === undefined ? undefined : deriveKeys(opts.secret);
+    const registerOrigin = opts.registerOrigin ?? true;
+
+    const [rtmpPort, httpPort, edgePort] = [await freePort(), await freePort(), await freePort()];
+    const originHttp = `http://127.0.0.1:${httpPort}`;
+    const originRtmp = `rtmp://127.0.0.1:${rtmpPort}`;
+    const signal = new Signal({
+      apiPort: 0,
+      host: '127.0.0.1',
+      ...(keys ? { keys } : { insecure: true }),
+      ...(registerOrigin ? {} : { originRtmp, originHttp }),
+      nodeTtlMs: 10_000,
+      pages,
+    });
+    started.signal = signal;
+    const signalBase = `http://127.0.0.1:${(await signal.start()).apiPort}`;
+
+    const config = originCliConfig([
+      ...['--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort)],
+      ...(opts.secret === undefined ? [] : ['--secret', opts.secret]),
+      ...(registerOrigin
+        ? [...['--signal', signalBase, '--public-url', originHttp, '--rtmp-url', originRtmp], ...['--region', 'eu', '--node-id', `origin-${opts.name}`, '--heartbeat', '0.5']]
+        : []),
+      ...(opts.originArgs ?? []),
+    ]);
+    const origin = await startOrigin({ ...config, ...opts.originConfig });
+    started.origin = origin;
+
+    const edgeBase = `http://127.0.0.1:${edgePort}`;
+    const edgeId = `edge-${opts.name}`;
+    const edge = new Edge({
+      upstreams: [origin.httpBase],
+      httpPort: edgePort,
+      host: '127.0.0.1',
+      region: 'eu',
+      nodeId: edgeId,
+      publicUrl: edgeBase,
+      ...(opts.edgeHeartbeatMs === undefined ? {} : { signal: signalBase, heartbeatMs: opts.edgeHeartbeatMs }),
+      ...(keys ? { keys } : {}),
+      defaultMetrics: false,
+      pages,
+    });
+    started.edge = edge;
+    await edge.start();
+    if (opts.edgeHeartbeatMs !== undefined) {
+      await waitFor(
+        'the edge to register with the signal',
+        async () => {
+          const body = (await (await fetch(`${signalBase}/api/nodes`)).json()) as { nodes: { id: string }[] };
+          return body.nodes.some((n) => n.id === edgeId) ? true : undefined;
+        },
+        15_000,
+        250,
+      );
+    }
+    const browser = await launchBrowser();
+    started.browser = browser;
+    return { signal, origin, edge, browser, signalBase, edgeBase, edgeId, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -10,19 +10,11 @@
 // Latency samples go to artifacts/player-llhls.json.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { originCliConfig, startOrigin } from '../helpers/origin.js';
 import type { TestOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { freePort } from '../helpers/net.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { Edge } from '../../src/edge/edge.js';
-import { Signal } from '../../src/signal/signal.js';
-import { createPlayerHandler } from '../../src/player/serve.js';
-import { buildPlayer, launchBrowser, median, pageStats, saveArtifact, screenshot, watchConsole, withPage } from './helpers.js';
-import type { Browser } from './helpers.js';
+import { median, pageStats, saveArtifact, screenshot, startPlayerCluster, watchConsole, withPage } from './helpers.js';
+import type { Browser, PlayerCluster } from './helpers.js';
 
 const APP = 'live';
 const NAME = 'lowlat';
@@ -55,37 +47,16 @@ interface Sample {
 }
 
 describe('LL-HLS in Chromium: FFmpeg -> origin (parts of 0.2 s) -> edge -> hls.js lowLatencyMode', () => {
-  let work: string | undefined;
-  let signal: Signal | undefined;
+  let cluster: PlayerCluster | undefined;
   let origin: TestOrigin | undefined;
-  let edge: Edge | undefined;
   let publisher: ReturnType<typeof publishTestStream> | undefined;
   let browser: Browser | undefined;
   let signalBase = '';
   let edgeBase = '';
 
   before(async () => {
-    work = await mkdtemp(join(tmpdir(), 'livecdn-llhls-'));
-    const www = join(work, 'www');
-    await buildPlayer({ outdir: www });
-    const pages = createPlayerHandler({ root: www });
-
-    signal = new Signal({ apiPort: 0, host: '127.0.0.1', insecure: true, nodeTtlMs: 10_000, pages });
-    signalBase = `http://127.0.0.1:${(await signal.start()).apiPort}`;
-
-    const [rtmpPort, httpPort] = [await freePort(), await freePort()];
-    const config = originCliConfig([
-      ...['--host', '127.0.0.1', '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort)],
-      ...['--hls-segment', '1', '--hls-part', String(PART_S), '--hls-format', 'auto'],
-      ...['--signal', signalBase, '--public-url', `http://127.0.0.1:${httpPort}`, '--rtmp-url', `rtmp://127.0.0.1:${rtmpPort}`],
-      ...['--region', 'eu', '--node-id', 'origin-ll', '--heartbeat', '0.5'],
-    ]);
-    origin = await startOrigin(config);
-
-    const edgePort = await freePort();
-    edgeBase = `http://127.0.0.1:${edgePort}`;
-    edge = new Edge({ upstreams: [origin.httpBase], httpPort: edgePort, host: '127.0.0.1', region: 'eu', nodeId: 'edge-ll', publicUrl: edgeBase, defaultMetrics: false, pages });
-    await edge.start();
+    cluster = await startPlayerCluster({ name: 'll', originArgs: ['--hls-segment', '1', '--hls-part', String(PART_S), '--hls-format', 'auto'] });
+    ({ origin, browser, signalBase, edgeBase } = cluster);
 
     publisher = publishTestStream(origin.rtmpUrl(APP, NAME), 'h264-high-bframes+aac-stereo', { gopS: 1 });
     await waitFor(
@@ -100,16 +71,11 @@ describe('LL-HLS in Chromium: FFmpeg -> origin (parts of 0.2 s) -> edge -> hls.j
     ).catch((err: unknown) => {
       throw new Error(`${err instanceof Error ? err.message : String(err)}; ffmpeg: ${publisher?.log() ?? ''}`);
     });
-    browser = await launchBrowser();
   });
 
   after(async () => {
-    await browser?.close();
     await publisher?.stop();
-    await edge?.stop();
-    await origin?.stop();
-    await signal?.stop();
-    if (work) await rm(work, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it(`plays LL-HLS through the edge for ${WATCH_S} s without a stall, latency readout under ${MAX_MEDIAN_LATENCY_S} s`, async () => {

@@ -17,6 +17,19 @@ declare module 'm3u8-parser' {
     map?: { uri: string };
     parts?: M3u8Part[];
     preloadHints?: M3u8PreloadHint[];
+    /** What custom tag parsers (addParser with segment: true) found. */
+    custom?: Record<string, unknown>;
+  }
+  export interface M3u8Variant {
+    uri: string;
+    attributes: {
+      BANDWIDTH?: number;
+      /** Left a string by m3u8-parser 7. */
+      'AVERAGE-BANDWIDTH'?: string;
+      CODECS?: string;
+      RESOLUTION?: { width: number; height: number };
+      'FRAME-RATE'?: number;
+    };
   }
   export interface M3u8Manifest {
     version?: number;
@@ -31,10 +44,13 @@ declare module 'm3u8-parser' {
     renditionReports?: Array<{ uri: string; lastMsn?: number; lastPart?: number }>;
     segments: M3u8Segment[];
     preloadSegment?: M3u8Segment;
+    /** A multivariant playlist's variants. */
+    playlists?: M3u8Variant[];
   }
   export class Parser {
     manifest: M3u8Manifest;
     on(event: 'warn' | 'info', listener: (e: { message: string }) => void): void;
+    addParser(options: { expression: RegExp; customType: string; dataParser?: (line: string) => unknown; segment?: boolean }): void;
     push(chunk: string): void;
     end(): void;
   }

@@ -6,16 +6,15 @@ import { EDGE_DEFAULTS } from '../../edge/defaults.js';
 import { runEdge } from '../../edge/workers.js';
 import { createLogger } from '../../shared/log.js';
 import {
+  addHttpListenOptions,
   addRegistrationOptions,
   boolFlag,
-  hostSchema,
+  httpListenFields,
   httpUrl,
   inSeconds,
-  nodeIdSchema,
-  portSchema,
   positiveInt,
   readCommandOptions,
-  regionSchema,
+  registrationFields,
 } from '../options.js';
 import { playerPages } from '../pages.js';
 import { addSecretOptions, readKeys, requirePlayKeys, secretFields } from '../secret.js';
@@ -29,12 +28,8 @@ const urlList = z
 
 export const edgeSchema = z.object({
   upstream: urlList,
-  httpPort: portSchema,
-  host: hostSchema,
-  region: regionSchema,
-  nodeId: nodeIdSchema.optional(),
-  publicUrl: httpUrl.optional(),
-  signal: httpUrl.optional(),
+  ...httpListenFields,
+  ...registrationFields(EDGE_DEFAULTS),
   ...secretFields,
   playTokens: boolFlag,
   cacheMb: z.coerce.number().positive().max(1024 * 1024),
@@ -46,8 +41,6 @@ export const edgeSchema = z.object({
   writeBatchMs: z.coerce.number().nonnegative().max(1000),
   upstreamTimeout: z.coerce.number().positive().max(600),
   upstreamDown: z.coerce.number().nonnegative().max(3600),
-  capacity: positiveInt,
-  heartbeat: z.coerce.number().positive().max(300),
   onPlay: httpUrl.optional(),
   ...httpLimitFields,
 });
@@ -57,10 +50,8 @@ export type EdgeOptions = z.infer<typeof edgeSchema>;
 export function addEdgeOptions(cmd: Command): Command {
   const d = EDGE_DEFAULTS;
   // No --insecure: an edge serves public media and runs without a secret (unsigned registration, no play tokens).
-  addSecretOptions(cmd)
-    .option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference')
-    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api/edge)', String(d.httpPort))
-    .option('--host <addr>', 'address to bind', d.host);
+  addSecretOptions(cmd).option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference');
+  addHttpListenOptions(cmd, 'HTTP-FLV, HLS, /metrics, /api/edge', d);
   addRegistrationOptions(cmd, {
     kind: 'edge',
     nodeIdNote: ' and loop detection',

@@ -7,20 +7,21 @@ import { Origin } from '../../origin/origin.js';
 import { ORIGIN_DEFAULTS } from '../../origin/defaults.js';
 import type { OriginConfig } from '../../origin/origin.js';
 import {
+  addHttpListenOptions,
   addRegistrationOptions,
   boolFlag,
-  hostSchema,
+  httpListenFields,
   httpUrl,
   inSeconds,
-  nodeIdSchema,
   nonNegativeNumber,
   OptionsError,
   portSchema,
   positiveInt,
   readCommandOptions,
-  regionSchema,
+  registrationFields,
 } from '../options.js';
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
+import { addTranscodeOptions, transcodeConfigOf, transcodeFields } from '../transcode-flags.js';
 import { playerPages } from '../pages.js';
 import { addSecretOptions, isLoopback, readKeys, requirePlayKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
@@ -32,8 +33,7 @@ const rtmpUrl = z
 
 export const originSchema = z.object({
   rtmpPort: portSchema,
-  httpPort: portSchema,
-  host: hostSchema,
+  ...httpListenFields,
   hlsSegment: z.coerce.number().positive().max(60),
   hlsWindow: positiveInt.max(100),
   hlsGrace: nonNegativeNumber,
@@ -60,14 +60,10 @@ export const originSchema = z.object({
   publishTakeover: boolFlag,
   playWait: nonNegativeNumber.max(3600),
   ...httpLimitFields,
-  // Registration with the signal service (`origin` only; named as the edge's flags where they overlap).
-  signal: httpUrl.optional(),
-  publicUrl: httpUrl.optional(),
+  ...transcodeFields,
+  // Registration with the signal service (`origin` only).
   rtmpUrl: rtmpUrl.optional(),
-  region: regionSchema.default(ORIGIN_DEFAULTS.region),
-  nodeId: nodeIdSchema.optional(),
-  capacity: positiveInt.default(ORIGIN_DEFAULTS.capacity),
-  heartbeat: z.coerce.number().positive().max(300).default(ORIGIN_DEFAULTS.heartbeatMs / 1000),
+  ...registrationFields(ORIGIN_DEFAULTS),
 });
 
 export type OriginOptions = z.infer<typeof originSchema>;
@@ -75,10 +71,12 @@ export type OriginOptions = z.infer<typeof originSchema>;
 /** Declares the origin's flags on a command (shared with `all`). */
 export function addOriginOptions(cmd: Command, defaultHost: string = ORIGIN_DEFAULTS.host): Command {
   const d = ORIGIN_DEFAULTS;
-  return addSecretOptions(addHttpLimitOptions(cmd), 'development only: no secret, so no publish tokens and an open kick API (needed off loopback without a secret)')
-    .option('--rtmp-port <port>', 'RTMP port (publish and play)', String(d.rtmpPort))
-    .option('--http-port <port>', 'HTTP port (HTTP-FLV, HLS, /metrics, /api)', String(d.httpPort))
-    .option('--host <addr>', 'address to bind', defaultHost)
+  addSecretOptions(addTranscodeOptions(addHttpLimitOptions(cmd)), 'development only: no secret, so no publish tokens and an open kick API (needed off loopback without a secret)').option(
+    '--rtmp-port <port>',
+    'RTMP port (publish and play)',
+    String(d.rtmpPort),
+  );
+  return addHttpListenOptions(cmd, 'HTTP-FLV, HLS, /metrics, /api', { httpPort: d.httpPort, host: defaultHost })
     .option('--hls-segment <sec>', 'HLS target segment duration', inSeconds(d.hlsSegmentMs))
     .option('--hls-window <n>', 'segments in the live playlist', String(d.hlsWindow))
     .option('--hls-grace <sec>', 'a republish within this continues the playlist', inSeconds(d.hlsGraceMs))
@@ -123,6 +121,7 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     throw new OptionsError('invalid options:\n  --publisher-slots: must be below --max-connections');
   if (o.hlsPart > 0 && o.hlsFormat === 'ts') throw new OptionsError('invalid options:\n  --hls-part: LL-HLS needs fMP4: use --hls-format fmp4 or auto, or --hls-part 0');
   if (o.hlsPart > o.hlsSegment) throw new OptionsError('invalid options:\n  --hls-part: must not exceed --hls-segment');
+  const transcode = transcodeConfigOf(o);
   return {
     host: o.host,
     rtmpPort: o.rtmpPort,
@@ -149,6 +148,7 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     publishTakeover: o.publishTakeover,
     playWaitMs: o.playWait * 1000,
     httpLimits: httpLimitsOf(o),
+    ...(transcode ? { transcode } : {}),
     // The player, streamer and dashboard pages, which every node kind serves under /player/.
     pages: playerPages(),
     ...(o.signal

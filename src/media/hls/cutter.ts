@@ -5,6 +5,14 @@
 // target after the segment's start (that keyframe opens the next one). Without video (audio-only),
 // segments are cut by time at audio frame boundaries, just before the target is exceeded. Whatever the
 // timestamps say, a segment is cut at the duration cap, and at the byte and frame caps (see maxBytes).
+//
+// Follow mode (ABR renditions): a follower cuts where its leader (the source's segmenter) cut, with the
+// leader's sequence numbers, so the same number means the same media time in every rendition and players
+// switch between them at segment boundaries. It opens a segment only on a keyframe (or, without video, an
+// audio frame) at a leader boundary; frames before the first such boundary are skipped, and a boundary
+// the follower never hits (frames lost) leaves a hole in its numbering that the playlist lists as a gap.
+// A follower whose frames jump a target duration or more (its encoder lost them) ends the open segment
+// at its last frame and skips to the next boundary: the lost time belongs to the gaps.
 
 export interface CutterOptions {
   targetDurationMs: number;
@@ -30,7 +38,26 @@ export interface CutterOptions {
    * already public, and a dropped segment's number would be reused for different parts).
    */
   neverDiscard?: boolean;
+  /** Follow this leader's segment boundaries and numbers (see the file comment); the own target and firstSequence then only bound. */
+  follow?: SegmentLeader;
 }
+
+/** Where another segmenter's segments start: what a follower cuts by. */
+export interface SegmentLeader {
+  /**
+   * The sequence number of the leader's segment that starts within ±toleranceMs (default
+   * FOLLOW_TOLERANCE_MS) of `at`, the presentation time of a keyframe (DTS for audio), if any; the
+   * nearest one when several do.
+   */
+  boundaryAt(at: number, toleranceMs?: number): number | undefined;
+}
+
+/**
+ * How far a follower's keyframe may be from the leader's boundary and still open that segment: the
+ * renditions of one decode carry the source's keyframe times (-force_key_frames source), shifted at most
+ * by a frame-rate reduction (one output frame), and boundaries are a target duration apart.
+ */
+export const FOLLOW_TOLERANCE_MS = 100;
 
 /** The segment being filled. */
 export interface OpenSegment {
@@ -69,6 +96,7 @@ const cut = (end: Cut['end'], open: Cut['open'], write = true): Cut => {
 const APPEND = cut('none', 'none');
 const SKIP = cut('none', 'none', false);
 const DISCARD_SKIP = cut('discard', 'none', false);
+const CLOSE_SKIP = cut('close', 'none', false);
 
 const DEFAULT_MAX_SEGMENT_BYTES = 32 * 1024 * 1024;
 // 30 s (the default duration cap) of 120 fps video and 96 kHz AAC is ~6 400 frames.
@@ -80,6 +108,8 @@ export class SegmentCutter {
   private readonly maxBytes: number;
   private readonly maxFrames: number;
   private readonly neverDiscard: boolean;
+  private readonly follow: SegmentLeader | undefined;
+  /** The next segment's number (with a leader: set from it before each open). */
   private sequence: number;
   private discontinuityPending = false;
   /** The segment being filled, if any. */
@@ -95,10 +125,15 @@ export class SegmentCutter {
     this.maxBytes = opts.maxSegmentBytes ?? DEFAULT_MAX_SEGMENT_BYTES;
     this.maxFrames = opts.maxSegmentFrames ?? DEFAULT_MAX_SEGMENT_FRAMES;
     this.neverDiscard = opts.neverDiscard ?? false;
+    this.follow = opts.follow;
   }
 
-  /** Where a video access unit goes; `cutAtKey`: a keyframe cuts whatever the target (fMP4: a new init segment is due). */
-  video(dts: number, key: boolean, cutAtKey = false): Cut {
+  /**
+   * Where a video access unit goes; `cutAtKey`: a keyframe cuts whatever the target (fMP4: a new init
+   * segment is due); `pts`: its presentation time (what a follower matches the leader's boundaries by).
+   */
+  video(dts: number, key: boolean, cutAtKey = false, pts = dts): Cut {
+    if (this.follow) return this.followVideo(dts, key, pts);
     const open = this.open;
     if (!open) return key ? cut('none', 'keyframe') : SKIP; // nothing decodable before the first keyframe
     const overlong = dts - open.startDts >= this.maxMs;
@@ -111,6 +146,7 @@ export class SegmentCutter {
 
   /** Where an audio access unit goes; `hasVideo`: the stream has video, whose keyframes cut. */
   audio(dts: number, durationMs: number, hasVideo: boolean): Cut {
+    if (this.follow) return this.followAudio(dts, durationMs, hasVideo);
     const open = this.open;
     if (!hasVideo) {
       if (!open) return cut('none', 'continued');
@@ -125,6 +161,17 @@ export class SegmentCutter {
     if (!this.isFull(open)) return APPEND;
     // After a drop, video waits for its next keyframe.
     return this.spansHalfTarget(dts) ? cut('close', 'continued') : DISCARD_SKIP;
+  }
+
+  /**
+   * Where the open segment ends when a unit at `dts` closes it: there, except for a follower after a
+   * hole (lost frames), whose segment ends with its last frame.
+   */
+  endAt(dts: number): number {
+    const open = this.open;
+    if (!this.follow || !open) return dts;
+    const media = Math.max(open.videoEnd, open.audioEnd);
+    return dts - media >= this.targetMs ? media : dts;
   }
 
   /** Opens the next segment at `dts`. */
@@ -155,6 +202,38 @@ export class SegmentCutter {
   /** The next segment follows a new publisher: players must resync. */
   markDiscontinuity(): void {
     this.discontinuityPending = true;
+  }
+
+  /** Follow mode, video: a keyframe at a leader boundary opens that segment; caps close without opening (the next boundary reopens). */
+  private followVideo(dts: number, key: boolean, pts: number): Cut {
+    const open = this.open;
+    if (key && this.atLeaderBoundary(pts)) return cut(open ? 'close' : 'none', 'keyframe');
+    if (!open) return SKIP;
+    if (dts - open.videoEnd >= this.targetMs) return CLOSE_SKIP; // a hole: frames were lost
+    return this.followCaps(open, dts);
+  }
+
+  /** Follow mode, audio: with video, it only fills the open segment; without, a frame within half a frame of a leader boundary opens it. */
+  private followAudio(dts: number, durationMs: number, hasVideo: boolean): Cut {
+    const open = this.open;
+    if (!hasVideo && this.atLeaderBoundary(dts, durationMs / 2)) return cut(open ? 'close' : 'none', 'continued');
+    if (!open) return SKIP;
+    if (dts - Math.max(open.audioEnd, open.videoEnd) >= this.targetMs) return CLOSE_SKIP; // a hole: frames were lost
+    return this.followCaps(open, dts);
+  }
+
+  /** Whether `at` is at a leader boundary this follower has not passed yet; if so the next segment takes its number. */
+  private atLeaderBoundary(at: number, toleranceMs?: number): boolean {
+    const seq = (this.follow as SegmentLeader).boundaryAt(at, toleranceMs);
+    if (seq === undefined || seq < this.sequence) return false;
+    this.sequence = seq;
+    return true;
+  }
+
+  /** Follow mode: a segment past a cap ends (dropped when it spans under half the target) and nothing opens until the next boundary. */
+  private followCaps(open: OpenSegment, dts: number): Cut {
+    if (dts - open.startDts < this.maxMs && !this.isFull(open)) return APPEND;
+    return this.spansHalfTarget(dts) ? CLOSE_SKIP : DISCARD_SKIP;
   }
 
   private isFull(seg: OpenSegment): boolean {

@@ -1,8 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { MAX_PLAYLIST_LINES, MAX_PLAYLIST_LINE_CHARS, PlaylistError, parseAttributes, parseMediaPlaylist, requiredVersion, writeMediaPlaylist } from './playlist.js';
-import type { MediaPlaylist, PlaylistSegment } from './playlist.js';
+import {
+  MAX_PLAYLIST_LINES,
+  MAX_PLAYLIST_LINE_CHARS,
+  MAX_VARIANTS,
+  PlaylistError,
+  parseAttributes,
+  parseMediaPlaylist,
+  parseMultivariantPlaylist,
+  requiredVersion,
+  writeMediaPlaylist,
+  writeMultivariantPlaylist,
+} from './playlist.js';
+import type { MediaPlaylist, MultivariantPlaylist, PlaylistSegment } from './playlist.js';
 import { RFC_LL_EXAMPLE } from '../../../test/helpers/llhls-vectors.js';
 
 test('live playlist: exact text', () => {
@@ -319,6 +330,96 @@ test('property: a delta update parses to the full playlist minus its first N seg
         return segs.map((s) => (m = s.map ?? m)).slice(from);
       };
       assert.deepEqual(inForce(back.segments, 0), inForce(p.segments, skipped));
+    }),
+  );
+});
+
+test('gap segments: EXT-X-GAP after the EXTINF of the segment it marks; parsed back', () => {
+  const p: MediaPlaylist = {
+    targetDurationS: 2,
+    mediaSequence: 7,
+    discontinuitySequence: 0,
+    segments: [
+      { uri: 'live_360p/7.ts', durationS: 2, discontinuity: false },
+      { uri: 'live_360p/8.ts', durationS: 2.1, discontinuity: false, gap: true },
+      { uri: 'live_360p/9.ts', durationS: 1.9, discontinuity: true },
+    ],
+    endList: false,
+  };
+  const text = writeMediaPlaylist(p);
+  assert.equal(
+    text,
+    '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2.000,\nlive_360p/7.ts\n' +
+      '#EXTINF:2.100,\n#EXT-X-GAP\nlive_360p/8.ts\n#EXT-X-DISCONTINUITY\n#EXTINF:1.900,\nlive_360p/9.ts\n',
+  );
+  assert.deepEqual(parseMediaPlaylist(text).segments, p.segments);
+  // The tag may also come before the EXTINF; it marks the next segment only.
+  assert.deepEqual(parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-GAP\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n').segments.map((x) => x.gap ?? false), [true, false]);
+});
+
+const LADDER: MultivariantPlaylist = {
+  independentSegments: true,
+  variants: [
+    { uri: 'cam_source.m3u8', bandwidthBps: 2_812_345.4, averageBandwidthBps: 2_500_000, codecs: 'avc1.64001f,mp4a.40.2', resolution: { width: 1280, height: 720 }, frameRate: 29.97 },
+    { uri: 'cam_360p.m3u8?token=t.1', bandwidthBps: 880_000, codecs: 'avc1.64001e,mp4a.40.2', resolution: { width: 640, height: 360 }, frameRate: 30 },
+    { uri: 'cam_160p.m3u8', bandwidthBps: 300_000 },
+  ],
+};
+
+test('multivariant playlist: exact text, parsed back', () => {
+  const text = writeMultivariantPlaylist(LADDER);
+  assert.equal(
+    text,
+    [
+      '#EXTM3U',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
+      '#EXT-X-STREAM-INF:BANDWIDTH=2812345,AVERAGE-BANDWIDTH=2500000,CODECS="avc1.64001f,mp4a.40.2",RESOLUTION=1280x720,FRAME-RATE=29.970',
+      'cam_source.m3u8',
+      '#EXT-X-STREAM-INF:BANDWIDTH=880000,CODECS="avc1.64001e,mp4a.40.2",RESOLUTION=640x360,FRAME-RATE=30.000',
+      'cam_360p.m3u8?token=t.1',
+      '#EXT-X-STREAM-INF:BANDWIDTH=300000',
+      'cam_160p.m3u8',
+      '',
+    ].join('\n'),
+  );
+  const back = parseMultivariantPlaylist(text);
+  assert.deepEqual(back, { ...LADDER, variants: LADDER.variants.map((v, i) => (i === 0 ? { ...v, bandwidthBps: 2_812_345 } : v)) });
+  // A media playlist is not one, and the media parser refuses a multivariant one.
+  assert.throws(() => parseMultivariantPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n'), PlaylistError);
+  assert.throws(() => parseMediaPlaylist(text), PlaylistError);
+});
+
+test('multivariant parser: malformed variants are PlaylistErrors; the variant count is bounded', () => {
+  for (const bad of [
+    'x.m3u8\n',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1\n',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1\n#EXT-X-STREAM-INF:BANDWIDTH=2\na.m3u8\n',
+    '#EXT-X-STREAM-INF:CODECS="avc1"\na.m3u8\n',
+    '#EXT-X-STREAM-INF:BANDWIDTH=-1\na.m3u8\n',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1,RESOLUTION=axb\na.m3u8\n',
+    '#EXT-X-STREAM-INF:BANDWIDTH=1,FRAME-RATE=x\na.m3u8\n',
+  ]) {
+    assert.throws(() => parseMultivariantPlaylist('#EXTM3U\n' + bad), PlaylistError, bad);
+  }
+  const many = '#EXTM3U\n' + '#EXT-X-STREAM-INF:BANDWIDTH=1\na.m3u8\n'.repeat(MAX_VARIANTS + 1);
+  assert.throws(() => parseMultivariantPlaylist(many), /more than/);
+  assert.throws(() => writeMultivariantPlaylist({ independentSegments: false, variants: [{ uri: 'a\n#EXT-X-ENDLIST', bandwidthBps: 1 }] }), PlaylistError);
+});
+
+test('property: multivariant write -> parse round-trips', () => {
+  const variant = fc.record({
+    uri: fc.stringMatching(/^[a-z0-9_]{1,20}\.m3u8$/),
+    bandwidthBps: fc.integer({ min: 1, max: 1e9 }),
+    averageBandwidthBps: fc.option(fc.integer({ min: 1, max: 1e9 }), { nil: undefined }),
+    resolution: fc.option(fc.record({ width: fc.integer({ min: 1, max: 8192 }), height: fc.integer({ min: 1, max: 8192 }) }).map((r) => ({ ...r })), { nil: undefined }),
+    frameRate: fc.option(fc.integer({ min: 1, max: 240_000 }).map((x) => x / 1000), { nil: undefined }),
+    codecs: fc.option(fc.constantFrom('avc1.64001f', 'avc1.42e01e,mp4a.40.2', 'hvc1.1.6.L93.B0'), { nil: undefined }),
+  });
+  fc.assert(
+    fc.property(fc.array(variant, { maxLength: 8 }), fc.boolean(), (vs, ind) => {
+      const clean = vs.map((v) => Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined)) as unknown as MultivariantPlaylist['variants'][number]);
+      const p: MultivariantPlaylist = { independentSegments: ind, variants: clean };
+      assert.deepEqual(parseMultivariantPlaylist(writeMultivariantPlaylist(p)), p);
     }),
   );
 });

@@ -1,5 +1,6 @@
-// HLS media playlists (RFC 8216, and RFC 8216bis for fMP4 and Low-Latency HLS): the writer the origin
-// serves, and a bounded parser for tests and edges.
+// HLS playlists (RFC 8216, and RFC 8216bis for fMP4 and Low-Latency HLS): media playlists (writer the
+// origin serves, bounded parser for tests and edges) and multivariant playlists (the ABR ladder's
+// variants: writer and bounded parser).
 import { MediaFormatError } from '../error.js';
 
 /** An LL-HLS partial segment (EXT-X-PART). */
@@ -20,6 +21,8 @@ export interface PlaylistSegment {
   map?: string;
   /** The segment's parts, listed before its EXTINF (only for the last few segments). */
   parts?: PlaylistPart[];
+  /** EXT-X-GAP (RFC 8216bis 4.4.4.7): a segment this rendition lacks; players skip it (its URI is not loaded). */
+  gap?: boolean;
 }
 
 /** The tags of the open segment that precede its parts (trailingParts) and the preload hint. */
@@ -150,7 +153,9 @@ export function writeMediaPlaylist(p: MediaPlaylist): string {
     if (i < skipped) return;
     writeSegmentTags(lines, { ...s, map: s.map ?? (i === skipped ? map : undefined) });
     writeParts(lines, s.parts);
-    lines.push(`#EXTINF:${decimal(s.durationS)},`, s.uri);
+    lines.push(`#EXTINF:${decimal(s.durationS)},`);
+    if (s.gap) lines.push('#EXT-X-GAP');
+    lines.push(s.uri);
   });
   if (p.openSegment) writeSegmentTags(lines, p.openSegment);
   writeParts(lines, p.trailingParts);
@@ -251,6 +256,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   if (lines.next().value !== '#EXTM3U') throw new PlaylistError('missing #EXTM3U');
   const out: MediaPlaylist = { targetDurationS: NaN, mediaSequence: 0, discontinuitySequence: 0, segments: [], endList: false };
   let duration: number | undefined;
+  let gap = false;
   let pending: OpenSegmentTags = { discontinuity: false };
   let parts: PlaylistPart[] = [];
   const once = (seen: unknown, tag: string): void => {
@@ -264,8 +270,10 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
       if (pending.programDateTime !== undefined) seg.programDateTime = pending.programDateTime;
       if (pending.map !== undefined) seg.map = pending.map;
       if (parts.length > 0) seg.parts = parts;
+      if (gap) seg.gap = true;
       out.segments.push(seg);
       duration = undefined;
+      gap = false;
       pending = { discontinuity: false };
       parts = [];
       continue;
@@ -291,6 +299,9 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         break;
       case '#EXT-X-DISCONTINUITY':
         pending.discontinuity = true;
+        break;
+      case '#EXT-X-GAP':
+        gap = true;
         break;
       case '#EXT-X-PROGRAM-DATE-TIME':
         pending.programDateTime = dateTime(value);
@@ -356,5 +367,98 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
   if (Number.isNaN(out.targetDurationS)) throw new PlaylistError('missing #EXT-X-TARGETDURATION');
   if (pending.discontinuity || pending.map !== undefined || pending.programDateTime !== undefined) out.openSegment = pending;
   if (parts.length > 0) out.trailingParts = parts;
+  return out;
+}
+
+// ---- multivariant playlists ----
+
+/** One EXT-X-STREAM-INF variant: a rendition's media playlist and what a player chooses it by. */
+export interface VariantStream {
+  uri: string;
+  /** Peak segment bit rate, bit/s (RFC 8216 4.3.4.2). */
+  bandwidthBps: number;
+  averageBandwidthBps?: number;
+  resolution?: { width: number; height: number };
+  /** Maximum frame rate, printed with 3 decimals. */
+  frameRate?: number;
+  /** RFC 6381 codec list, e.g. "avc1.64001f,mp4a.40.2". */
+  codecs?: string;
+}
+
+export interface MultivariantPlaylist {
+  /** EXT-X-INDEPENDENT-SEGMENTS: every segment of every variant starts decodable. */
+  independentSegments: boolean;
+  variants: VariantStream[];
+}
+
+/** Variants the parser reads at most: a ladder has a handful. */
+export const MAX_VARIANTS = 256;
+
+/** A multivariant playlist; the first variant is the one players start with unless they measure better. */
+export function writeMultivariantPlaylist(p: MultivariantPlaylist): string {
+  const lines = ['#EXTM3U'];
+  if (p.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  for (const v of p.variants) {
+    const attrs = [`BANDWIDTH=${Math.max(1, Math.round(v.bandwidthBps))}`];
+    if (v.averageBandwidthBps !== undefined) attrs.push(`AVERAGE-BANDWIDTH=${Math.max(1, Math.round(v.averageBandwidthBps))}`);
+    if (v.codecs !== undefined) attrs.push(`CODECS=${quoted(v.codecs)}`);
+    if (v.resolution) attrs.push(`RESOLUTION=${Math.round(v.resolution.width)}x${Math.round(v.resolution.height)}`);
+    if (v.frameRate !== undefined) attrs.push(`FRAME-RATE=${decimal(v.frameRate)}`);
+    if (/[\r\n]/.test(v.uri) || v.uri.startsWith('#') || v.uri.trim() !== v.uri || v.uri === '') throw new PlaylistError(`cannot list ${JSON.stringify(v.uri)}`);
+    lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Reads the variants of a multivariant playlist (EXT-X-STREAM-INF + URI; other tags are ignored).
+ * Throws PlaylistError on a media playlist or a malformed variant.
+ */
+export function parseMultivariantPlaylist(text: string): MultivariantPlaylist {
+  const lines = boundedLines(text);
+  if (lines.next().value !== '#EXTM3U') throw new PlaylistError('missing #EXTM3U');
+  const out: MultivariantPlaylist = { independentSegments: false, variants: [] };
+  let pending: Omit<VariantStream, 'uri'> | undefined;
+  for (const line of lines) {
+    if (line === '') continue;
+    if (!line.startsWith('#')) {
+      if (!pending) throw new PlaylistError(`URI "${line.slice(0, 40)}" without #EXT-X-STREAM-INF`);
+      if (out.variants.length >= MAX_VARIANTS) throw new PlaylistError(`more than ${MAX_VARIANTS} variants`);
+      out.variants.push({ ...pending, uri: line });
+      pending = undefined;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const tag = colon < 0 ? line : line.slice(0, colon);
+    const value = colon < 0 ? '' : line.slice(colon + 1);
+    switch (tag) {
+      case '#EXT-X-INDEPENDENT-SEGMENTS':
+        out.independentSegments = true;
+        break;
+      case '#EXT-X-STREAM-INF': {
+        if (pending) throw new PlaylistError('#EXT-X-STREAM-INF without a URI');
+        const a = parseAttributes(value, tag);
+        const v: Omit<VariantStream, 'uri'> = { bandwidthBps: int(a.get('BANDWIDTH'), `${tag} BANDWIDTH`) };
+        if (a.has('AVERAGE-BANDWIDTH')) v.averageBandwidthBps = int(a.get('AVERAGE-BANDWIDTH'), `${tag} AVERAGE-BANDWIDTH`);
+        if (a.has('CODECS')) v.codecs = str(a, 'CODECS', tag);
+        const res = a.get('RESOLUTION');
+        if (res !== undefined) {
+          const m = /^(\d{1,5})x(\d{1,5})$/.exec(res);
+          if (!m) throw new PlaylistError(`${tag}: bad RESOLUTION "${res.slice(0, 40)}"`);
+          v.resolution = { width: Number(m[1]), height: Number(m[2]) };
+        }
+        const fps = optNum(a, 'FRAME-RATE', tag);
+        if (fps !== undefined) v.frameRate = fps;
+        pending = v;
+        break;
+      }
+      case '#EXTINF':
+      case '#EXT-X-TARGETDURATION':
+        throw new PlaylistError('a media playlist, not a multivariant playlist');
+      default:
+        break;
+    }
+  }
+  if (pending) throw new PlaylistError('#EXT-X-STREAM-INF without a URI');
   return out;
 }

@@ -330,3 +330,39 @@ test('property: random packet sequences never throw and give whole, ordered, 188
     { numRuns: 500 },
   );
 });
+
+test('follow: a rendition joining late cuts at the source segmenter\'s boundaries with its numbers; boundaryAt matches keyframe PTS', () => {
+  const source = new HlsSegmenter({ targetDurationMs: 2000, firstSequence: 1000 });
+  const rung = new HlsSegmenter({ targetDurationMs: 2000, follow: source });
+  feed(source, [avcHeader(), aacHeader()]);
+  feed(rung, [avcHeader(), aacHeader()]);
+  const srcSegs: HlsSegment[] = [];
+  const rungSegs: HlsSegment[] = [];
+  for (let t = 0; t <= 9000; t += 40) {
+    const key = t % 1200 === 0;
+    srcSegs.push(...source.push(frame(t, key, 80)), ...source.push(aac(t + 5)));
+    // The rendition starts at 3000 (mid-segment) and lags the source by an encode; its DTS trail by 40 ms
+    // (B-frame delay) while its PTS equal the source's.
+    if (t >= 3000) rungSegs.push(...rung.push(frame(t - 40, key, 120)), ...rung.push(aac(t + 5)));
+  }
+  assert.equal(source.boundaryAt(4800 + 80), 1002);
+  assert.equal(source.boundaryAt(4800 + 80 + 150), undefined);
+  assert.deepEqual(srcSegs.map((s) => [s.sequence, s.startDts]), [[1000, 0], [1001, 2400], [1002, 4800]]);
+  // The first rung keyframe at 3600 is no boundary: skipped until 4800, then the same numbers.
+  assert.deepEqual(rungSegs.map((s) => [s.sequence, s.startDts]), [[1002, 4760]]);
+  assert.deepEqual(rung.end().map((s) => s.sequence), [1003]);
+});
+
+test('follow: a rendition that lost frames skips the lost segments\' numbers and ends the segment before at its last frame', () => {
+  const source = new HlsSegmenter({ targetDurationMs: 1000, firstSequence: 10 });
+  const rung = new HlsSegmenter({ targetDurationMs: 1000, follow: source });
+  feed(source, [avcHeader()]);
+  feed(rung, [avcHeader()]);
+  const got: HlsSegment[] = [];
+  for (let t = 0; t <= 6000; t += 40) {
+    source.push(frame(t, t % 1000 === 0));
+    // The rendition loses 1400..3560 (a stalled encoder): segment 12 (2000..3000) has nothing.
+    if (t < 1400 || t >= 3600) got.push(...rung.push(frame(t, t % 1000 === 0)));
+  }
+  assert.deepEqual(got.map((s) => [s.sequence, s.startDts, s.durationMs]), [[10, 0, 1000], [11, 1000, 400], [14, 4000, 1000], [15, 5000, 1000]]);
+});

@@ -11,8 +11,8 @@ import { MediaFormatError } from '../error.js';
 import type { MediaPacket } from '../packet.js';
 import { ms } from '../time.js';
 import type { Ms } from '../time.js';
-import { SegmentCutter } from './cutter.js';
-import type { CutterOptions, Cut, OpenSegment } from './cutter.js';
+import { FOLLOW_TOLERANCE_MS, SegmentCutter } from './cutter.js';
+import type { CutterOptions, Cut, OpenSegment, SegmentLeader } from './cutter.js';
 import { Fmp4SegmentWriter } from './fmp4-writer.js';
 import { PartCutter, videoFrameMs } from './part-cutter.js';
 import type { PartInfo } from './part-cutter.js';
@@ -21,6 +21,7 @@ import { TsSegmentWriter } from './ts-writer.js';
 import type { TsWriterOptions } from './ts-writer.js';
 
 export type { PartInfo } from './part-cutter.js';
+export type { SegmentLeader } from './cutter.js';
 
 export type HlsFormat = 'ts' | 'fmp4';
 
@@ -89,8 +90,20 @@ const sameVideoConfig = (a: VideoConfig | undefined, b: VideoConfig): boolean =>
 /** LL-HLS without video: audio is flushed in chunks of about this much. */
 const AUDIO_CHUNK_MS = 100;
 const NO_SINK: SegmenterSink = {};
+/** Segment starts a leader remembers for its followers: renditions lag the source by an encode, far less than this many segments. */
+const LEADER_BOUNDARIES = 64;
 
-export class HlsSegmenter {
+/** Where a segment opened: its number and the presentation time of its first unit (a keyframe's PTS with video). */
+interface Boundary {
+  readonly sequence: number;
+  readonly at: number;
+}
+
+/**
+ * A segmenter is the leader of the renditions that follow it (HlsSegmenterOptions.follow): it tells
+ * where its recent segments started.
+ */
+export class HlsSegmenter implements SegmentLeader {
   private readonly demux = new FlvDemuxer();
   private readonly cutter: SegmentCutter;
   private readonly requested: HlsFormat | 'auto';
@@ -118,6 +131,8 @@ export class HlsSegmenter {
   private audioFrameMs: number | undefined;
   /** fMP4: the video configuration changed within the open segment. */
   private configChanged = false;
+  /** The last LEADER_BOUNDARIES segment starts, oldest first (the open segment's included). */
+  private readonly boundaries: Boundary[] = [];
 
   /** Packets dropped as malformed or unsupported (waiting for the first keyframe does not count). */
   dropped = 0;
@@ -145,6 +160,16 @@ export class HlsSegmenter {
   /** The open segment's first DTS (ms, input timeline), for the playlist's date of its parts (LL-HLS). */
   get openSegmentStartDts(): number | undefined {
     return this.cutter.open?.startDts;
+  }
+
+  /** SegmentLeader: the recent segment that started nearest `at` (within the tolerance), by presentation time. */
+  boundaryAt(at: number, toleranceMs = FOLLOW_TOLERANCE_MS): number | undefined {
+    let best: Boundary | undefined;
+    for (let i = this.boundaries.length - 1; i >= 0; i--) {
+      const b = this.boundaries[i] as Boundary;
+      if (Math.abs(b.at - at) <= toleranceMs && (!best || Math.abs(b.at - at) < Math.abs(best.at - at))) best = b;
+    }
+    return best?.sequence;
   }
 
   /** Segments dropped at a size cap (see maxSegmentBytes). */
@@ -248,10 +273,10 @@ export class HlsSegmenter {
 
   private onVideo(au: VideoAccessUnit): HlsSegment[] {
     this.parts?.observeFrame(au.dts);
-    const cut = this.cutter.video(au.dts, au.key, this.configChanged);
+    const cut = this.cutter.video(au.dts, au.key, this.configChanged, au.pts);
     if (au.key) this.configChanged = false;
     if (this.parts && this.cutter.open) this.partBeforeHeld(au.dts);
-    const out = this.apply(cut, au.dts, au.key);
+    const out = this.apply(cut, au.dts, au.key, au.pts);
     const seg = this.cutter.open;
     if (!seg || !cut.write) return out;
     const writer = this.syncTracks();
@@ -287,21 +312,25 @@ export class HlsSegmenter {
     return out;
   }
 
-  /** Carries out a cut at `dts` (`key`: a video keyframe is about to be written there): the segments it completed. */
-  private apply(c: Cut, dts: number, key: boolean): HlsSegment[] {
+  /** Carries out a cut at `dts` (`key`: a video keyframe is about to be written there; `at`: its PTS): the segments it completed. */
+  private apply(c: Cut, dts: number, key: boolean, at = dts): HlsSegment[] {
     const out: HlsSegment[] = [];
-    if (c.end === 'close') out.push(this.close(dts));
+    if (c.end === 'close') out.push(this.close(this.cutter.endAt(dts)));
     else if (c.end === 'discard') {
       this.cutter.discard();
       this.writer?.discard();
+      // Its number goes to the next segment: followers must not cut where the dropped one started.
+      this.boundaries.pop();
     }
-    if (c.open !== 'none') this.open(dts, c.open === 'keyframe');
+    if (c.open !== 'none') this.open(dts, c.open === 'keyframe', at);
     else if (key && c.write && this.parts && this.cutter.open && this.parts.cutAtKeyframe(dts, this.partFrameMs(this.parts))) this.nextPart(dts, true);
     return out;
   }
 
-  private open(dts: number, keyframeStart: boolean): void {
+  private open(dts: number, keyframeStart: boolean, at: number): void {
     const seg = this.cutter.begin(dts, keyframeStart);
+    this.boundaries.push({ sequence: seg.sequence, at });
+    if (this.boundaries.length > LEADER_BOUNDARIES) this.boundaries.shift();
     const writer = this.syncTracks();
     writer.begin();
     const init = this.fmp4?.takeInit();

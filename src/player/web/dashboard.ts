@@ -1,10 +1,15 @@
 // The operator dashboard (/player/dashboard.html): streams from `GET /api/streams` and nodes from
 // `GET /api/nodes`, refreshed every 2 s. `?api=URL` points it at a control plane elsewhere; `&origin=URL`
 // adds an origin's own `/api/streams` (codecs, bit rate in) when the control plane does not carry them.
-// Each stream shows how it is packaged as HLS: TS, fMP4 or LL-HLS with its part target, and its CODECS.
+// Each stream shows how it is packaged as HLS: TS, fMP4 or LL-HLS with its part target, and its CODECS;
+// a source with a transcoding ladder shows its renditions (which are up) and its transcoder's speed, and
+// its rung streams ({stream}_{rung}) are folded into that cell rather than listed as streams of their own.
+// Nodes that transcode (remote transcoders, origins transcoding locally) show how many sources and the
+// slowest one's speed.
 import { apiBase, byId, fetchJson, fmtBps, fmtPct, fmtSec, get, h, query, withApi } from './common.js';
-import { nodeRows, streamRows, toNodeRow } from './streams.js';
-import type { HlsMode, NodeRow, StreamRow } from './streams.js';
+import { SOURCE_RUNG, parseStreamKey, streamKey } from '../../shared/url-contract.js';
+import { foldRungs, nodeRows, renditionLabel, streamRows, toNodeRow } from './streams.js';
+import type { HlsMode, NodeRow, StreamRow, TranscodeInfo } from './streams.js';
 
 const INTERVAL_MS = 2000;
 
@@ -59,6 +64,8 @@ export function mergeStreams(lists: StreamRow[][]): StreamRow[] {
         fps: prev.fps ?? r.fps,
         bitrateIn: prev.bitrateIn ?? r.bitrateIn,
         hls: prev.hls ?? r.hls,
+        ladder: prev.ladder ?? r.ladder,
+        transcode: prev.transcode?.speed !== undefined ? prev.transcode : (r.transcode ?? prev.transcode),
         viewers,
         totalViewers: max(max(prev.totalViewers, r.totalViewers), Object.keys(viewers).length ? perProtoSum : undefined),
       });
@@ -80,13 +87,44 @@ function hlsCell(m: HlsMode | undefined): HTMLTableCellElement {
   return c;
 }
 
-function renderStreams(rows: StreamRow[]): void {
+/** An encoding speed, x real time. */
+const fmtSpeed = (speed: number | undefined): string => (speed === undefined ? 'speed –' : `${speed.toFixed(2)}x`);
+
+/** "1.20x local · 2 up · 1 restart". */
+function transcodeText(t: TranscodeInfo): string {
+  const speed = fmtSpeed(t.speed);
+  const restarts = t.restarts ? ` · ${t.restarts} restart${t.restarts === 1 ? '' : 's'}` : '';
+  return `${speed}${t.where ? ` ${t.where}` : ''}${t.rungsUp !== undefined ? ` · ${t.rungsUp} up` : ''}${restarts}`;
+}
+
+/** The ladder: one chip per rendition (live ones marked), then the transcoder. */
+function ladderCell(r: StreamRow, rungs: ReadonlyMap<string, StreamRow>): HTMLTableCellElement {
+  const c = td('', 'ladder');
+  const key = r.key === undefined ? undefined : parseStreamKey(r.key);
+  if (!r.ladder || !key) {
+    c.textContent = '–';
+    return c;
+  }
+  for (const x of r.ladder) {
+    const chip = h('span', `rung${x.live ? ' up' : ''}`, renditionLabel(x));
+    chip.dataset.rung = x.rung;
+    const viewers = x.rung === SOURCE_RUNG ? undefined : rungs.get(streamKey(key.app, x.stream))?.totalViewers;
+    chip.title = [x.stream, x.live ? 'up' : 'not up', x.bandwidthBps ? fmtBps(x.bandwidthBps) : undefined, viewers !== undefined ? `${viewers} viewers` : undefined]
+      .filter(Boolean)
+      .join(' · ');
+    c.append(chip, ' ');
+  }
+  if (r.transcode) c.append(h('span', 'muted transcode', transcodeText(r.transcode)));
+  return c;
+}
+
+function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>): void {
   const body = byId('streams-body');
   body.replaceChildren();
   if (!rows.length) {
     const tr = h('tr');
     const c = td('No streams.');
-    c.colSpan = 8;
+    c.colSpan = 9;
     c.className = 'muted';
     tr.append(c);
     body.append(tr);
@@ -111,6 +149,7 @@ function renderStreams(rows: StreamRow[]): void {
       td([r.videoCodec, r.audioCodec].filter(Boolean).join(' + ') || '–', 'codecs'),
       td(r.width && r.height ? `${r.width}x${r.height}${r.fps ? ` @${Math.round(r.fps)}` : ''}` : '–', 'resolution'),
       hlsCell(r.hls),
+      ladderCell(r, rungs),
       td(fmtBps(r.bitrateIn), 'bitrate'),
       td(perProto || '–', 'per-proto'),
       td(r.totalViewers === undefined ? '–' : String(r.totalViewers), 'viewers'),
@@ -126,7 +165,7 @@ function renderNodes(rows: NodeRow[]): void {
   if (!rows.length) {
     const tr = h('tr');
     const c = td('No nodes registered.');
-    c.colSpan = 9;
+    c.colSpan = 10;
     c.className = 'muted';
     tr.append(c);
     body.append(tr);
@@ -154,6 +193,7 @@ function renderNodes(rows: NodeRow[]): void {
       td(fmtBps(n.egressBps), 'egress'),
       td(n.cpu === undefined ? '–' : fmtPct(n.cpu), 'cpu'),
       td(fmtPct(n.hitRatio), 'hit-ratio'),
+      td(n.transcode ? `${n.transcode.sources} source${n.transcode.sources === 1 ? '' : 's'} · ${fmtSpeed(n.transcode.speed)}` : '–', 'transcode'),
       td(age, 'seen'),
     );
     body.append(tr);
@@ -208,14 +248,18 @@ async function refresh(): Promise<void> {
   if (streamLists.length) state.streams = mergeStreams(streamLists);
   state.errors = errors;
   state.updatedAt = Date.now();
-  renderStreams(state.streams);
+  const { sources, rungs } = foldRungs(state.streams);
+  renderStreams(sources, rungs);
   renderNodes(state.nodes);
   byId('dash-error').textContent = errors.join(' · ');
   byId('updated').textContent = `updated ${new Date(state.updatedAt).toLocaleTimeString()}`;
   const totalViewers = state.streams.reduce((a, s) => a + (s.totalViewers ?? 0), 0);
-  const live = state.streams.filter((s) => s.live !== false).length;
+  const live = sources.filter((s) => s.live !== false).length;
   const edges = state.nodes.filter((n) => n.kind === 'edge').length;
-  byId('summary').textContent = `${live} live stream${live === 1 ? '' : 's'} · ${totalViewers} viewer${totalViewers === 1 ? '' : 's'} · ${edges} edge${edges === 1 ? '' : 's'}`;
+  const transcoders = state.nodes.filter((n) => n.kind === 'transcoder').length;
+  byId('summary').textContent =
+    `${live} live stream${live === 1 ? '' : 's'} · ${totalViewers} viewer${totalViewers === 1 ? '' : 's'} · ${edges} edge${edges === 1 ? '' : 's'}` +
+    (transcoders ? ` · ${transcoders} transcoder${transcoders === 1 ? '' : 's'}` : '');
 }
 
 async function loop(): Promise<void> {

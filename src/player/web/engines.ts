@@ -2,9 +2,10 @@
 // latency chasing) and the browser's native HLS (Safari, iOS). Each reports errors through `onError`;
 // `fatal` means the engine gave up and the page must restart it or move to a fallback.
 import Hls from 'hls.js';
-import type { ErrorData, FragLoadedData, LevelDetails } from 'hls.js';
+import type { ErrorData, FragLoadedData, Level, LevelDetails } from 'hls.js';
 import mpegtsModule from 'mpegts.js';
 import { cjsDefault } from './interop.js';
+import { rungOfUrl } from './streams.js';
 
 const mpegts = cjsDefault(mpegtsModule);
 
@@ -26,7 +27,33 @@ export interface Engine {
   bitrate(): number | undefined;
   /** HLS engines that read the playlist: what it is and how the engine keeps up with its live edge. */
   live?(): LiveInfo;
+  /** Engines that choose among renditions themselves (hls.js on a multivariant playlist). */
+  quality?(): Quality;
+  /** Play level `index` of quality().levels from the next segment on; -1: choose automatically (ABR). */
+  setLevel?(index: number): void;
   destroy(): void;
+}
+
+/** One rendition an engine can play: a variant of a multivariant playlist. */
+export interface QualityLevel {
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  /** The variant's BANDWIDTH, bit/s. */
+  readonly bitrate: number | undefined;
+  /** The ladder rung ('source', '240p'), read from the variant's URL ({stream}_{rung}.m3u8). */
+  readonly rung: string | undefined;
+}
+
+/** What an ABR engine plays and how it chooses. */
+export interface Quality {
+  /** Lowest first (hls.js sorts its levels so). */
+  readonly levels: readonly QualityLevel[];
+  /** Index of the level on screen; -1 before the first frame. */
+  readonly playing: number;
+  /** The engine chooses by its bandwidth estimate; false once the viewer picked a level. */
+  readonly auto: boolean;
+  /** Changes of the level on screen since playback began (not counting the first level). */
+  readonly switches: number;
 }
 
 /** What hls.js knows of the live playlist it plays; a field is undefined until the engine knows it. */
@@ -108,6 +135,13 @@ const PLAIN_MAX_LATENCY_SEGMENTS = 5;
  */
 const LL_MAX_BEHIND_SEGMENTS = 2;
 
+const qualityLevel = (l: Level): QualityLevel => ({
+  width: l.width || undefined,
+  height: l.height || undefined,
+  bitrate: l.bitrate || undefined,
+  rung: rungOfUrl(l.uri),
+});
+
 /** The live-edge numbers hls.js keeps once it has a playlist. */
 function liveInfo(hls: Hls, details: LevelDetails | null): LiveInfo {
   const finite = (x: number | null | undefined): number | undefined => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
@@ -149,6 +183,14 @@ export function startHlsJs(video: HTMLVideoElement, url: string, onError: ErrorS
   // A media playlist URL (ours) has its details at MANIFEST_LOADED, before the start position is chosen.
   hls.on(Hls.Events.MANIFEST_LOADED, (_e, data) => tune(data.levels[0]?.details));
   hls.on(Hls.Events.LEVEL_LOADED, (_e, data) => tune(data.details));
+  // The level on screen: LEVEL_SWITCHED fires when the fragment playing comes from another level than
+  // the one before (hls.js's stream controller), so it counts what a viewer saw change.
+  let playing = -1;
+  let switches = 0;
+  hls.on(Hls.Events.LEVEL_SWITCHED, (_e, data) => {
+    if (playing >= 0 && data.level !== playing) switches++;
+    playing = data.level;
+  });
   const rate = new RateWindow();
   let networkRetries = 0;
   let mediaRecoveries = 0;
@@ -189,6 +231,11 @@ export function startHlsJs(video: HTMLVideoElement, url: string, onError: ErrorS
     },
     bitrate: () => rate.bps(),
     live: () => liveInfo(hls, hls.latestLevelDetails),
+    quality: () => ({ levels: hls.levels.map(qualityLevel), playing, auto: hls.autoLevelEnabled, switches }),
+    // nextLevel: from the next segment, keeping what is buffered of the current one on screen.
+    setLevel: (index) => {
+      hls.nextLevel = index;
+    },
     destroy: () => hls.destroy(),
   };
 }

@@ -3,17 +3,23 @@
 // shows errors; hls.js, mpegts.js or the native player feed the <video>. A stats panel samples latency,
 // bit rate, buffer and dropped frames every second (for HLS also the playlist's mode, LL-HLS or plain,
 // the engine's target latency and drift, and how far behind the PDT clock the picture is); a chat panel
-// talks to the stream's WebSocket.
+// talks to the stream's WebSocket. A stream with a transcoding ladder gets a quality menu in the control
+// bar: over HLS hls.js picks the level by bandwidth ("Auto") unless the viewer picks one; over HTTP-FLV
+// each rung of the ladder is its own stream, and a choice reloads the player on it. The stats panel
+// shows the rendition on screen and how often it changed.
 import videojsModule from 'video.js';
 import { apiBase, byId, fetchJson, fmtBps, fmtSec, get, h, query, str, withApi } from './common.js';
-import { flvPath, parseStreamKey, playApiPath, playlistPath, streamKey } from '../../shared/url-contract.js';
+import { flvPath, parsePath, parseStreamKey, playApiPath, playlistPath, streamKey } from '../../shared/url-contract.js';
 import { ChatPanel } from './chat.js';
 import { drawChart, RingSeries } from './chart.js';
 import { bufferAhead, startEngine } from './engines.js';
 import type { Engine, EngineError, LiveInfo, Proto } from './engines.js';
 import { cjsDefault } from './interop.js';
-import { playSources, streamRows } from './streams.js';
-import type { PlaySource } from './streams.js';
+import { FlvRungs, HlsQuality, qualityText } from './quality.js';
+import type { QualityNow } from './quality.js';
+import { addQualityMenu } from './quality-menu.js';
+import { foldRungs, playSources, renditionsOf, streamRows } from './streams.js';
+import type { PlaySource, Rendition } from './streams.js';
 
 const videojs = cjsDefault(videojsModule);
 type VjsPlayer = ReturnType<typeof videojs>;
@@ -41,6 +47,8 @@ export interface PlayerStats {
   /** Latency sampled once a second, last 60 s. */
   readonly latencyHistory: readonly (number | undefined)[];
   readonly restarts: number;
+  /** The rendition on screen, when the stream has more than one; undefined otherwise. */
+  readonly quality: QualityNow | undefined;
 }
 
 export interface RecordedError extends EngineError {
@@ -98,7 +106,8 @@ function showPicker(): void {
   const ul = byId('live-list');
   const refresh = async (): Promise<void> => {
     try {
-      const rows = streamRows(await fetchJson(`${apiBase()}/api/streams`));
+      // A ladder's rung streams are played through their source (its quality menu).
+      const rows = foldRungs(streamRows(await fetchJson(`${apiBase()}/api/streams`))).sources;
       ul.replaceChildren();
       for (const r of rows) {
         if (!r.key || r.live === false) continue;
@@ -124,6 +133,12 @@ interface Resolved {
   readonly title: string;
   readonly chatUrl: string | undefined;
   readonly note: string | undefined;
+  /** The stream played, when the URL names one. */
+  readonly key: { readonly app: string; readonly stream: string } | undefined;
+  /** The play answer's renditions (a transcoding ladder), source first. */
+  readonly renditions: Rendition[] | undefined;
+  /** The control plane answered: its renditions (or none) are the ladder. */
+  readonly answered: boolean;
 }
 
 /** ws(s):// URL of a chat path or URL, relative to the control plane. */
@@ -147,6 +162,9 @@ async function resolveSources(): Promise<Resolved> {
       title: src,
       chatUrl: q.get('chat') ?? (m ? chatUrlFor(`${m[1]}.${m[2]}`) : undefined),
       note: undefined,
+      key: m?.[1] && m[2] ? { app: m[1], stream: m[2] } : undefined,
+      renditions: undefined,
+      answered: false,
     };
   }
   const key = parseStreamKey(q.get('stream') ?? '');
@@ -161,7 +179,7 @@ async function resolveSources(): Promise<Resolved> {
     // The control plane names a stream `app.stream` (src/signal/types.ts); it may also hand a chat path.
     const id = str(get(body, 'id')) ?? `${app}.${name}`;
     const chat = str(get(body, 'chat'));
-    return { sources, title: streamKey(app, name), chatUrl: chat ? wsUrl(chat) : chatUrlFor(id), note: undefined };
+    return { sources, title: streamKey(app, name), chatUrl: chat ? wsUrl(chat) : chatUrlFor(id), note: undefined, key, renditions: renditionsOf(get(body, 'renditions')), answered: true };
   } catch (e) {
     // No control plane behind this page (served by an origin or an edge): play from this host.
     const here = location.origin;
@@ -170,6 +188,9 @@ async function resolveSources(): Promise<Resolved> {
       title: streamKey(app, name),
       chatUrl: chatUrlFor(`${app}.${name}`),
       note: `control plane unavailable (${e instanceof Error ? e.message : String(e)}); playing from this host`,
+      key,
+      renditions: undefined,
+      answered: false,
     };
   }
 }
@@ -187,7 +208,7 @@ class Playback {
   constructor(
     private readonly player: VjsPlayer,
     private readonly video: HTMLVideoElement,
-    private readonly sources: readonly PlaySource[],
+    private sources: readonly PlaySource[],
     readonly proto: Proto,
     private readonly onStatus: (s: string) => void,
   ) {
@@ -262,6 +283,66 @@ class Playback {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.stopEngine();
   }
+
+  /** Plays other sources from the first (an HTTP-FLV rung chosen in the quality menu). */
+  restartWith(sources: readonly PlaySource[]): void {
+    this.stop();
+    this.sources = sources;
+    this.index = 0;
+    this.failuresInRow = 0;
+    this.start();
+  }
+}
+
+// ---------------------------------------------------------------- HTTP-FLV rungs
+
+/** The hub stream an HTTP-FLV URL plays. */
+function flvStreamOf(url: string | undefined): string | undefined {
+  try {
+    const p = url === undefined ? undefined : parsePath(new URL(url).pathname);
+    return p?.kind === 'flv' ? p.stream : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Lookups of a ladder in /api/streams, LADDER_LOOKUP_MS apart: a few, as every viewer of the page makes them. */
+const LADDER_LOOKUPS = 3;
+const LADDER_LOOKUP_MS = 10_000;
+
+/**
+ * The ladder for the HTTP-FLV rung menu: the play answer's renditions (a play answer without them is the
+ * control plane's word: no ladder), else the `ladder` of the stream in `/api/streams` of this page's host
+ * or of the node the URL points at (an origin knows it), asked again a few times (a source that just
+ * started has none yet).
+ */
+async function findRungs(resolved: Resolved, rungs: FlvRungs, changed: () => void): Promise<void> {
+  const playing = flvStreamOf(resolved.sources[0]?.flv);
+  if (resolved.renditions) {
+    rungs.setRenditions(resolved.renditions, playing);
+    changed();
+    return;
+  }
+  const key = resolved.key;
+  if (!key || resolved.answered) return;
+  const hosts = new Set([apiBase()]);
+  try {
+    hosts.add(new URL(resolved.sources[0]?.flv ?? '').origin);
+  } catch {
+    /* no URL: this page's host only */
+  }
+  for (let i = 0; i < LADDER_LOOKUPS; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, LADDER_LOOKUP_MS));
+    for (const host of hosts) {
+      const body = await fetchJson(`${host}/api/streams`).catch(() => undefined);
+      const ladder = body === undefined ? undefined : streamRows(body).find((r) => r.key === streamKey(key.app, key.stream))?.ladder;
+      if (ladder) {
+        rungs.setRenditions(ladder, playing);
+        changed();
+        return;
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- watch
@@ -322,6 +403,12 @@ async function watch(): Promise<void> {
   const playback = new Playback(player, video, resolved.sources, proto, setStatus);
   playback.start();
 
+  // Quality: hls.js's levels of a multivariant playlist, or the HTTP-FLV rungs of the ladder.
+  const hlsQuality = new HlsQuality(() => playback.current);
+  const flvRungs = new FlvRungs(resolved.sources, (sources) => playback.restartWith(sources));
+  const menu = addQualityMenu(player, proto === 'flv' ? flvRungs : hlsQuality);
+  if (proto === 'flv') void findRungs(resolved, flvRungs, () => menu.refresh());
+
   // stats
   let stalls = 0;
   let played = false;
@@ -354,6 +441,7 @@ async function watch(): Promise<void> {
       width: video.videoWidth,
       height: video.videoHeight,
       restarts: playback.restarts,
+      quality: proto === 'flv' ? flvRungs.now(video) : hlsQuality.now(),
     };
   };
   const fields = {
@@ -369,6 +457,8 @@ async function watch(): Promise<void> {
     dropped: byId('st-dropped'),
     resolution: byId('st-resolution'),
     time: byId('st-time'),
+    quality: byId('st-quality'),
+    switches: byId('st-switches'),
   };
   const tick = (): void => {
     const s = sample();
@@ -386,6 +476,9 @@ async function watch(): Promise<void> {
     fields.dropped.textContent = s.totalFrames !== undefined ? `${s.droppedFrames ?? 0} / ${s.totalFrames}` : '–';
     fields.resolution.textContent = s.width ? `${s.width}x${s.height}` : '–';
     fields.time.textContent = fmtSec(s.currentTime, 1);
+    fields.quality.textContent = qualityText(s.quality);
+    fields.switches.textContent = s.quality ? String(s.quality.switches) : '–';
+    menu.refresh();
     drawChart(canvas, [
       { label: 'latency', color: '#d9534f', values: latency.values },
       { label: 'buffer', color: '#337ab7', values: buffer.values },

@@ -1,7 +1,7 @@
 // Reading the control plane's and the origin's JSON without depending on every field's exact name:
 // the signal and origin engineers own those shapes, these pages only need a few facts from them.
 import { first, get, isObj, list, num, str } from './common.js';
-import { flvPath, parseStreamKey, playlistPath, streamKey } from '../../shared/url-contract.js';
+import { RUNG_NAME, SOURCE_RUNG, flvPath, isValidName, parsePath, parseStreamKey, playlistPath, streamKey } from '../../shared/url-contract.js';
 
 export interface StreamRow {
   readonly id: string;
@@ -19,6 +19,115 @@ export interface StreamRow {
   readonly totalViewers: number | undefined;
   /** How the origin packages the stream as HLS, when it says (its `hls` field). */
   readonly hls: HlsMode | undefined;
+  /** Its transcoding ladder, source first (the origin's `ladder`); undefined without one. */
+  readonly ladder: readonly Rendition[] | undefined;
+  /** Its transcoder (the origin's `transcode`). */
+  readonly transcode: TranscodeInfo | undefined;
+}
+
+/** One rendition of a ladder: from the play answer's `renditions` or a stream's `ladder`. */
+export interface Rendition {
+  /** 'source' or the rung's name. */
+  readonly rung: string;
+  /** Its hub stream: {stream} for the source, {stream}_{rung} for a rung. */
+  readonly stream: string;
+  readonly width: number | undefined;
+  readonly height: number | undefined;
+  /** Peak bit rate, bit/s (measured, or the rung's setting until it has segments). */
+  readonly bandwidthBps: number | undefined;
+  /** The rung is being encoded (false: configured, not up, e.g. on demand before a viewer). */
+  readonly live: boolean | undefined;
+  /** Its HTTP-FLV URL on the chosen node, when the play answer gave one. */
+  readonly flv: string | undefined;
+}
+
+/** The origin's `transcode: { where, rungsUp, restarts, speed }`. */
+export interface TranscodeInfo {
+  readonly where: string | undefined;
+  readonly rungsUp: number | undefined;
+  readonly restarts: number | undefined;
+  /** Encoding speed, x real time; undefined until FFmpeg reports one. */
+  readonly speed: number | undefined;
+}
+
+/** A rendition entry; undefined when its rung or stream name breaks the URL contract. */
+function renditionOf(v: unknown): Rendition | undefined {
+  const rung = str(get(v, 'rung'));
+  // A stream may be given as app/stream: the name is the part after the slash.
+  const given = str(get(v, 'stream')) ?? '';
+  const stream = given.includes('/') ? parseStreamKey(given)?.stream : given;
+  if (rung === undefined || !RUNG_NAME.test(rung) || stream === undefined || !isValidName(stream)) return undefined;
+  const live = get(v, 'live');
+  return {
+    rung,
+    stream,
+    width: num(get(v, 'width')),
+    height: num(get(v, 'height')),
+    bandwidthBps: num(get(v, 'bandwidthBps')),
+    live: typeof live === 'boolean' ? live : undefined,
+    flv: str(get(v, 'flv')),
+  };
+}
+
+/** A list of renditions (the play answer's `renditions`, a stream's `ladder`); undefined when there is none. */
+export function renditionsOf(v: unknown): Rendition[] | undefined {
+  if (!Array.isArray(v)) return undefined;
+  const out = v.map(renditionOf).filter((r): r is Rendition => r !== undefined);
+  return out.length ? out : undefined;
+}
+
+function transcodeOf(v: unknown): TranscodeInfo | undefined {
+  if (!isObj(v)) return undefined;
+  return { where: str(get(v, 'where')), rungsUp: num(get(v, 'rungsUp')), restarts: num(get(v, 'restarts')), speed: num(get(v, 'speed')) };
+}
+
+/** "240p", or the rung's name when its height is unknown; "(source)" marks the source. */
+export function renditionLabel(r: Pick<Rendition, 'rung' | 'height'>): string {
+  if (r.height === undefined) return r.rung;
+  return r.rung === SOURCE_RUNG ? `${r.height}p (source)` : `${r.height}p`;
+}
+
+/** The rung of a variant URL `…/{stream}_{rung}.m3u8?…` (the URL contract's renditionStream). */
+export function rungOfUrl(url: string): string | undefined {
+  const m = /_([^/_?#]+)\.m3u8(?:[?#]|$)/.exec(url);
+  return m?.[1] !== undefined && RUNG_NAME.test(m[1]) ? m[1] : undefined;
+}
+
+/**
+ * The rows without the rung streams of the ladders listed, and the rung rows by their key (their
+ * viewers, as the nodes report them): a ladder is one stream to an operator.
+ */
+export function foldRungs(rows: readonly StreamRow[]): { sources: StreamRow[]; rungs: Map<string, StreamRow> } {
+  const rungKeys = new Set<string>();
+  for (const r of rows) {
+    const key = r.key === undefined ? undefined : parseStreamKey(r.key);
+    if (!key || !r.ladder) continue;
+    for (const x of r.ladder) if (x.rung !== SOURCE_RUNG) rungKeys.add(streamKey(key.app, x.stream));
+  }
+  const rungs = new Map<string, StreamRow>();
+  const sources: StreamRow[] = [];
+  for (const r of rows) {
+    if (r.key !== undefined && rungKeys.has(r.key)) rungs.set(r.key, r);
+    else sources.push(r);
+  }
+  return { sources, rungs };
+}
+
+/**
+ * `url`, an HTTP-FLV URL `/{app}/{name}.flv`, for the hub stream `stream` of the same app on the same
+ * node; the query (a play token) stays. undefined when `url` is not shaped so.
+ */
+export function flvUrlOf(url: string, stream: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const p = parsePath(u.pathname);
+  if (p.kind !== 'flv') return undefined;
+  u.pathname = flvPath(p.app, stream);
+  return u.toString();
 }
 
 /** The origin's `hls: { format, partTargetS, codecs }`: container, LL-HLS part target, CODECS string. */
@@ -54,6 +163,8 @@ export interface NodeRow {
   readonly hitRatio: number | undefined;
   readonly streams: readonly string[];
   readonly lastSeen: number | undefined;
+  /** The sources it transcodes (a remote transcoder, or an origin transcoding locally) and the slowest one's speed. */
+  readonly transcode: { readonly sources: number; readonly speed: number | undefined } | undefined;
 }
 
 function truthy(v: unknown): boolean | undefined {
@@ -125,7 +236,17 @@ export function toStreamRow(s: unknown): StreamRow {
     viewers,
     totalViewers: total,
     hls: hlsModeOf(get(s, 'hls')),
+    ladder: renditionsOf(get(s, 'ladder')),
+    transcode: transcodeOf(get(s, 'transcode')),
   };
+}
+
+/** A node's heartbeat stream stats that carry a `transcode`: how many, and the slowest speed. */
+function nodeTranscode(stats: unknown): NodeRow['transcode'] {
+  const all = list(stats).map((s) => transcodeOf(get(s, 'transcode'))).filter((t): t is TranscodeInfo => t !== undefined);
+  if (!all.length) return undefined;
+  const speeds = all.map((t) => t.speed).filter((x): x is number => x !== undefined);
+  return { sources: all.length, speed: speeds.length ? Math.min(...speeds) : undefined };
 }
 
 export function toNodeRow(n: unknown): NodeRow {
@@ -150,6 +271,7 @@ export function toNodeRow(n: unknown): NodeRow {
     hitRatio,
     streams: Array.isArray(streamsField) ? streamsField.filter((x): x is string => typeof x === 'string') : [],
     lastSeen: num(first(n, 'lastSeen', 'updatedAt')),
+    transcode: nodeTranscode(first(n, 'load.streamStats', 'streamStats')),
   };
 }
 
