@@ -583,7 +583,8 @@ function render(r: Results): string {
       ...subsection(
         'Added delay of a rung over HTTP-FLV',
         `The same trials, after the CPU window: HTTP-FLV connections to the source and to every rung; a rung keeps the source's PTS (-copyts), so a rung frame's arrival minus the arrival ` +
-          `of the source frame with the same PTS is the delay the rung adds (${DELAY_S} s per trial after ${DELAY_WARM_S} s, all rounds pooled).`,
+          `of the source frame with the same PTS is the delay the rung adds (${DELAY_S} s per trial after ${DELAY_WARM_S} s, all rounds pooled). ` +
+          `PTS pairing stands in for the SEI send-time stamps of the origin benchmark, which x264's re-encoding does not carry into the rungs.`,
         mdTable(
           ['design', 'tune', ...LADDER.map((x) => `${x} median / p95`)],
           c.rows.map((x) => [DESIGN_NAME[x.design], x.tune, ...x.delay.map((d) => `${ms(d.median)} / ${ms(d.p95)} (${d.frames} frames)`)]),

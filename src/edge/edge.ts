@@ -8,7 +8,7 @@ import { createHttpServer, reply, replyThrown, type HttpLimits } from '../shared
 import type { NodeLoad } from '../shared/cluster.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import { Hooks, newClientId } from '../hub/hooks.js';
-import { PlayDecisions, PlaylistsForViewers, playTokenOf, playTokenRefusal } from '../hub/play-auth.js';
+import { PlayDecisions, PlaylistsForViewers, playTokenOf, playTokenRefusal, type PlaylistViewer } from '../hub/play-auth.js';
 import { edgeNodeId, edgeRegistration, resolveEdgeConfig, type EdgeConfig, type ResolvedEdgeConfig } from './config.js';
 import { FlvRelay } from './flv-relay.js';
 import { HlsViewers } from '../hub/hls-viewers.js';
@@ -294,11 +294,11 @@ export class Edge {
       reply(res, 400, version.reason);
       return;
     }
-    // Playlists list their URIs with this viewer's token (or none): a playlist cached from another
-    // viewer's fetch never hands out that viewer's token.
-    const token = playTokenOf(params);
+    // Playlists list their URIs with this viewer's token, each variant with its own (or none): a playlist
+    // cached from another viewer's fetch never hands out that viewer's tokens.
+    const viewer: PlaylistViewer = { app: p.app, stream: p.stream, token: playTokenOf(params), key: this.config.playKey };
     // A restarted upstream starts its playlist over: viewers keep one continuous playlist (playlist-continuity.ts).
-    const rewrite = (body: Buffer): Buffer => playlistForViewer(this.continuity.apply(p.path, body), token);
+    const rewrite = (body: Buffer): Buffer => viewerPlaylists.get(this.continuity.apply(p.path, body), viewer);
     this.cache?.handle(req, res, p.path, p.kind, hops, internal, rewrite, version);
   }
 
@@ -326,12 +326,8 @@ export class Edge {
   }
 }
 
+/** Cached playlists as each viewer gets them: their URIs with the viewer's tokens, or with none. */
 const viewerPlaylists = new PlaylistsForViewers();
-
-/** The cached playlist as this viewer gets it: its URIs with the viewer's token, or with no token. */
-function playlistForViewer(body: Buffer, token: string | undefined): Buffer {
-  return viewerPlaylists.get(body, token);
-}
 
 function listen(
   handler: http.RequestListener,

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { Hub } from './hub.js';
 import type { PublisherInfo } from './stream.js';
 import { createLogger } from '../shared/log.js';
+import { TagType } from '../media/packet.js';
+import { ms } from '../media/time.js';
 
 const publisher = (id: string, closes: string[]): PublisherInfo => ({ id, remoteAddress: '127.0.0.1', query: {}, close: (reason) => closes.push(`${id}: ${reason}`) });
 
@@ -34,5 +36,32 @@ test('with take-over, a second publisher replaces the first, whose end() leaves 
   assert.deepEqual(closes, ['a: taken over by another publisher']);
   first.end();
   assert.equal(hub.get('live', 's')?.publisher?.id, 'b');
+  hub.closeAll('test over');
+});
+
+test('a republish rebases its first packet and maps codec headers, unless the publisher keeps the clock (a rung)', () => {
+  const hub = new Hub({ writeBatchMs: 0, logger: createLogger('test', 'silent') });
+  const seen: [string, number][] = [];
+  hub.observe({ onPacket: (_s, p) => void seen.push([p.kind, p.packet.timestamp]) });
+  const header = { type: TagType.Video, payload: Buffer.from([0x17, 0, 0, 0, 0]) };
+  const key = { type: TagType.Video, payload: Buffer.from([0x17, 1, 0, 0, 0, 0xaa]) };
+  const session = (keepClock: boolean, times: number[]): void => {
+    const out = hub.publish('live', keepClock ? 'rung' : 'cam', { ...publisher(keepClock ? 'rung' : 'cam', []), keepClock });
+    assert.ok(out.ok);
+    // FFmpeg's FLV muxer writes the codec header at 0 whatever its frames' times (-copyts).
+    out.push({ ...header, timestamp: ms(0) });
+    for (const t of times) out.push({ ...key, timestamp: ms(t) });
+    out.end();
+  };
+  for (const keepClock of [false, true]) {
+    seen.length = 0;
+    session(keepClock, [5000, 5040]);
+    session(keepClock, [7000, 7040]); // 2 s ahead: a restarted transcoder writing its source's times
+    const expected = keepClock
+      ? [['video-header', 0], ['video-key', 5000], ['video-key', 5040], ['video-header', 5040], ['video-key', 7000], ['video-key', 7040]]
+      : // The header is rebased one frame on, and the key 2 s after it is a jump from there: closed up.
+        [['video-header', 0], ['video-key', 5000], ['video-key', 5040], ['video-header', 5080], ['video-key', 5120], ['video-key', 5160]];
+    assert.deepEqual(seen, expected, `keepClock ${keepClock}`);
+  }
   hub.closeAll('test over');
 });

@@ -28,6 +28,13 @@ export interface PublisherInfo {
   readonly id: string;
   readonly remoteAddress: string;
   readonly query: Readonly<Record<string, string>>;
+  /**
+   * The publisher writes the previous publisher's clock (a transcoder's rung, whose times are its
+   * source's). A republish then keeps packets a little ahead at their own times, and codec headers sit at
+   * the timeline position rather than at their own times. Unset: a republish continues one frame after the
+   * last output, and every audio/video packet is mapped.
+   */
+  readonly keepClock?: boolean;
   /** Ends the publisher's connection (take-over, kick, shutdown). */
   close(reason: string): void;
 }
@@ -134,8 +141,8 @@ export class Stream {
     this.publisher = publisher;
     this.sessions++;
     this.info = new StreamInfo();
-    // The time since the last packet lets a publisher whose clock ran on meanwhile keep its times.
-    if (republish) this.timeline.discontinuity(performance.now() - this.lastPacketAt);
+    // The time since the last packet lets a keepClock publisher whose clock ran on meanwhile keep its times.
+    if (republish) this.timeline.discontinuity(publisher.keepClock ? { elapsedMs: performance.now() - this.lastPacketAt } : undefined);
     if (this.graceTimer) {
       clearTimeout(this.graceTimer);
       this.graceTimer = undefined;
@@ -193,11 +200,12 @@ export class Stream {
     this.lastPacketAt = now;
     const header = parseTagHeader(raw);
     const kind = classify(raw, header);
-    // Codec headers sit at the current position like script data: FFmpeg's FLV muxer writes them at 0
-    // whatever its frames' times (-copyts, a transcoder started mid-stream), and mapped they would make
-    // the first frame look like a jump, rebasing a rung off its source's timeline.
+    // A keepClock publisher's codec headers sit at the current position like script data: FFmpeg's FLV
+    // muxer writes them at 0 whatever its frames' times (-copyts, a transcoder started mid-stream), and
+    // mapped they would make the first frame look like a jump, rebasing a rung off its source's timeline.
+    const codecHeader = kind === 'video-header' || kind === 'audio-header';
     const timestamp =
-      raw.type === TagType.Script || kind === 'video-header' || kind === 'audio-header'
+      raw.type === TagType.Script || (codecHeader && this.publisher.keepClock === true)
         ? this.timeline.script()
         : this.timeline.map(raw.type === TagType.Video ? 'video' : 'audio', raw.timestamp);
     const randomAccess = kind === 'video-key' || (kind === 'audio' && !this.info.hasVideo);

@@ -9,8 +9,8 @@ export type Track = 'audio' | 'video';
 export interface TimelineOptions {
   /**
    * A forward step on one track larger than this is a jump, not elapsed time. Default 5000 ms. Also how
-   * far ahead of the position (beyond the time that passed) the first packet after a discontinuity may be
-   * and keep its own time.
+   * far ahead of the position (beyond the time that passed) the first packet after a same-clock
+   * discontinuity may be and keep its own time.
    */
   readonly forwardJumpMs?: number;
   /** A backward step on one track larger than this is a jump (restart); smaller ones are clamped. Default 500 ms. */
@@ -38,7 +38,7 @@ export class Timeline {
   /** Added to unwrapped raw time; shared by both tracks so that A/V sync survives a rebase. */
   private offset = 0;
   private rebaseNext = false;
-  /** After a discontinuity: how far ahead of the position its first packet may be and keep its time. */
+  /** After a same-clock discontinuity: how far ahead of the position its first packet may be and keep its time; 0: none. */
   private keepAheadMs = 0;
   /**
    * After a discontinuity whose first packet kept its time: the tracks that have not had a packet since,
@@ -54,15 +54,16 @@ export class Timeline {
   }
 
   /**
-   * The publisher changed (republish); `elapsedMs`: the time since the previous publisher's last packet.
-   * The next packet keeps its time when it lies ahead of the position by at most forwardJumpMs +
-   * elapsedMs (a restarted transcoder writing the source's times, a publisher reconnecting with its clock
-   * running: same timeline, time went on); otherwise it continues one frame after the last output,
-   * whatever its raw time.
+   * The publisher changed (republish): the next packet continues one frame after the last output,
+   * whatever its raw time. With `sameClock` (a publisher known to write the previous one's clock: a
+   * restarted transcoder writing its source's times), the next packet instead keeps its time when it lies
+   * ahead of the position by at most forwardJumpMs + `sameClock.elapsedMs` (the time since the previous
+   * publisher's last packet: time went on); anything else is rebased as without it.
    */
-  discontinuity(elapsedMs = 0): void {
+  discontinuity(sameClock?: { readonly elapsedMs: number }): void {
     this.rebaseNext = true;
-    this.keepAheadMs = this.forwardJumpMs + Math.max(0, elapsedMs);
+    this.keepAheadMs = sameClock ? this.forwardJumpMs + Math.max(0, sameClock.elapsedMs) : 0;
+    this.resync = undefined;
   }
 
   /** The latest output time of any track (where metadata and new sessions are placed). */

@@ -33,7 +33,7 @@ import { blockingVerdict, comparePositions, parseDirectives } from './hls-direct
 import type { DeliveryDirectives, PartPosition } from './hls-directives.js';
 import { reply, type RouteHandler } from '../shared/http.js';
 import { CONTENT_TYPE, SOURCE_RUNG, renditionParts, renditionStream, streamKey, validNames, variantUri } from '../shared/url-contract.js';
-import { playTokenOf, withPlayToken } from '../hub/play-auth.js';
+import { playTokenOf, withPlayTokens, type PlaylistViewer } from '../hub/play-auth.js';
 
 export interface HlsOptions {
   /** Target segment duration, ms (--hls-segment). */
@@ -59,6 +59,8 @@ export interface HlsOptions {
   readonly renditions?: Renditions;
   /** How long a request for a rung playlist not listed yet waits for its first segment, ms. */
   readonly renditionWaitMs: number;
+  /** keys.play when play tokens are on: signs each variant's own token in a multivariant playlist. */
+  readonly playKey?: Buffer;
 }
 
 /** What a held request waits for: a playlist listing msn (part), or a part opening. */
@@ -204,7 +206,9 @@ export class HlsService implements StreamObserver {
     return (req: IncomingMessage, res: ServerResponse, [app, requested], url) => {
       if (!app || !requested || !validNames(app, requested)) return reply(res, 400, 'invalid app or stream name');
       const ladder = this.renditions.ladderOf(app, requested);
-      if (ladder) return this.sendMultivariant(req, res, app, requested, ladder, url);
+      // The play token (checked by guardPlay for app/requested) goes on the playlist's URIs.
+      const viewer: PlaylistViewer = { app, stream: requested, token: playTokenOf(url.searchParams), key: this.opts.playKey };
+      if (ladder) return this.sendMultivariant(req, res, app, requested, ladder, viewer);
       const name = this.mediaStreamOf(app, requested);
       // On demand, a rung's first viewer starts the ladder; its playlist comes with the first segment.
       const coming = this.renditions.demand(app, name);
@@ -219,14 +223,14 @@ export class HlsService implements StreamObserver {
       const parsed = pl.lowLatency ? parseDirectives(url.searchParams) : { ok: true as const, directives: NO_DIRECTIVES };
       if (!parsed.ok) return reply(res, 400, parsed.reason);
       const { msn, part, skip } = parsed.directives;
-      if (msn === undefined || pl.ended) return this.sendPlaylist(req, res, pl, url, skip, msn !== undefined);
+      if (msn === undefined || pl.ended) return this.sendPlaylist(req, res, pl, viewer, skip, msn !== undefined);
       const verdict = blockingVerdict(pl.position, msn, part);
       if (typeof verdict === 'object') return reply(res, 400, verdict.bad);
-      if (verdict === 'ready') return this.sendPlaylist(req, res, pl, url, skip, true);
+      if (verdict === 'ready') return this.sendPlaylist(req, res, pl, viewer, skip, true);
       this.hold(res, e, { kind: 'playlist', msn, part }, (outcome) => {
         if (outcome === 'timeout') return reply(res, 503, `the playlist did not reach _HLS_msn=${msn}${part !== undefined ? ` _HLS_part=${part}` : ''} in time`);
         if (outcome === 'cancelled' && !pl.ended) return reply(res, 404, `playlist ${streamKey(app, requested)} not found`);
-        this.sendPlaylist(req, res, pl, url, skip, true);
+        this.sendPlaylist(req, res, pl, viewer, skip, true);
       });
     };
   }
@@ -345,30 +349,30 @@ export class HlsService implements StreamObserver {
     });
   }
 
-  private sendPlaylist(req: IncomingMessage, res: ServerResponse, pl: HlsPlaylist, url: URL, skip: boolean, blocking: boolean): void {
+  private sendPlaylist(req: IncomingMessage, res: ServerResponse, pl: HlsPlaylist, viewer: PlaylistViewer, skip: boolean, blocking: boolean): void {
     const text = (skip ? pl.deltaText : undefined) ?? pl.text;
     if (text === undefined) return reply(res, 404, 'playlist not found');
     // A plain playlist changes with every segment (or part): short, so CDNs and players see new ones
     // within a second. A blocking reload's URL names its version.
-    this.sendText(req, res, text, url, blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : 'public, max-age=1');
+    this.sendText(req, res, text, viewer, blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : 'public, max-age=1');
   }
 
-  private sendText(req: IncomingMessage, res: ServerResponse, text: string, url: URL, cacheControl: string): void {
-    // The request's play token goes on every URI (segments, parts, maps, hints, variants), so the player sends it with each.
-    const token = playTokenOf(url.searchParams);
-    const body = Buffer.from(token === undefined ? text : withPlayToken(text, token));
+  private sendText(req: IncomingMessage, res: ServerResponse, text: string, viewer: PlaylistViewer, cacheControl: string): void {
+    // The request's play token goes on every URI (segments, parts, maps, hints), so the player sends it
+    // with each; each variant of a multivariant playlist gets a token of its own (withPlayTokens).
+    const body = Buffer.from(viewer.token === undefined ? text : withPlayTokens(text, viewer));
     res.writeHead(200, { 'Content-Type': CONTENT_TYPE.playlist, 'Content-Length': body.length, 'Cache-Control': cacheControl });
     if (req.method !== 'HEAD') this.bytesOut += body.length;
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   /** /{app}/{stream}.m3u8 of a source with a ladder; the source's own fetchers count as its viewers. */
-  private sendMultivariant(req: IncomingMessage, res: ServerResponse, app: string, source: string, ladder: readonly RenditionInfo[], url: URL): void {
+  private sendMultivariant(req: IncomingMessage, res: ServerResponse, app: string, source: string, ladder: readonly RenditionInfo[], viewer: PlaylistViewer): void {
     const text = multivariantText(source, ladder, (name) => this.renditionState(app, name));
     if (text === undefined) return reply(res, 404, `playlist ${streamKey(app, source)} not found`);
     this.countFetcher(streamKey(app, source), req.socket.remoteAddress ?? '');
     // Measured rates and the renditions that are up change with each segment.
-    this.sendText(req, res, text, url, 'public, max-age=1');
+    this.sendText(req, res, text, viewer, 'public, max-age=1');
   }
 
   /** The hub stream whose media playlist `name` is: {stream}_source is the source's, when it has a ladder. */

@@ -156,6 +156,8 @@ export class Origin {
       logger: this.log.child({ part: 'hub' }),
     });
     let onSegmentListed: (ms: number) => void = () => undefined;
+    // Play tokens (keys.play) on every path that serves media when they are on: RTMP play, FLV, HLS.
+    const playKey = config.playTokens ? config.keys?.play : undefined;
     this.hls = new HlsService(
       {
         segmentMs: config.hlsSegmentMs ?? d.hlsSegmentMs,
@@ -169,6 +171,7 @@ export class Origin {
         maxHeld: config.hlsMaxHeld ?? d.hlsMaxHeld,
         renditionWaitMs: d.hlsRenditionWaitMs,
         onSegmentListed: (ms) => onSegmentListed(ms),
+        ...(playKey ? { playKey } : {}),
       },
       this.log.child({ part: 'hls' }),
     );
@@ -195,9 +198,7 @@ export class Origin {
     });
     this.hub.observe(this.waits);
     const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? d.hookTimeoutMs);
-    // Play tokens (keys.play) on every path that serves media when they are on: RTMP play, FLV, HLS.
-    const playKey = config.playTokens ? config.keys?.play : undefined;
-    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.keys?.publish, this.waits, playKey), {
+    this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.keys?.publish, this.waits, playKey, this.transcode), {
       ...(config.chunkSize !== undefined ? { chunkSize: config.chunkSize } : {}),
       maxMessageSize: config.maxMessageSize ?? d.maxMessageSize,
       ...(config.handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs: config.handshakeTimeoutMs } : {}),

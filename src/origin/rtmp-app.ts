@@ -15,6 +15,8 @@ import { playTokenRefusal } from '../hub/play-auth.js';
 import { rtmpFormat } from '../hub/wire-formats.js';
 import { streamKey, validNames } from '../shared/url-contract.js';
 import type { PlayWaits } from '../hub/play-wait.js';
+import { NO_RENDITIONS } from '../hub/renditions.js';
+import type { Renditions } from '../hub/renditions.js';
 import type { Stream } from '../hub/stream.js';
 import type { Viewer, ViewerSink } from '../hub/viewer.js';
 
@@ -86,6 +88,8 @@ export class OriginRtmpApp implements RtmpApp {
     private readonly waits: PlayWaits,
     /** Play token key when play tokens are on (hub/play-auth.ts): RTMP play is a media path too. */
     private readonly playKey?: Buffer,
+    /** The ladders: a rung stream published over RTMP comes from a remote transcoder. */
+    private readonly renditions: Pick<Renditions, 'sourceOf'> = NO_RENDITIONS,
   ) {}
 
   async publish(req: RtmpStreamRequest, control: PublisherControl): Promise<PublishResult> {
@@ -107,6 +111,8 @@ export class OriginRtmpApp implements RtmpApp {
       id: req.connectionId,
       remoteAddress: req.remoteAddress,
       query: req.query,
+      // A remote transcoder's rung carries its source's times (-copyts), across its restarts too.
+      keepClock: this.renditions.sourceOf(req.app, req.stream) !== undefined,
       close: (reason) => control.close(reason),
     });
     if (!out.ok) return { ok: false, refusal: publishRefusal(req, out.reason) };

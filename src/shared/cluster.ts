@@ -87,12 +87,15 @@ export interface TranscodeStat {
   readonly speed: number | null;
 }
 
-/** One rung's encoder settings (the shape of src/transcode/ladder.ts Rung). */
+/** One rung's encoder settings (src/transcode/ladder.ts calls it Rung). */
 export interface RungSpec {
   readonly name: string;
+  /** Output height, px (even: H.264 4:2:0); the width follows the source's aspect ratio. */
   readonly height: number;
   readonly videoKbps: number;
+  /** A source with a higher frame rate is reduced to this. */
   readonly maxFps: number;
+  /** Used only when the source's audio is not AAC (AAC is copied, not re-encoded). */
   readonly audioKbps: number;
 }
 

@@ -118,7 +118,8 @@ function playUrls(base: string, app: string, stream: string, token: string | und
 /**
  * The play answer's renditions: the origin's ladder of app/stream (source first) as URLs on `base`. The
  * source's HLS URL is its media playlist (`{stream}_source.m3u8`: the multivariant one is the answer's
- * `hls`); each URL carries a play token for its own hub stream when play tokens are on.
+ * `hls`); each URL carries a play token for the stream it names when play tokens are on (the source's
+ * HLS URL one for `{stream}_source`, as the multivariant playlist lists it: play-auth.ts).
  */
 function renditionUrls(base: string, app: string, stream: string, ladder: readonly RungStat[], tokenFor: (hubStream: string) => string | undefined) {
   const out = [];
@@ -126,8 +127,10 @@ function renditionUrls(base: string, app: string, stream: string, ladder: readon
     // A heartbeat is another process's word: only names that make valid stream names become URLs.
     if (!RUNG_NAME.test(r.rung) || !isValidName(renditionStream(stream, r.rung))) continue;
     const hub = r.rung === SOURCE_RUNG ? stream : renditionStream(stream, r.rung);
-    const token = tokenFor(hub);
-    const q = token ? `?token=${token}` : '';
+    const query = (name: string): string => {
+      const token = tokenFor(name);
+      return token ? `?token=${token}` : '';
+    };
     out.push({
       rung: r.rung,
       stream: hub,
@@ -135,8 +138,8 @@ function renditionUrls(base: string, app: string, stream: string, ladder: readon
       ...(r.width !== undefined ? { width: r.width } : {}),
       ...(r.height !== undefined ? { height: r.height } : {}),
       ...(r.bandwidthBps !== undefined ? { bandwidthBps: r.bandwidthBps } : {}),
-      hls: joinUrl(base, playlistPath(app, renditionStream(stream, r.rung)) + q),
-      flv: joinUrl(base, flvPath(app, hub) + q),
+      hls: joinUrl(base, playlistPath(app, renditionStream(stream, r.rung)) + query(renditionStream(stream, r.rung))),
+      flv: joinUrl(base, flvPath(app, hub) + query(hub)),
     });
   }
   return out;

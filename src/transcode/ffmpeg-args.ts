@@ -1,14 +1,14 @@
 // The FFmpeg command line of one source's ladder (pure): decode once, split, scale each rung, encode each
-// with libx264 keyed on the source's keyframes, and write each rung as FLV to its own output. Local
-// transcoding (transcoder.ts) reads pipe:0 and writes pipe:3…; a remote transcoder reads HTTP-FLV and
-// writes RTMP URLs, with the same arguments.
+// with libx264 keyed on the source's keyframes, and write each rung as FLV to its own output. Both
+// transcoders read FLV on pipe:0: the local one (transcoder.ts) writes pipe:3…, a remote one
+// (remote-job.ts) RTMP URLs. bench:abr gives FFmpeg the source itself (an HTTP-FLV URL, a file).
 import type { Rung, TranscodeSettings } from './ladder.js';
 
 /** What happens to the source's audio: AAC is copied into every rung, anything else encoded to AAC. */
 export type AudioHandling = 'copy' | 'encode' | 'none';
 
 export interface TranscodeArgsOptions {
-  /** 'pipe:0' (FLV on stdin) or an HTTP-FLV URL. */
+  /** 'pipe:0' (FLV on stdin, both transcoders) or an FLV URL or file (bench:abr), read with -nostdin. */
   readonly input: string;
   readonly rungs: readonly Rung[];
   /** One per rung, same order: 'pipe:3', … or RTMP URLs. */

@@ -2,18 +2,11 @@
 // ('live=720p,480p,360p', names of DEFAULT_RUNGS) or a JSON/YAML ladder file. Pure: no I/O.
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { RungSpec } from '../shared/cluster.js';
 import { isValidName, RUNG_NAME, SOURCE_RUNG } from '../shared/url-contract.js';
 
-export interface Rung {
-  readonly name: string;
-  /** Output height, px (even: H.264 4:2:0); the width follows the source's aspect ratio. */
-  readonly height: number;
-  readonly videoKbps: number;
-  /** A source with a higher frame rate is reduced to this. */
-  readonly maxFps: number;
-  /** Used only when the source's audio is not AAC (AAC is copied, not re-encoded). */
-  readonly audioKbps: number;
-}
+/** One rung's encoder settings; defined in shared/cluster.ts, where remote transcoders' assignments carry it. */
+export type Rung = RungSpec;
 
 export interface TranscodeSettings {
   /** libx264 -preset (X264_PRESETS). */

@@ -30,6 +30,15 @@ export function registerTranscodeMetrics(registry: Registry, service: TranscodeS
       this.inc(service.totals().restarts);
     },
   });
+  new Counter({
+    name: 'livecdn_transcode_skipped_frames_total',
+    help: 'Source frames not fed to FFmpeg because it fell behind (its input skips to the next keyframe)',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(service.totals().skippedFrames);
+    },
+  });
   new Gauge({
     name: 'livecdn_transcode_speed',
     help: 'Encoding speed of the slowest running transcoder, x real time (below 1: falling behind); 0 when none reports',

@@ -46,8 +46,14 @@ export interface RemoteJobStats {
   readonly speed: number | null;
 }
 
-/** Same source, same origin, same rungs and settings: the running FFmpeg can stay. */
-export const sameJob = (a: TranscodeAssignment, b: TranscodeAssignment): boolean => JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Same source, same origin, same rungs and settings: the running FFmpeg can stay. The source's frame rate
+ * is left out: it is measured, and a change in its rounding must not restart FFmpeg.
+ */
+export const sameJob = (a: TranscodeAssignment, b: TranscodeAssignment): boolean => {
+  const job = ({ sourceFps: _measured, ...rest }: TranscodeAssignment): string => JSON.stringify(rest);
+  return job(a) === job(b);
+};
 
 export class RemoteJob {
   readonly key: string;
@@ -59,6 +65,9 @@ export class RemoteJob {
   private restarts = 0;
   private speed: number | null = null;
   private encoding = false;
+  /** The running pull's feed, and the frames skipped by the feeds of earlier runs. */
+  private feed: RemoteFlvFeed | undefined;
+  private skippedBefore = 0;
 
   constructor(private readonly opts: RemoteJobOptions) {
     this.key = streamKey(opts.assignment.app, opts.assignment.stream);
@@ -79,6 +88,11 @@ export class RemoteJob {
 
   stats(): RemoteJobStats {
     return { rungsUp: this.encoding ? this.opts.assignment.rungs.length : 0, restarts: this.restarts, speed: this.speed };
+  }
+
+  /** Source frames not fed to FFmpeg because it fell behind, over every run so far. */
+  get skippedFrames(): number {
+    return this.skippedBefore + (this.feed?.skippedFrames ?? 0);
   }
 
   /** Ends the pull and FFmpeg (its rung publishes end with it) and waits for both. */
@@ -140,14 +154,21 @@ export class RemoteJob {
     const progress = new ProgressParser();
     ff.child.stdout?.setEncoding('utf8');
     ff.child.stdout?.on('data', (text: string) => {
-      for (const p of progress.push(text)) {
-        if (p.speed !== undefined) this.speed = p.speed;
-        if ((p.frame ?? 0) > 0) this.encoding = true;
+      try {
+        for (const p of progress.push(text)) {
+          if (p.speed !== undefined) this.speed = p.speed;
+          if ((p.frame ?? 0) > 0) this.encoding = true;
+        }
+      } catch (err) {
+        this.opts.log.error({ stream: this.key, err: String(err) }, 'transcoder progress failed');
       }
     });
+    // A pipe error comes with FFmpeg's exit, which is handled below; unhandled, it would end the process.
+    ff.child.stdout?.on('error', () => undefined);
     let stderrTail = '';
     ff.child.stderr?.setEncoding('utf8');
     ff.child.stderr?.on('data', (text: string) => (stderrTail = (stderrTail + text).slice(-2000)));
+    ff.child.stderr?.on('error', () => undefined);
     const stdin = ff.child.stdin;
     if (!stdin) throw new Error('ffmpeg has no stdin');
     // A closed pipe (FFmpeg gone) is reported by its exit; the write error itself must not crash us.
@@ -178,7 +199,15 @@ export class RemoteJob {
     const a = this.opts.assignment;
     const base = (this.opts.upstream ?? a.httpUrl).replace(/\/+$/, '');
     const token = this.opts.keys ? `?token=${signPlayToken({ app: a.app, stream: a.stream, expSec: Math.floor(Date.now() / 1000) + this.opts.tokenTtlSec }, this.opts.keys.play)}` : '';
-    const res = await fetch(base + flvPath(a.app, a.stream) + token, { signal });
+    // Until the headers arrive the body's idle timer below is not running: the request has its own.
+    const answer = new AbortController();
+    const answerTimer = setTimeout(() => answer.abort(new Error(`source ${this.key}: no answer in ${this.opts.pullIdleMs} ms`)), this.opts.pullIdleMs);
+    let res: Response;
+    try {
+      res = await fetch(base + flvPath(a.app, a.stream) + token, { signal: AbortSignal.any([signal, answer.signal]) });
+    } finally {
+      clearTimeout(answerTimer);
+    }
     if (res.status !== 200 || !res.body) {
       await res.body?.cancel();
       throw new Error(`source ${this.key}: HTTP ${res.status}`);
@@ -192,6 +221,7 @@ export class RemoteJob {
       },
       this.opts.maxBacklogBytes,
     );
+    this.feed = feed;
     const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
     let idle: NodeJS.Timeout | undefined;
     const armIdle = (): void => {
@@ -206,6 +236,9 @@ export class RemoteJob {
       }
     } finally {
       clearTimeout(idle);
+      this.skippedBefore += feed.skippedFrames;
+      this.feed = undefined;
+      if (feed.skippedFrames > 0) this.opts.log.warn({ stream: this.key, skippedFrames: feed.skippedFrames }, 'FFmpeg fell behind: source frames skipped');
     }
   }
 }

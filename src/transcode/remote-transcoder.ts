@@ -97,6 +97,14 @@ export class RemoteTranscoder {
       },
     });
     new Gauge({
+      name: 'livecdn_transcode_skipped_frames',
+      help: 'Source frames not fed to FFmpeg because it fell behind, over the sources this transcoder runs now',
+      registers: [this.metrics],
+      collect() {
+        this.set([...jobs.values()].reduce((n, j) => n + j.skippedFrames, 0));
+      },
+    });
+    new Gauge({
       name: 'livecdn_transcode_speed',
       help: 'Encoding speed (x real time) of the slowest source; 0 without any',
       registers: [this.metrics],

@@ -41,9 +41,17 @@ interface SourceState {
   wanted: boolean;
   transcoder: Transcoder | undefined;
   lastWatched: number;
+  /** When its transcoder started, or was last seen with every rung up (on-demand idling, checkIdle). */
+  upOrStartedAt: number;
   /** Restarts of this source's earlier transcoders (on demand: stopped and started again). */
   restartsBefore: number;
 }
+
+/**
+ * How long an on-demand ladder coming up counts as watched (at least idleMs): FFmpeg's start to its first
+ * rung frames, after a restart delay of up to TRANSCODER_DEFAULTS.restartMaxMs (10 s).
+ */
+const STARTUP_ALLOWANCE_MS = 15_000;
 
 /** A rung stream's name split: {source}_{rung} (rung names have no '_'). */
 function splitRendition(name: string): { source: string; rung: string } | undefined {
@@ -61,8 +69,9 @@ function audioHandling(stream: Stream): AudioHandling {
 export class TranscodeService implements StreamObserver, Renditions {
   private readonly sources = new Map<string, SourceState>();
   private idleTimer: NodeJS.Timeout | undefined;
-  /** Restarts of transcoders that have ended (the metric's running total). */
+  /** Restarts and skipped source frames of transcoders that have ended (the metrics' running totals). */
   private retiredRestarts = 0;
+  private retiredSkippedFrames = 0;
   /** Transcoders being stopped: close() waits for their children to exit. */
   private readonly stopping = new Set<Promise<void>>();
   private closed = false;
@@ -103,6 +112,7 @@ export class TranscodeService implements StreamObserver, Renditions {
       wanted: this.o.local && !this.o.onDemand,
       transcoder: undefined,
       lastWatched: Date.now(),
+      upOrStartedAt: Date.now(),
       restartsBefore: prev?.restartsBefore ?? 0,
     });
   }
@@ -123,7 +133,26 @@ export class TranscodeService implements StreamObserver, Renditions {
 
   // ---- Renditions ----
 
+  /**
+   * Local: the configured rungs, which run or start on demand. Remote: only the rungs a transcoder
+   * publishes now; one that none makes would be picked by players and answer nothing but 503s.
+   */
   ladderOf(app: string, stream: string): readonly RenditionInfo[] | undefined {
+    const ladder = this.configuredLadder(app, stream);
+    if (!ladder || this.o.local) return ladder;
+    return ladder.filter((r) => r.rung === SOURCE_RUNG || this.o.hub.get(app, r.stream));
+  }
+
+  sourceOf(app: string, name: string): { readonly source: string; readonly info: RenditionInfo } | undefined {
+    const split = splitRendition(name);
+    if (!split) return undefined;
+    // The configured ladder: a remote rung is a rung before it publishes, too (the origin's RTMP publish).
+    const info = this.configuredLadder(app, split.source)?.find((r) => r.rung === split.rung);
+    return info ? { source: split.source, info } : undefined;
+  }
+
+  /** The source's ladder as configured: the source, then its rungs highest first; undefined without one. */
+  private configuredLadder(app: string, stream: string): RenditionInfo[] | undefined {
     const rungs = this.rungsOf(app, stream);
     if (!rungs) return undefined;
     const height = this.o.hub.get(app, stream)?.info.toJSON().video?.height;
@@ -138,13 +167,6 @@ export class TranscodeService implements StreamObserver, Renditions {
         maxFps: r.maxFps,
       })),
     ];
-  }
-
-  sourceOf(app: string, name: string): { readonly source: string; readonly info: RenditionInfo } | undefined {
-    const split = splitRendition(name);
-    if (!split) return undefined;
-    const info = this.ladderOf(app, split.source)?.find((r) => r.rung === split.rung);
-    return info ? { source: split.source, info } : undefined;
   }
 
   demand(app: string, name: string): boolean {
@@ -164,7 +186,7 @@ export class TranscodeService implements StreamObserver, Renditions {
 
   /** The transcoder of a source with a ladder (/api/streams, heartbeats). */
   stats(app: string, stream: string): TranscodeStat | undefined {
-    const ladder = this.ladderOf(app, stream);
+    const ladder = this.configuredLadder(app, stream);
     if (!ladder) return undefined;
     if (!this.o.local) {
       const rungsUp = ladder.filter((r) => r.rung !== SOURCE_RUNG && this.o.hub.get(app, r.stream)).length;
@@ -189,11 +211,15 @@ export class TranscodeService implements StreamObserver, Renditions {
     };
   }
 
-  /** Totals over all sources: running transcoders, rung streams up, restarts so far, the slowest speed. */
-  totals(): { transcoders: number; rungsUp: number; restarts: number; slowestSpeed: number | undefined } {
+  /**
+   * Totals over all sources: running transcoders, rung streams up, restarts and source frames skipped
+   * (FFmpeg fell behind) so far, the slowest speed.
+   */
+  totals(): { transcoders: number; rungsUp: number; restarts: number; skippedFrames: number; slowestSpeed: number | undefined } {
     let transcoders = 0;
     let rungsUp = 0;
     let restarts = this.retiredRestarts;
+    let skippedFrames = this.retiredSkippedFrames;
     let slowest: number | undefined;
     for (const s of this.sources.values()) {
       const t = s.transcoder;
@@ -201,9 +227,10 @@ export class TranscodeService implements StreamObserver, Renditions {
       if (t.running) transcoders++;
       rungsUp += t.rungsUp;
       restarts += t.restarts;
+      skippedFrames += t.skippedFrames;
       if (t.speed !== undefined) slowest = Math.min(slowest ?? Infinity, t.speed);
     }
-    return { transcoders, rungsUp, restarts, slowestSpeed: slowest };
+    return { transcoders, rungsUp, restarts, skippedFrames, slowestSpeed: slowest };
   }
 
   // ---- internals ----
@@ -252,15 +279,9 @@ export class TranscodeService implements StreamObserver, Renditions {
       ...(this.o.limits ? { limits: this.o.limits } : {}),
     });
     s.transcoder = t;
-    s.lastWatched = Date.now();
-    try {
-      t.start();
-    } catch (err) {
-      // A spawn that throws at once (no file descriptors left): this source goes without rungs.
-      this.o.log.error({ stream: stream.key, err: String(err) }, 'transcoder did not start');
-      s.transcoder = undefined;
-      return;
-    }
+    s.lastWatched = s.upOrStartedAt = Date.now();
+    // A spawn that fails (no file descriptors left) is retried like a restart.
+    t.start();
     t.packet(key);
   }
 
@@ -271,19 +292,24 @@ export class TranscodeService implements StreamObserver, Renditions {
     s.restartsBefore += t.restarts;
     this.retiredRestarts += t.restarts;
     const stopped = t.stop().catch((err: unknown) => this.o.log.error({ stream: streamKey(s.app, s.name), err: String(err) }, 'transcoder stop failed'));
+    // stop() has ended the child's feed at once: its count is final.
+    this.retiredSkippedFrames += t.skippedFrames;
     this.stopping.add(stopped);
     await stopped;
     this.stopping.delete(stopped);
   }
 
   /**
-   * On demand: a ladder whose rungs had no viewer (hub or HLS) for idleMs is stopped. Idle time counts
-   * only while every rung is up: a starting or restarting ladder has viewers waiting for it (play waits,
-   * held playlist requests) that no stream counts yet.
+   * On demand: a ladder whose rungs had no viewer (hub or HLS) for idleMs is stopped. A ladder coming up
+   * (started, or restarting after it had every rung up) has viewers waiting for it (play waits, held
+   * playlist requests) that no stream counts yet: it counts as watched for a start-up allowance. Past
+   * that, viewers alone count, so that a rung that stays closed or an FFmpeg that keeps dying before its
+   * rungs are up does not keep the ladder forever.
    */
   private checkIdle(): void {
     try {
       const now = Date.now();
+      const allowanceMs = Math.max(this.o.idleMs, STARTUP_ALLOWANCE_MS);
       for (const s of this.sources.values()) {
         const t = s.transcoder;
         if (!t) continue;
@@ -292,7 +318,10 @@ export class TranscodeService implements StreamObserver, Renditions {
           const name = renditionStream(s.name, r.name);
           viewers += (this.o.hub.get(s.app, name)?.viewers().length ?? 0) + (this.o.hlsViewers?.(s.app, name) ?? 0);
         }
-        if (viewers > 0 || t.rungsUp < t.rungs.length) s.lastWatched = now;
+        const up = t.rungsUp === t.rungs.length;
+        if (up) s.upOrStartedAt = now;
+        const comingUp = !up && now - s.upOrStartedAt <= allowanceMs;
+        if (viewers > 0 || comingUp) s.lastWatched = now;
         else if (now - s.lastWatched > this.o.idleMs) {
           this.o.log.info({ stream: streamKey(s.app, s.name), idleMs: now - s.lastWatched }, 'transcoder idle: stopping');
           void this.stopTranscoder(s);

@@ -114,6 +114,8 @@ export class Transcoder {
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly backoff: RestartBackoff;
   private stopping: Promise<void> | undefined;
+  /** Frames skipped by the feeds of children that have ended. */
+  private skippedBefore = 0;
 
   constructor(private readonly o: TranscoderOptions) {
     this.limits = { ...TRANSCODER_DEFAULTS, ...o.limits };
@@ -135,15 +137,15 @@ export class Transcoder {
     return this.child !== undefined && !this.child.dead;
   }
 
-  /** Frames the feeds dropped because FFmpeg fell behind, over this child. */
+  /** Source frames the feeds dropped because FFmpeg fell behind, over every child so far. */
   get skippedFrames(): number {
-    return this.child?.feed.skippedFrames ?? 0;
+    return this.skippedBefore + (this.child && !this.child.dead ? this.child.feed.skippedFrames : 0);
   }
 
   /** Spawns the first child; it is fed from the source's next keyframe on. */
   start(): void {
-    if (this.stopped || this.child) return;
-    this.spawn();
+    if (this.stopped || this.child || this.restartTimer) return;
+    this.trySpawn();
   }
 
   /** A source packet (the hub's observer call): fed to the running child. */
@@ -178,7 +180,13 @@ export class Transcoder {
       audio: this.o.audio,
     });
     const proc = spawnFfmpeg(args, { stdio: ['pipe', 'pipe', 'pipe', ...rungs.map(() => 'pipe' as const)] });
-    const stdin = proc.child.stdin as Writable;
+    const { stdin, stdout, stderr } = proc.child;
+    const rungPipes = rungs.map((_, i) => proc.child.stdio[3 + i] as Readable | null);
+    if (!stdin || !stdout || !stderr || rungPipes.some((pipe) => !pipe)) {
+      // Node made no pipes (EMFILE, ENFILE: its 'error' event follows, which spawnFfmpeg listens to).
+      void proc.stop(this.limits.stopGraceMs);
+      throw new Error('FFmpeg was spawned without its pipes');
+    }
     const c: Child = {
       proc,
       stdin,
@@ -195,9 +203,9 @@ export class Transcoder {
     this.o.log.info({ stream: this.key, rungs: rungs.map((r) => r.name), pid: proc.child.pid }, 'transcoder started');
     // EPIPE when the child dies with bytes queued: the exit is handled once, below.
     stdin.on('error', (err) => this.o.log.debug({ stream: this.key, err: String(err) }, 'transcoder stdin error'));
-    this.readProgress(c, proc.child.stdout);
-    this.readStderr(c, proc.child.stderr);
-    rungs.forEach((_, i) => this.readRung(c, i, proc.child.stdio[3 + i] as Readable | null));
+    this.readProgress(c, stdout);
+    this.readStderr(c, stderr);
+    (rungPipes as Readable[]).forEach((pipe, i) => this.readRung(c, i, pipe));
     let closed = false;
     const onGone = (code: number | null, signal: string | null): void => {
       if (closed) return;
@@ -222,8 +230,7 @@ export class Transcoder {
     c.stdin.write(bytes);
   }
 
-  private readProgress(c: Child, stdout: Readable | null): void {
-    if (!stdout) return;
+  private readProgress(c: Child, stdout: Readable): void {
     const parser = new ProgressParser();
     stdout.setEncoding('latin1');
     stdout.on('data', (text: string) => {
@@ -236,8 +243,7 @@ export class Transcoder {
     stdout.on('error', () => undefined);
   }
 
-  private readStderr(c: Child, stderr: Readable | null): void {
-    if (!stderr) return;
+  private readStderr(c: Child, stderr: Readable): void {
     let partial = '';
     stderr.setEncoding('utf8');
     stderr.on('data', (text: string) => {
@@ -254,8 +260,7 @@ export class Transcoder {
     stderr.on('error', () => undefined);
   }
 
-  private readRung(c: Child, i: number, pipe: Readable | null): void {
-    if (!pipe) return;
+  private readRung(c: Child, i: number, pipe: Readable): void {
     const reader = new FlvReader({ maxTagSize: this.limits.maxTagBytes });
     pipe.on('data', (chunk: Buffer) => {
       if (c.dead) return;
@@ -302,6 +307,8 @@ export class Transcoder {
         id: `transcode:${this.o.source}`,
         remoteAddress: '127.0.0.1',
         query: {},
+        // The rung's times are its source's (-copyts), across restarts too.
+        keepClock: true,
         // Take-over by another publisher, a kick, shutdown: this rung stays off until the next child.
         close: (reason) => {
           if (c.pubs[i] !== 'closed') this.o.log.info({ stream: streamKey(this.o.app, name), reason }, 'rung publication closed');
@@ -325,6 +332,7 @@ export class Transcoder {
   private retire(c: Child): void {
     if (c.dead) return;
     c.dead = true;
+    this.skippedBefore += c.feed.skippedFrames;
     c.pubs.forEach((pub, i) => {
       if (typeof pub === 'object') pub.end();
       c.pubs[i] = 'closed';
@@ -352,16 +360,24 @@ export class Transcoder {
     this.o.log.info({ stream: this.key, delayMs: delay, restarts: this.restarts }, 'transcoder restart scheduled');
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (this.stopped) return;
-      try {
-        this.spawn();
-      } catch (err) {
-        // spawn() itself failing (out of file descriptors, …): try again later.
-        this.o.log.error({ stream: this.key, err: String(err) }, 'transcoder restart failed');
-        this.child = undefined;
-        this.scheduleRestart(0);
-      }
+      if (!this.stopped) this.trySpawn();
     }, delay);
     this.restartTimer.unref();
+  }
+
+  /** Spawns a child; when that fails (out of file descriptors, …), tries again later like after an exit. */
+  private trySpawn(): void {
+    try {
+      this.spawn();
+    } catch (err) {
+      this.o.log.error({ stream: this.key, err: String(err) }, 'transcoder spawn failed');
+      const c = this.child;
+      this.child = undefined;
+      if (c) {
+        this.retire(c);
+        void c.proc.stop(this.limits.stopGraceMs);
+      }
+      this.scheduleRestart(0);
+    }
   }
 }

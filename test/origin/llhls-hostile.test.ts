@@ -8,7 +8,7 @@ import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import type { MediaPlaylist } from '../../src/media/hls/playlist.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { signPlayToken } from '../../src/shared/token.js';
-import { withPlayToken } from '../../src/hub/play-auth.js';
+import { withPlayTokens } from '../../src/hub/play-auth.js';
 import { startOrigin } from '../helpers/origin.js';
 import { manualPublisher } from '../helpers/manual-publisher.js';
 import { fetchText } from '../helpers/http.js';
@@ -140,7 +140,7 @@ test('play tokens: every URI of an LL-HLS playlist carries the token; every obje
   for (const x of [...(await Promise.all(served)), await hinted]) assert.equal(x.status, 200);
   assert.equal((await fetchText(`${url}?_HLS_msn=${lastMsn(p) + 1}`)).status, 403, 'a blocking reload is checked before it is held');
   assert.equal(o.origin.hls.held, 0);
-  // Rendition reports (not served yet: no renditions) carry it too.
+  // Rendition reports (only hints of where a sibling is: no token of their own) carry it too.
   const report = '#EXTM3U\n#EXT-X-RENDITION-REPORT:URI="../720p.m3u8",LAST-MSN=7,LAST-PART=2\n';
-  assert.match(withPlayToken(report, token), new RegExp(`URI="../720p.m3u8\\?token=${token}",LAST-MSN=7`));
+  assert.match(withPlayTokens(report, { app: 'live', stream: 'tok', token, key: keys.play }), new RegExp(`URI="../720p.m3u8\\?token=${token}",LAST-MSN=7`));
 });

@@ -293,8 +293,7 @@ describe('ABR in Chromium: FFmpeg -> origin with a transcoding ladder -> edge ->
         async () => {
           const s = await pageStats(page);
           const q = s?.quality as Quality | undefined;
-          // The decoded height, within a line: Chromium applies the rung's sample aspect ratio (FFmpeg's
-          // scaler keeps the source's display aspect when 426x240 becomes 214x120).
+          // The decoded height, within a line (rungs have square pixels: setsar=1 in ffmpeg-args.ts).
           return q?.rung === '120p' && q.height === 120 && Math.abs((s?.height as number) - 120) <= 1 && s?.url === `${edgeBase}/${APP}/${NAME}_120p.flv` && s.currentTime > 0.2 ? true : undefined;
         },
         30_000,

@@ -69,10 +69,11 @@ describe('signal: renditions of a transcoding ladder', () => {
         { rung: '160p', stream: 'cam_160p', live: false, height: 160, bandwidthBps: 200_000, hls: `${edgeBase}/live/cam_160p.m3u8`, flv: `${edgeBase}/live/cam_160p.flv` },
       ],
     );
+    // Each URL's token is for the stream it names: the source's HLS URL names cam_source.m3u8.
     for (const x of renditions) {
-      for (const url of [x.hls, x.flv]) {
-        const check = verifyPlayToken(tokenOf(url), { app: 'live', stream: x.stream }, TEST_KEYS.play);
-        assert.ok(check.ok, `${url}: a play token for live/${x.stream}`);
+      for (const [url, stream] of [[x.hls, x.rung === 'source' ? 'cam_source' : x.stream], [x.flv, x.stream]] as const) {
+        const check = verifyPlayToken(tokenOf(url), { app: 'live', stream }, TEST_KEYS.play);
+        assert.ok(check.ok, `${url}: a play token for live/${stream}`);
       }
     }
     // A rung's token is its own: it does not open the source.

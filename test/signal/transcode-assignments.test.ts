@@ -70,7 +70,7 @@ describe('transcode assignments', () => {
       return (await assignments(base, stayer)).list.length === 2;
     }, TTL_MS * 4);
     assert.ok(moved, 'the silent transcoder\'s source did not move');
-    assert.ok(Date.now() - t0 <= TTL_MS + 1500, `moved after ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 <= TTL_MS * 3, `moved after ${Date.now() - t0} ms`);
     assert.equal((await assignments(base, silent)).status, 404);
     // The transcoder's heartbeat (its sources and speed) is accepted and listed.
     assert.equal((await beat(stayer, { ...load(0, ['live/a']), streamStats: [{ stream: 'live/a', viewers: 0, transcode: { where: 'remote', rungsUp: 1, restarts: 0, speed: 1.5 } }] })).status, 204);

@@ -29,9 +29,12 @@ test('on demand: a rung viewer starts the ladder, idle stops FFmpeg, a new viewe
 
   const watch = async (): Promise<ReceivedPacket[]> => {
     const v = await FlvViewer.open(o.flvUrl('live', 'cam_low'), 30_000);
-    assert.equal(v.status, 200);
-    await waitFor('rung frames', () => videoFrames(v).length >= 50, 30_000);
-    v.close();
+    try {
+      assert.equal(v.status, 200);
+      await waitFor('rung frames', () => videoFrames(v).length >= 50, 30_000);
+    } finally {
+      v.close();
+    }
     return videoFrames(v);
   };
   const first = await watch();

@@ -11,15 +11,23 @@ import type { Stream } from '../../src/hub/stream.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { signPublishToken } from '../../src/shared/token.js';
 import type { TranscodeAssignment } from '../../src/shared/cluster.js';
-import { RemoteJob } from '../../src/transcode/remote-job.js';
+import { parseLadderFile } from '../../src/transcode/ladder.js';
+import { RemoteJob, sameJob } from '../../src/transcode/remote-job.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { waitFor } from '../helpers/wait.js';
 import { pidAlive } from '../helpers/cli-process.js';
 
 const keys = deriveKeys('remote-job-test-root-secret-0123456789abcdef');
+const RUNGS = [
+  { name: '180p', height: 180, videoKbps: 250, maxFps: 30, audioKbps: 64 },
+  { name: '120p', height: 120, videoKbps: 150, maxFps: 15, audioKbps: 64 },
+];
 
 test('pull with a play token, rungs published with publish tokens, restart after kill -9, nothing left after stop', { timeout: 90_000 }, async (t) => {
-  const origin = new Origin({ host: '127.0.0.1', rtmpPort: 0, httpPort: 0, keys, playTokens: true, hlsSegmentMs: 1000 });
+  // --transcode-remote with the assignment's ladder: the origin takes the RTMP rungs as keeping their source's clock.
+  const ladders = parseLadderFile(JSON.stringify({ live: RUNGS }), 'json');
+  const transcode = { ladders, settings: { preset: 'ultrafast', tune: 'zerolatency' }, onDemand: false, remote: true };
+  const origin = new Origin({ host: '127.0.0.1', rtmpPort: 0, httpPort: 0, keys, playTokens: true, hlsSegmentMs: 1000, transcode });
   const { rtmpPort, httpPort } = await origin.start();
   t.after(() => origin.stop());
   // Source and rung video timestamps as the hub sees them (after its timeline).
@@ -42,10 +50,7 @@ test('pull with a play token, rungs published with publish tokens, restart after
     origin: 'o1',
     httpUrl: `http://127.0.0.1:${httpPort}`,
     rtmpUrl: `rtmp://127.0.0.1:${rtmpPort}`,
-    rungs: [
-      { name: '180p', height: 180, videoKbps: 250, maxFps: 30, audioKbps: 64 },
-      { name: '120p', height: 120, videoKbps: 150, maxFps: 15, audioKbps: 64 },
-    ],
+    rungs: RUNGS,
     preset: 'ultrafast',
     tune: 'zerolatency',
     audio: 'copy',
@@ -92,4 +97,24 @@ test('pull with a play token, rungs published with publish tokens, restart after
   const text = lines.join('');
   assert.match(text, /"msg":"transcoding"/);
   assert.doesNotMatch(text, /token=\d/, 'a token reached the logs');
+});
+
+test('sameJob: a new measure of the source frame rate keeps the running FFmpeg; anything else restarts it', () => {
+  const a: TranscodeAssignment = {
+    app: 'live',
+    stream: 'cam',
+    origin: 'o1',
+    httpUrl: 'http://127.0.0.1:1',
+    rtmpUrl: 'rtmp://127.0.0.1:2',
+    rungs: RUNGS,
+    preset: 'ultrafast',
+    tune: null,
+    audio: 'copy',
+    sourceFps: 25,
+  };
+  assert.ok(sameJob(a, { ...a, sourceFps: 24.97 }));
+  assert.ok(sameJob(a, { ...a, sourceFps: null }));
+  assert.ok(!sameJob(a, { ...a, preset: 'veryfast' }));
+  assert.ok(!sameJob(a, { ...a, rungs: RUNGS.slice(1) }));
+  assert.ok(!sameJob(a, { ...a, rtmpUrl: 'rtmp://127.0.0.1:3' }));
 });

@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { Parser } from 'm3u8-parser';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { signPublishToken } from '../../src/shared/token.js';
-import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
+import { parseMediaPlaylist, type PlaylistSegment } from '../../src/media/hls/playlist.js';
+import { firstVideoPtsMs } from '../../bench/lib/segment-start.js';
 import { childPids, pidAlive, startCli, waitListening, type CliProcess } from '../helpers/cli-process.js';
 import { ffprobeJson, runFfmpeg } from '../helpers/ffmpeg.js';
 import { crossCheckMultivariant } from '../helpers/m3u8-crosscheck.js';
@@ -124,6 +125,24 @@ test('remote transcoder: rungs published back to the origin, played through an e
   const decoded = await runFfmpeg(['-v', 'error', '-i', segment, '-f', 'null', '-'], { timeoutMs: 30_000 });
   assert.equal(decoded.code, 0);
   assert.equal(decoded.stderr.trim(), '');
+
+  // The same rungs as the origin's own transcoder: a rung's segment starts at the media time of the
+  // source's segment of the same number (the remote FFmpeg keeps the source's clock over HTTP-FLV and RTMP).
+  const listed = async (name: string): Promise<Map<number, PlaylistSegment>> => {
+    const pl = parseMediaPlaylist(await (await fetch(`${edge}/live/${name}.m3u8`, { signal: AbortSignal.timeout(5000) })).text());
+    return new Map(pl.segments.map((x, i) => [pl.mediaSequence + i, x]));
+  };
+  const [rungSegs, sourceSegs] = [await listed('cam_180p'), await listed('cam_source')];
+  const startOf = async (x: PlaylistSegment): Promise<number | undefined> => firstVideoPtsMs(Buffer.from(await (await fetch(`${edge}/live/${x.uri}`)).arrayBuffer()));
+  let compared = 0;
+  for (const [seq, x] of rungSegs) {
+    const twin = sourceSegs.get(seq);
+    if (!twin || x.gap || twin.gap) continue;
+    const [a, b] = await Promise.all([startOf(x), startOf(twin)]);
+    assert.ok(a !== undefined && b !== undefined && Math.abs(a - b) <= 40, `${x.uri} starts at ${a} ms, the source's ${twin.uri} at ${b} ms`);
+    compared++;
+  }
+  assert.ok(compared >= 2, `${compared} rung segments compared with the source's`);
 
   // A rung's HTTP-FLV through the edge: two seconds decode cleanly at the rung's height.
   const flv = await runFfmpeg(['-v', 'error', '-i', `${edge}/live/cam_120p.flv`, '-t', '2', '-vf', 'showinfo', '-f', 'null', '-'], { timeoutMs: 30_000 });
