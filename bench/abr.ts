@@ -18,11 +18,9 @@
 // --minutes 10`) updates its own table and the BENCHMARKS.md section keeps the others.
 // Usage: node --import tsx bench/abr.ts [--quick] [--rounds N] [--minutes N] [--only cpu,speed,align] [--designs ours,theirs] [--no-write]
 // (`--only none` renders the section from the kept figures without measuring.)
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CACHE_DIR, MEDIA_DURATION_MS, ensureEncodedMedia, ensureTestMedia } from './lib/media.js';
 import { Helper } from './lib/ipc.js';
 import type { PublishArgs } from './lib/pubprobe-child.js';
@@ -44,7 +42,6 @@ import { ffmpegPath } from '../test/helpers/ffmpeg.js';
 import { freePort } from '../test/helpers/net.js';
 import { sleep, waitFor } from '../test/helpers/wait.js';
 
-const run = promisify(execFile);
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
   const i = argv.indexOf(`--${name}`);
@@ -629,9 +626,8 @@ function render(r: Results): string {
 
 async function main(): Promise<void> {
   const file = await ensureTestMedia();
-  const { stdout: cpuModel } = await run('sh', ['-c', "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]);
   const results: Results = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as Results) : {};
-  results.machine = `${cpuModel.trim()}, 2 cores, shared with other work`;
+  results.machine = `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, shared with other work`;
   const save = (): void => writeFileSync(RESULTS, JSON.stringify(results, null, 1));
   if (ONLY.has('speed')) {
     results.speed = await benchSpeed(file);

@@ -1,8 +1,7 @@
 // Test media for the benchmarks: one 720p30 H.264 + AAC FLV, generated once and cached in .bench-tmp/.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ffmpegPath } from '../../test/helpers/ffmpeg.js';
+import { spawnFfmpeg } from '../../test/helpers/ffmpeg.js';
 import { frameCodeFilter } from './frame-code.js';
 
 export const CACHE_DIR = resolve(process.cwd(), '.bench-tmp');
@@ -62,11 +61,8 @@ export async function ensureEncodedMedia(fileName: string, ffmpegArgs: readonly 
   const file = join(CACHE_DIR, fileName);
   if (existsSync(file) && statSync(file).size > 100_000) return file;
   const tmp = file + '.part';
-  await new Promise<void>((done, fail) => {
-    const p = spawn(ffmpegPath(), [...ffmpegArgs, tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
-    p.on('error', fail);
-    p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`ffmpeg exited with ${code}`))));
-  });
+  const code = await spawnFfmpeg([...ffmpegArgs, tmp], { stdio: ['ignore', 'inherit', 'inherit'] }).exited;
+  if (code !== 0) throw new Error(`ffmpeg exited with ${code}`);
   renameSync(tmp, file);
   return file;
 }

@@ -21,6 +21,11 @@ export interface RenditionState {
   readonly video: { readonly width?: number; readonly height?: number; readonly fps?: number } | undefined;
 }
 
+/** A rendition's media playlist as the multivariant playlist (and the rendition reports) list it: the source's is {source}_source.m3u8. */
+export function variantUriOf(source: string, info: Pick<RenditionInfo, 'rung' | 'stream'>): string {
+  return variantUri(info.rung === SOURCE_RUNG ? renditionStream(source, SOURCE_RUNG) : info.stream);
+}
+
 /** A configured rate is what the encoder aims at; segments carry container overhead and rate-control peaks on top. */
 const CONFIGURED_HEADROOM = 1.1;
 
@@ -75,7 +80,7 @@ export function multivariantText(source: string, ladder: readonly RenditionInfo[
     // Every segment of every rendition starts with a keyframe (the source's cutter, and the rungs follow it).
     independentSegments: true,
     variants: vs.map(({ stat, frameRate }): VariantStream => {
-      const v: VariantStream = { uri: variantUri(stat.rung === SOURCE_RUNG ? renditionStream(source, SOURCE_RUNG) : stat.stream), bandwidthBps: stat.bandwidthBps ?? 0 };
+      const v: VariantStream = { uri: variantUriOf(source, stat), bandwidthBps: stat.bandwidthBps ?? 0 };
       // (A mean of segment rates never exceeds their peak.)
       if (stat.averageBandwidthBps !== undefined) v.averageBandwidthBps = stat.averageBandwidthBps;
       if (stat.codecs !== undefined) v.codecs = stat.codecs;

@@ -19,7 +19,7 @@ import type { RungStat, StreamHlsInfo } from '../shared/cluster.js';
 import type { RenditionReport } from '../media/hls/playlist.js';
 import { NO_RENDITIONS } from '../hub/renditions.js';
 import type { RenditionInfo, Renditions } from '../hub/renditions.js';
-import { ladderStats, multivariantText } from './hls-multivariant.js';
+import { ladderStats, multivariantText, variantUriOf } from './hls-multivariant.js';
 import type { RenditionState } from './hls-multivariant.js';
 import type { PlaylistLeader } from './hls-playlist.js';
 import type { OutPacket, TagHeader } from '../hub/out-packet.js';
@@ -32,7 +32,7 @@ import type { HoldOutcome } from './hls-holds.js';
 import { blockingVerdict, comparePositions, parseDirectives } from './hls-directives.js';
 import type { DeliveryDirectives, PartPosition } from './hls-directives.js';
 import { reply, type RouteHandler } from '../shared/http.js';
-import { CONTENT_TYPE, SOURCE_RUNG, renditionParts, renditionStream, streamKey, validNames, variantUri } from '../shared/url-contract.js';
+import { CONTENT_TYPE, SOURCE_RUNG, renditionParts, streamKey, validNames } from '../shared/url-contract.js';
 import { playTokenOf, withPlayTokens, type PlaylistViewer } from '../hub/play-auth.js';
 
 export interface HlsOptions {
@@ -55,8 +55,6 @@ export interface HlsOptions {
   readonly maxHeld: number;
   /** Called with the ms from the arrival of a segment's closing keyframe to its listing. */
   readonly onSegmentListed?: (latencyMs: number) => void;
-  /** ABR ladders (default none); see also useRenditions. */
-  readonly renditions?: Renditions;
   /** How long a request for a rung playlist not listed yet waits for its first segment, ms. */
   readonly renditionWaitMs: number;
   /** keys.play when play tokens are on: signs each variant's own token in a multivariant playlist. */
@@ -90,7 +88,8 @@ export class HlsService implements StreamObserver {
   private readonly budget: HoldBudget;
   /** Requests waiting for a rendition's first segment, per stream key (in the hold budget). */
   private readonly appearing = new Map<string, StreamHolds<'listed'>>();
-  private renditions: Renditions;
+  /** ABR ladders: none until useRenditions. */
+  private renditions: Renditions = NO_RENDITIONS;
   /** Playlist and segment body bytes served since start (egress for /metrics and heartbeats). */
   bytesOut = 0;
 
@@ -100,7 +99,6 @@ export class HlsService implements StreamObserver {
   ) {
     if (opts.format === 'ts' && (opts.partTargetMs ?? 0) > 0) throw new Error('hls: LL-HLS parts need fMP4 (format fmp4 or auto)');
     this.budget = new HoldBudget({ perStream: opts.maxHeldPerStream, total: opts.maxHeld });
-    this.renditions = opts.renditions ?? NO_RENDITIONS;
   }
 
   /** The ladders to serve (a transcode service made after this service); streams published later follow it. */
@@ -408,7 +406,7 @@ export class HlsService implements StreamObserver {
       if (info.stream === name) continue;
       const pos = this.playlist(app, info.stream)?.position;
       if (!pos) continue;
-      const uri = variantUri(info.rung === SOURCE_RUNG ? renditionStream(source, SOURCE_RUNG) : info.stream);
+      const uri = variantUriOf(source, info);
       // With parts, LAST-MSN/LAST-PART name the last part (of a complete or the open segment), RFC 8216bis 4.4.5.4.
       out.push(pos.lastPart ? { uri, lastMsn: pos.lastPart.sequence, lastPart: pos.lastPart.index } : { uri, lastMsn: pos.lastSegment });
     }

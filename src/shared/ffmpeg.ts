@@ -1,5 +1,7 @@
-// The one place that finds and spawns ffmpeg and ffprobe: the transcoder (src/transcode/), and through
-// test/helpers/ffmpeg.ts the tests, fuzz seeds and benchmarks. Nothing else spawns either.
+// The one place that finds ffmpeg and ffprobe (ffmpegPath, ffprobePath) and the spawner the transcoder
+// (src/transcode/) runs them with. Tests, fuzz seeds and benchmarks reach both through
+// test/helpers/ffmpeg.ts; a few of them spawn the located binary themselves (benchmarks pinned with
+// taskset and nice, tests with their own process bookkeeping).
 import { spawn } from 'node:child_process';
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';

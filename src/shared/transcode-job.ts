@@ -5,9 +5,9 @@ import { z } from 'zod';
 import { NAME_PATTERN, RUNG_NAME, SOURCE_RUNG } from './url-contract.js';
 
 /** Rungs one job may carry: a bound on what a heartbeat costs, not a ladder policy. */
-export const MAX_JOB_RUNGS = 16;
+const MAX_JOB_RUNGS = 16;
 /** Sources one assignment answer may list. */
-export const MAX_ASSIGNMENTS = 1000;
+const MAX_ASSIGNMENTS = 1000;
 
 const word = z.string().regex(/^[a-z0-9_-]{1,32}$/, 'must be a word of a-z, 0-9, _ and -');
 
@@ -37,7 +37,7 @@ const urlOf = (scheme: RegExp) =>
     .url()
     .refine((u) => scheme.test(u), 'unexpected URL scheme');
 
-export const assignmentSchema = transcodeJobSchema.extend({
+const assignmentSchema = transcodeJobSchema.extend({
   app: z.string().regex(NAME_PATTERN),
   stream: z.string().regex(NAME_PATTERN),
   origin: z.string().max(128),

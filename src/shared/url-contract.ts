@@ -8,7 +8,8 @@
 //   /api/streams/{app}/{stream}         origin: DELETE drops a live stream (signal's revoke)
 //   /{app}/{stream}.flv                 HTTP-FLV live                                  video/x-flv
 //   /{app}/{stream}.m3u8                HLS media playlist                             application/vnd.apple.mpegurl
-//                                       (LL-HLS: ?_HLS_msn=&_HLS_part=&_HLS_skip=, see LLHLS_PARAMS)
+//                                       (LL-HLS: ?_HLS_msn=&_HLS_part=&_HLS_skip=, see LLHLS_PARAMS;
+//                                       with a transcoding ladder the multivariant playlist, below)
 //   /{app}/{stream}/{seq}.ts            HLS segment, MPEG-TS                           video/mp2t
 //   /{app}/{stream}/init-{id}.mp4       fMP4 init segment of the segments from {id} on video/mp4
 //                                       (a new name when the codecs change, because stream objects

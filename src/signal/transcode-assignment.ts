@@ -64,9 +64,10 @@ export function assignTranscodes(nodes: readonly NodeRecord[]): Map<string, Tran
   };
   const sources = remoteSources(nodes);
   // First the sources a live transcoder already runs: they stay (the best scored claimant if several do).
+  const runs = new Map(transcoders.map((t) => [t.id, new Set(t.load.streams)]));
   const unplaced: Source[] = [];
   for (const s of sources) {
-    const claimants = transcoders.filter((t) => t.load.streams.includes(s.key));
+    const claimants = transcoders.filter((t) => runs.get(t.id)?.has(s.key));
     const t = best(claimants, s.key);
     if (t) give(t, s);
     else unplaced.push(s);

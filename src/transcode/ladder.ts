@@ -3,7 +3,8 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { RungSpec } from '../shared/cluster.js';
-import { isValidName, RUNG_NAME, SOURCE_RUNG } from '../shared/url-contract.js';
+import { rungSpecSchema } from '../shared/transcode-job.js';
+import { isValidName } from '../shared/url-contract.js';
 
 /** One rung's encoder settings; defined in shared/cluster.ts, where remote transcoders' assignments carry it. */
 export type Rung = RungSpec;
@@ -80,10 +81,7 @@ export function parseTranscodeFlag(values: readonly string[]): LadderConfig {
 
 const rungSchema = z
   .object({
-    name: z
-      .string()
-      .regex(RUNG_NAME, 'a rung name is 1-16 of a-z, 0-9')
-      .refine((n) => n !== SOURCE_RUNG, `"${SOURCE_RUNG}" names the source itself`),
+    name: rungSpecSchema.shape.name,
     height: z.number().int().min(32).max(4320).refine((h) => h % 2 === 0, 'the height must be even'),
     videoKbps: z.number().int().min(32).max(100_000),
     maxFps: z.number().min(1).max(240).default(30),

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { NodeLoad, StreamStat, TranscodeAssignment } from '../shared/cluster.js';
 import { createHttpServer, reply } from '../shared/http.js';
+import { LoadSampler } from '../shared/load.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { Registration, defaultNodeId } from '../shared/registration.js';
@@ -52,7 +53,7 @@ export interface RemoteTranscoderConfig {
   readonly logger: Logger;
 }
 
-/** CPU seconds (user + system) of a process from /proc; 0 where there is none. */
+/** CPU seconds (user + system) of a process from /proc (in USER_HZ ticks, 100 on Linux); 0 where there is none. */
 function cpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -73,8 +74,10 @@ export class RemoteTranscoder {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private stopped = false;
-  /** CPU of this process and its FFmpeg children since the last heartbeat. */
-  private cpuAt = { wall: performance.now(), own: process.cpuUsage(), children: new Map<number, number>() };
+  /** This process's CPU since the last heartbeat (it has no egress of its own). */
+  private readonly ownLoad = new LoadSampler(() => 0);
+  /** Its FFmpeg children's CPU seconds at the last heartbeat. */
+  private childCpuAt = { wall: performance.now(), byPid: new Map<number, number>() };
 
   constructor(private readonly config: RemoteTranscoderConfig) {
     this.log = config.logger;
@@ -217,20 +220,20 @@ export class RemoteTranscoder {
   }
 
   private sampleCpu(): number {
+    const own = this.ownLoad.sample().cpu;
     const now = performance.now();
-    const own = process.cpuUsage();
-    let used = (own.user - this.cpuAt.own.user + own.system - this.cpuAt.own.system) / 1e6;
-    const children = new Map<number, number>();
+    let children = 0;
+    const byPid = new Map<number, number>();
     for (const j of this.jobs.values()) {
       const pid = j.pid;
       if (pid === undefined) continue;
       const s = cpuSeconds(pid);
-      children.set(pid, s);
-      used += s - (this.cpuAt.children.get(pid) ?? 0);
+      byPid.set(pid, s);
+      children += s - (this.childCpuAt.byPid.get(pid) ?? 0);
     }
-    const wall = Math.max(0.001, (now - this.cpuAt.wall) / 1000);
-    this.cpuAt = { wall: now, own, children };
-    return Math.round((Math.max(0, used) / wall) * 1000) / 1000;
+    const wall = Math.max(0.001, (now - this.childCpuAt.wall) / 1000);
+    this.childCpuAt = { wall: now, byPid };
+    return Math.round(Math.max(0, own + children / wall) * 1000) / 1000;
   }
 
   private async poll(): Promise<void> {

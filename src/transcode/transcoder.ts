@@ -15,7 +15,7 @@ import { spawnFfmpeg } from '../shared/ffmpeg.js';
 import type { FfmpegProcess } from '../shared/ffmpeg.js';
 import type { Logger } from '../shared/log.js';
 import { renditionStream, streamKey } from '../shared/url-contract.js';
-import { pipeOutputs, transcodeArgs } from './ffmpeg-args.js';
+import { FIRST_OUTPUT_FD, pipeOutputs, transcodeArgs } from './ffmpeg-args.js';
 import type { AudioHandling } from './ffmpeg-args.js';
 import { FlvFeed } from './flv-feed.js';
 import type { Rung, TranscodeSettings } from './ladder.js';
@@ -181,7 +181,7 @@ export class Transcoder {
     });
     const proc = spawnFfmpeg(args, { stdio: ['pipe', 'pipe', 'pipe', ...rungs.map(() => 'pipe' as const)] });
     const { stdin, stdout, stderr } = proc.child;
-    const rungPipes = rungs.map((_, i) => proc.child.stdio[3 + i] as Readable | null);
+    const rungPipes = rungs.map((_, i) => proc.child.stdio[FIRST_OUTPUT_FD + i] as Readable | null);
     if (!stdin || !stdout || !stderr || rungPipes.some((pipe) => !pipe)) {
       // Node made no pipes (EMFILE, ENFILE: its 'error' event follows, which spawnFfmpeg listens to).
       void proc.stop(this.limits.stopGraceMs);

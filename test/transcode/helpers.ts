@@ -53,6 +53,9 @@ export async function keyframePts(file: string): Promise<number[]> {
 /** Video coded frames (no sequence headers) of a viewer: FLV video tag byte 1 is the AVC packet type, 1 = NALUs. */
 export const videoFrames = (v: FlvViewer): FlvViewer['packets'] => v.packets.filter((p) => p.type === TagType.Video && p.payload[1] === 1);
 
+/** A coded video keyframe (FLV frame type 1 in the high nibble of byte 0, AVC packet type 1 = NALUs). */
+export const isVideoKeyframe = (p: FlvViewer['packets'][number]): boolean => p.type === TagType.Video && ((p.payload[0] ?? 0) >> 4) === 1 && p.payload[1] === 1;
+
 /** The video bit rate (kbit/s) of a viewer's coded frames over their time span. */
 export function videoKbps(v: FlvViewer): { kbps: number; spanMs: number } {
   const frames = videoFrames(v);

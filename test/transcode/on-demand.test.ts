@@ -4,14 +4,12 @@
 // starts it again, and the rung is still on the source's keyframe times.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TagType } from '../../src/media/packet.js';
 import { FlvViewer, type ReceivedPacket } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { startTranscodingOrigin, videoFrames } from './helpers.js';
+import { isVideoKeyframe, startTranscodingOrigin, videoFrames } from './helpers.js';
 
 const IDLE_MS = 1500;
-const isKey = (p: ReceivedPacket): boolean => p.type === TagType.Video && ((p.payload[0] ?? 0) >> 4) === 1 && p.payload[1] === 1;
 
 test('on demand: a rung viewer starts the ladder, idle stops FFmpeg, a new viewer starts it again', { timeout: 120_000 }, async (t) => {
   const o = await startTranscodingOrigin(t, { onDemand: true, idleMs: IDLE_MS });
@@ -49,9 +47,9 @@ test('on demand: a rung viewer starts the ladder, idle stops FFmpeg, a new viewe
   await sleep(1000);
 
   const second = await watch();
-  const sourceKeys = new Set(source.packets.filter(isKey).map((p) => p.timestamp));
+  const sourceKeys = new Set(source.packets.filter(isVideoKeyframe).map((p) => p.timestamp));
   const lastFirst = first.at(-1)?.timestamp ?? 0;
-  const againKeys = second.filter((p) => p.timestamp > lastFirst && isKey(p)).map((p) => p.timestamp);
+  const againKeys = second.filter((p) => p.timestamp > lastFirst && isVideoKeyframe(p)).map((p) => p.timestamp);
   assert.ok(againKeys.length >= 1, 'keyframes after the second start');
   assert.deepEqual(againKeys.filter((k) => !sourceKeys.has(k)), [], 'the second start is on the source keyframe times');
   await waitFor('the second idle stop', () => tc.totals().transcoders === 0, IDLE_MS + 10_000);

@@ -14,7 +14,7 @@ import type { TranscodeAssignment } from '../../src/shared/cluster.js';
 import { parseLadderFile } from '../../src/transcode/ladder.js';
 import { RemoteJob, sameJob } from '../../src/transcode/remote-job.js';
 import { publishTestStream } from '../helpers/publish.js';
-import { waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import { pidAlive } from '../helpers/cli-process.js';
 
 const keys = deriveKeys('remote-job-test-root-secret-0123456789abcdef');
@@ -69,7 +69,7 @@ test('pull with a play token, rungs published with publish tokens, restart after
     const samples: number[] = [];
     for (let i = 0; i < 11; i++) {
       samples.push((last.get('cam') ?? 0) - (last.get('cam_180p') ?? 0));
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     return samples.sort((a, b) => a - b)[5] as number;
   };

@@ -6,13 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
-import { TagType } from '../../src/media/packet.js';
 import { FlvViewer, type ReceivedPacket } from '../helpers/http.js';
 import { publishTestStream } from '../helpers/publish.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { startTranscodingOrigin, transcoderPids, videoFrames } from './helpers.js';
+import { isVideoKeyframe, startTranscodingOrigin, transcoderPids, videoFrames } from './helpers.js';
 
-const isKey = (p: ReceivedPacket): boolean => p.type === TagType.Video && ((p.payload[0] ?? 0) >> 4) === 1 && p.payload[1] === 1;
 
 /** The longest wait between consecutive packets, by arrival. */
 function longestGapMs(packets: readonly ReceivedPacket[]): number {
@@ -56,8 +54,8 @@ test('kill -9 of the FFmpeg child: restarted with backoff, rungs continue on the
     [],
   );
   // After the restart the rung's keyframes are still the source's (no rebase of the rung's timeline).
-  const sourceKeys = new Set(source.packets.filter(isKey).map((p) => p.timestamp));
-  const afterKeys = rungVideo.filter((p) => p.timestamp > lastBefore && isKey(p)).map((p) => p.timestamp);
+  const sourceKeys = new Set(source.packets.filter(isVideoKeyframe).map((p) => p.timestamp));
+  const afterKeys = rungVideo.filter((p) => p.timestamp > lastBefore && isVideoKeyframe(p)).map((p) => p.timestamp);
   assert.ok(afterKeys.length >= 2, `${afterKeys.length} rung keyframes after the restart`);
   assert.deepEqual(afterKeys.filter((k) => !sourceKeys.has(k)), [], 'rung keyframes after the restart are source keyframes');
   // The source never waited on the transcoder.

@@ -1,7 +1,7 @@
 // Reading the control plane's and the origin's JSON without depending on every field's exact name:
 // the signal and origin engineers own those shapes, these pages only need a few facts from them.
 import { first, get, isObj, list, num, str } from './common.js';
-import { RUNG_NAME, SOURCE_RUNG, flvPath, isValidName, parsePath, parseStreamKey, playlistPath, streamKey } from '../../shared/url-contract.js';
+import { RUNG_NAME, SOURCE_RUNG, flvPath, isValidName, parsePath, parseStreamKey, playlistPath, renditionParts, streamKey } from '../../shared/url-contract.js';
 
 export interface StreamRow {
   readonly id: string;
@@ -87,10 +87,10 @@ export function renditionLabel(r: Pick<Rendition, 'rung' | 'height'>): string {
   return r.rung === SOURCE_RUNG ? `${r.height}p (source)` : `${r.height}p`;
 }
 
-/** The rung of a variant URL `…/{stream}_{rung}.m3u8?…` (the URL contract's renditionStream). */
+/** The rung of a variant URL `…/{stream}_{rung}.m3u8?…` (the URL contract's renditionParts). */
 export function rungOfUrl(url: string): string | undefined {
-  const m = /_([^/_?#]+)\.m3u8(?:[?#]|$)/.exec(url);
-  return m?.[1] !== undefined && RUNG_NAME.test(m[1]) ? m[1] : undefined;
+  const m = /([^/?#]+)\.m3u8(?:[?#]|$)/.exec(url);
+  return m?.[1] === undefined ? undefined : renditionParts(m[1])?.rung;
 }
 
 /**
