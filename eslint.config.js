@@ -12,12 +12,13 @@ const LAYERS = {
   shared: [], // cluster-wide building blocks: URL contract, keys, tokens, logging, HTTP toolkit
   rtmp: ['media', 'shared'],
   hub: ['media', 'rtmp', 'shared'], // rtmp for its chunk writer: RTMP play bytes are serialised once in the hub
-  origin: ['hub', 'media', 'rtmp', 'shared', 'transcode'],
+  origin: ['hub', 'media', 'record', 'rtmp', 'shared', 'transcode'],
   edge: ['hub', 'media', 'rtmp', 'shared'],
   transcode: ['hub', 'media', 'shared'], // the FFmpeg ladder: hub streams in, rung streams back into the hub
+  record: ['hub', 'media', 'shared'], // recordings: hub streams to FLV files, their catalogue, VOD and thumbnails
   signal: ['shared'],
   player: ['shared'], // the page server; player/web (the browser) is below
-  cli: ['edge', 'hub', 'media', 'origin', 'player', 'rtmp', 'shared', 'signal', 'transcode'],
+  cli: ['edge', 'hub', 'media', 'origin', 'player', 'record', 'rtmp', 'shared', 'signal', 'transcode'],
 };
 const OUTSIDE_SRC = ['test', 'bench', 'fuzz', 'scripts'];
 const layerRules = Object.entries(LAYERS).flatMap(([folder, allowed]) => [false, true].map((unitTest) => {

@@ -12,7 +12,9 @@ import { runFfmpeg } from '../test/helpers/ffmpeg.js';
 import { RFC_LL_EXAMPLE } from '../test/helpers/llhls-vectors.js';
 import { decodeAmf0 } from '../src/media/amf/amf0.js';
 import { encodeAmf3 } from '../src/media/amf/amf3.js';
+import { encodeFileMetadata, OPEN_FILE_VALUES } from '../src/media/flv/file-meta.js';
 import { FlvReader } from '../src/media/flv/reader.js';
+import { encodeScriptData } from '../src/media/flv/script.js';
 import { parseAudioTagHeader, parseVideoTagHeader } from '../src/media/flv/tag-header.js';
 import { splitAnnexB } from '../src/media/h264/annexb.js';
 import { parseHvcc, HevcNalType } from '../src/media/hevc/hvcc.js';
@@ -20,6 +22,7 @@ import { parseAv1c } from '../src/media/av1/av1c.js';
 import { AV1C, HVCC, record } from '../test/helpers/codec-records.js';
 import { parseAvcConfig, writeAvcConfig } from '../src/media/h264/avc-config.js';
 import { writeMediaPlaylist, writeMultivariantPlaylist } from '../src/media/hls/playlist.js';
+import { thumbnailLayout, thumbnailVtt } from '../src/media/thumbnail-track.js';
 import { TagType, type MediaPacket } from '../src/media/packet.js';
 import { ms } from '../src/media/time.js';
 import { TS_PACKET_SIZE } from '../src/media/mpegts/packetizer.js';
@@ -29,6 +32,7 @@ import { ServerSession } from '../src/rtmp/session.js';
 import { RelayApp } from '../test/rtmp/relay-app.js';
 import { corpusDir } from './corpus.js';
 import { segmenterInput } from './targets/hls-segmenter.js';
+import { keyframeInput } from './targets/keyframe-annexb.js';
 
 /** Byte 0 of a streaming seed: index 7 of PIECE_SIZES (whole input), 0 (1-byte pieces), 4 (188). */
 const WHOLE = 7;
@@ -80,15 +84,22 @@ async function media(): Promise<void> {
   const a = readFileSync(flv);
   put('flv-reader', 'h264-aac-whole', withByte(WHOLE, a.subarray(0, MAX_SEED - 1)));
   put('flv-reader', 'h264-aac-bytewise', withByte(BYTEWISE, a.subarray(0, 2048)));
+  // A recorded file from its first tag: VOD scans it (and cuts segments) when it has no keyframes index.
+  put('flv-scan', 'h264-aac-whole', withByte(WHOLE, a.subarray(13, MAX_SEED + 12)));
+  put('flv-scan', 'h264-aac-bytewise', withByte(BYTEWISE, a.subarray(13, 4096)));
   // A remote transcoder's feed reads the same bytes (an origin's HTTP-FLV).
   put('remote-feed', 'h264-aac-whole', withByte(WHOLE, a.subarray(0, MAX_SEED - 1)));
   const packets = flvPackets(a);
   tagSeeds('h264-aac', packets);
+  const avcHeader = packets.find((p) => p.type === TagType.Video && parseVideoTagHeader(p.payload).kind === 'sequence-header');
+  const avcKey = packets.find((p) => p.type === TagType.Video && parseVideoTagHeader(p.payload).frameType === 'key' && parseVideoTagHeader(p.payload).kind === 'coded-frames');
+  if (avcHeader && avcKey) put('keyframe-annexb', 'h264', keyframeInput(avcHeader.payload, avcKey.payload.subarray(0, 4096)));
   // The HLS pipeline in its three modes (byte 0: TS, fMP4, LL-HLS with 500 ms segments), and TS in follow mode (ABR).
   for (const [mode, name] of [[0x00, 'ts'], [0x01, 'fmp4'], [0x06, 'llhls'], [0x20, 'ts-follow']] as const) put('hls-segmenter', `h264-aac-${name}`, segmenterInput(mode, packets));
   for (const p of packets) {
     if (p.type === TagType.Script) {
       put('amf0', 'onMetaData', p.payload);
+      put('flv-keyframes', 'ffmpeg-onMetaData', p.payload);
       put('amf3', 'onMetaData', encodeAmf3(...decodeAmf0(p.payload)));
     } else if (p.type === TagType.Video && parseVideoTagHeader(p.payload).kind === 'sequence-header') {
       avcSeeds('high', parseVideoTagHeader(p.payload).data);
@@ -150,6 +161,9 @@ async function media(): Promise<void> {
   put('flv-tags', 'enhanced-hvc1-coded-frames', enhanced(0x91, Buffer.concat([Buffer.from([0, 0, 0x28]), lengthPrefixed])));
   put('flv-tags', 'enhanced-hvc1-coded-frames-x', enhanced(0xa3, lengthPrefixed));
   put('flv-tags', 'enhanced-modex', Buffer.concat([Buffer.from([0, 0x97, 0x02, 0, 0, 0, 0x01]), text('hvc1'), lengthPrefixed.subarray(0, 16)]));
+  const hevcKey = Buffer.concat(nalus.filter((n) => ((n[0]! >> 1) & 0x3f) < 32).slice(0, 1).map((n) => Buffer.concat([Buffer.from([0, 0, n.length >> 8, n.length & 0xff]), n])));
+  put('keyframe-annexb', 'hevc-enhanced', keyframeInput(enhanced(0x90, record(HVCC.main330x250)).subarray(1), enhanced(0x91, Buffer.concat([Buffer.from([0, 0, 0]), hevcKey])).subarray(1)));
+  put('keyframe-annexb', 'hevc-legacy', keyframeInput(Buffer.concat([Buffer.from([0x1c, 0, 0, 0, 0]), record(HVCC.main330x250)]), Buffer.concat([Buffer.from([0x1c, 1, 0, 0, 0]), hevcKey])));
   put('flv-tags', 'enhanced-audio-mp4a', Buffer.concat([Buffer.from([1, 0x90]), text('mp4a'), Buffer.from([0x12, 0x10])]));
 
   // HEVC and AV1 decoder configuration records libx265, libaom and SVT-AV1 wrote (test/helpers/codec-records.ts),
@@ -201,8 +215,12 @@ async function media(): Promise<void> {
   put('hls-playlist', 'livecdn-llhls-delta', text(writeMediaPlaylist({ ...LLHLS_SEED, skippedSegments: 1 })));
   put('hls-playlist', 'rfc8216bis-ll-example', text(RFC_LL_EXAMPLE));
   put('hls-playlist', 'livecdn-rung-gap', text(writeMediaPlaylist(RUNG_GAP_SEED)));
+  put('hls-playlist', 'livecdn-dvr-start', text(DVR_START_SEED));
   put('hls-playlist', 'livecdn-multivariant', text(writeMultivariantPlaylist(MULTIVARIANT_SEED)));
   await progressSeeds();
+  // A recording's thumbnail track as the origin writes it (95 s, 10 s a tile, 5 a row) and one past 100 hours.
+  put('thumbs-vtt', 'livecdn-track', text(thumbnailVtt(thumbnailLayout(95_000, { intervalMs: 10_000, columns: 5, maxTiles: 1000 }), 95_000, 160, 90, 'thumbs.jpg')));
+  put('thumbs-vtt', 'long-hours', text('WEBVTT\r\n\r\n100:00:00.000 --> 100:00:10.000 align:start\r\nthumbs.jpg?token=t#xywh=320,90,160,90\r\n'));
 }
 
 /** A transcoder's -progress output (two outputs, as a ladder has), whole and bytewise. */
@@ -327,10 +345,25 @@ async function rtmp(): Promise<void> {
   }
 }
 
+/** Recorded files' onMetaData (media/flv/file-meta.ts): closed with an index, never closed, and yamdi's layout. */
+function recordingSeeds(): void {
+  const base = { tracks: { audio: true, video: true }, publisher: { width: 320, height: 240, videocodecid: 7, audiocodecid: 10, encoder: 'Lavf59.27.100' }, capacity: 8 };
+  const closed = { durationMs: 6040, filesize: 210_000, lastTimestampMs: 6000, lastKeyframeTimestampMs: 4000, lastKeyframeLocation: 140_000 };
+  put('flv-keyframes', 'recording-closed', encodeFileMetadata({ ...base, ...closed, keyframes: { timesMs: [0, 2000, 4000], positions: [400, 70_000, 140_000] } }));
+  put('flv-keyframes', 'recording-unclosed', encodeFileMetadata({ ...base, ...OPEN_FILE_VALUES }));
+  put('flv-keyframes', 'yamdi', encodeScriptData('onMetaData', { hasKeyframes: true, duration: 4.5, filesize: 900, keyframes: { filepositions: [13, 500], times: [0, 2.5] } }));
+}
+
+/** A DVR playlist from ?start= (origin/dvr-playlist.ts): EXT-X-START, a PDT and MAP on the first segment. */
+const DVR_START_SEED =
+  '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:1796029200\n#EXT-X-START:TIME-OFFSET=0.000\n' +
+  '#EXT-X-MAP:URI="init-1796029198.mp4"\n#EXT-X-PROGRAM-DATE-TIME:2026-11-30T09:00:00.000Z\n#EXTINF:2.000,\n1796029200.m4s\n';
+
 function handwritten(): void {
   // No capture exists for request paths and chat frames: the URL contract and the chat protocol.
-  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv', '/live/s.m3u8?_HLS_msn=100&_HLS_part=2&_HLS_skip=YES&token=abc', '/live/s.m3u8?_HLS_part=1&_HLS_msn=0099 s/100.2.m4s'];
+  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv', '/live/s.m3u8?_HLS_msn=100&_HLS_part=2&_HLS_skip=YES&token=abc', '/live/s.m3u8?_HLS_part=1&_HLS_msn=0099 s/100.2.m4s', '/live/s/dvr.m3u8?start=2026-11-30T09:00:00%2B01:00&token=abc 100.m4s'];
   paths.forEach((p, i) => put('http-paths', `path-${i}`, text(p)));
+  ['bytes=0-99', 'bytes=100-', 'bytes=-16', 'bytes=0-1,5-9', 'bytes=1000-'].forEach((r, i) => put('http-range', `range-${i}`, text(r)));
   const frames = ['{"type":"msg","text":"hello"}', '{"type":"msg","text":"  "}', '{"type":"join"}', '[1,2]'];
   frames.forEach((f, i) => put('chat', `frame-${i}`, Buffer.concat([Buffer.from([0]), text(f)])));
   ['live.s', 'live.s%20x', 'live'].forEach((r, i) => put('chat', `room-${i}`, Buffer.concat([Buffer.from([1]), text(r)])));
@@ -344,6 +377,7 @@ try {
   await media();
   await rtmp();
   handwritten();
+  recordingSeeds();
   let total = 0;
   for (const [target, files] of seeds) {
     const dir = corpusDir(target);

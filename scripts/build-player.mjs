@@ -1,5 +1,5 @@
-// Bundles the player pages with esbuild: src/player/web/{player,streamer,dashboard}.ts plus video.js's
-// CSS into dist/player/www/ (ESM, minified, source maps), and copies src/player/static/ beside them.
+// Bundles the player pages with esbuild: src/player/web/{player,streamer,dashboard,recordings}.ts plus
+// video.js's CSS into dist/player/www/ (ESM, minified, source maps), and copies src/player/static/ beside them.
 // `node scripts/build-player.mjs [--outdir DIR] [--dev]`; also imported by src/player/serve.ts to build
 // on first use. dist/player/www/ rather than dist/player/ because tsc emits dist/player/serve.js, and the
 // handler must not serve Node code.
@@ -30,6 +30,7 @@ export async function buildPlayer(opts = {}) {
         player: 'src/player/web/player.ts',
         streamer: 'src/player/web/streamer.ts',
         dashboard: 'src/player/web/dashboard.ts',
+        recordings: 'src/player/web/recordings.ts',
         'video-js': 'node_modules/video.js/dist/video-js.css',
       },
       outdir: tmp,

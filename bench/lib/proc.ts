@@ -1,5 +1,5 @@
 // Process CPU and memory from /proc (Linux): what the server really costs, threads included.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
 let clockTicks: number | undefined;
@@ -25,6 +25,25 @@ export function cpuSeconds(pid: number, tid?: number): number {
   const utime = Number(rest[11]);
   const stime = Number(rest[12]);
   return (utime + stime) / clkTck();
+}
+
+/** The threads of a process by name (/proc/PID/task/TID/comm; the main thread as 'main'); none once it ended. */
+export function threadsOf(pid: number): { tid: number; name: string }[] {
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const out: { tid: number; name: string }[] = [];
+  for (const tid of tids) {
+    try {
+      out.push({ tid: Number(tid), name: Number(tid) === pid ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() });
+    } catch {
+      // thread ended
+    }
+  }
+  return out;
 }
 
 /** Resident set size of a process in bytes (VmRSS). */

@@ -69,3 +69,6 @@ export function histogramQuantile(h: Histogram, q: number): number {
   }
   return prevLe;
 }
+
+/** Counters and gauges: one reader for benchmarks and tests. */
+export { metricTotal } from '../../test/helpers/metrics.js';

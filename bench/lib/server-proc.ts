@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, readdirSync, closeSync } from 'node:fs';
 import net from 'node:net';
-import { cpuSeconds, prioritize, rssBytes, runDelaySeconds } from './proc.js';
+import { cpuSeconds, prioritize, rssBytes, runDelaySeconds, threadsOf } from './proc.js';
 import { sleep } from '../../test/helpers/wait.js';
 
 export interface ServerProcess {
@@ -135,16 +135,9 @@ export async function startPinned(o: StartOptions): Promise<ServerProcess> {
     mainThreadCpuSeconds: () => safe(() => cpuSeconds(pid, pid)),
     threadCpu: () => {
       const out = new Map<string, number>();
-      let tids: string[] = [];
-      try {
-        tids = readdirSync(`/proc/${pid}/task`);
-      } catch {
-        return out;
-      }
-      for (const tid of tids) {
+      for (const { tid, name } of threadsOf(pid)) {
         try {
-          const name = Number(tid) === pid ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-          out.set(name, (out.get(name) ?? 0) + cpuSeconds(pid, Number(tid)));
+          out.set(name, (out.get(name) ?? 0) + cpuSeconds(pid, tid));
         } catch {
           // thread ended
         }

@@ -3,7 +3,7 @@
 // same stream and load, server pinned to core 0, publisher + probes + load generator on core 1.
 // Writes the "## Origin" section of BENCHMARKS.md. See issue 2, "## Benchmarks".
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Helper } from '../lib/ipc.js';
@@ -20,6 +20,7 @@ import { median, min, quantile } from '../lib/stats.js';
 import { topSelfTime } from '../lib/cpuprofile.js';
 import type { Protocol } from '../lib/viewers.js';
 import { nginxRtmpArgs } from './nginx-rtmp.js';
+import { compileLivecdn } from '../lib/livecdn-build.js';
 import { sleep } from '../../test/helpers/wait.js';
 import { freePort } from '../../test/helpers/net.js';
 import { ffmpegPath } from '../../test/helpers/ffmpeg.js';
@@ -94,16 +95,7 @@ let livecdnHelp = '';
  */
 function livecdnCommand(): { args: string[]; how: string } {
   if (livecdnEntry) return livecdnEntry;
-  const out = join(TMP, 'livecdn-dist');
-  rmSync(out, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  const main = join(out, 'cli/main.js');
-  livecdnEntry = existsSync(main)
-    ? { args: [main], how: `compiled with tsc -p tsconfig.build.json into .bench-tmp/livecdn-dist${r.status === 0 ? '' : ' (tsc reported type errors)'}` }
-    : { args: ['--import', 'tsx', join(ROOT, 'src/cli/main.ts')], how: 'run from source with tsx (tsc emitted nothing)' };
+  livecdnEntry = compileLivecdn(ROOT, join(TMP, 'livecdn-dist'));
   livecdnHelp = spawnSync(process.execPath, [...livecdnEntry.args, 'origin', '--help'], { cwd: ROOT, encoding: 'utf8' }).stdout ?? '';
   return livecdnEntry;
 }

@@ -10,8 +10,11 @@ export function rtmpModulePath(): string {
   return found;
 }
 
-/** Writes nginx.conf into `prefix` and returns the nginx arguments that run it in the foreground. */
-export function nginxRtmpArgs(prefix: string, rtmpPort: number): string[] {
+/**
+ * Writes nginx.conf into `prefix` and returns the nginx arguments that run it in the foreground;
+ * `appDirectives` go into `application live` (e.g. `record all; record_path DIR;`).
+ */
+export function nginxRtmpArgs(prefix: string, rtmpPort: number, appDirectives = ''): string[] {
   mkdirSync(join(prefix, 'logs'), { recursive: true });
   const conf = `load_module ${rtmpModulePath()};
 # One worker: nginx-rtmp's live module only fans out within a worker, and the benchmark pins one core.
@@ -24,7 +27,7 @@ rtmp {
   server {
     listen 127.0.0.1:${rtmpPort};
     chunk_size 4096;
-    application live { live on; }
+    application live { live on; ${appDirectives}}
   }
 }
 `;

@@ -4,6 +4,9 @@ import { target as amf0 } from './amf0.js';
 import { target as amf3 } from './amf3.js';
 import { target as flvReader } from './flv-reader.js';
 import { target as flvTags } from './flv-tags.js';
+import { target as keyframeAnnexB } from './keyframe-annexb.js';
+import { target as flvKeyframes } from './flv-keyframes.js';
+import { target as flvScan } from './flv-scan.js';
 import { target as rtmpChunks } from './rtmp-chunks.js';
 import { target as rtmpHandshake } from './rtmp-handshake.js';
 import { target as rtmpSession } from './rtmp-session.js';
@@ -19,10 +22,12 @@ import { target as mpegts } from './mpegts.js';
 import { target as hlsPlaylist } from './hls-playlist.js';
 import { target as hlsSegmenter } from './hls-segmenter.js';
 import { target as httpPaths } from './http-paths.js';
+import { target as httpRange } from './http-range.js';
 import { target as chat } from './chat.js';
 import { target as remoteFeed } from './remote-feed.js';
 import { target as transcodeProgress } from './transcode-progress.js';
+import { target as thumbsVtt } from './thumbs-vtt.js';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  amf0, amf3, flvReader, flvTags, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, chat, remoteFeed, transcodeProgress,
+  amf0, amf3, flvReader, flvTags, keyframeAnnexB, flvKeyframes, flvScan, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, httpRange, chat, remoteFeed, transcodeProgress, thumbsVtt,
 ];

@@ -16,6 +16,7 @@ import { HitRatioSampler, hitRatio, type CacheCounts } from './hit-ratio.js';
 import { HttpCache } from './http-cache.js';
 import { PlaylistContinuity } from './playlist-continuity.js';
 import { playlistRequest } from './playlist-request.js';
+import { snapshotRequest } from './snapshot-request.js';
 import { LoadSampler } from '../shared/load.js';
 import { EdgeMetrics } from './metrics.js';
 import { parsePath, streamKey, type StreamPath } from '../shared/url-contract.js';
@@ -288,6 +289,13 @@ export class Edge {
       this.cache?.handle(req, res, p.path, p.kind, hops, internal);
       return;
     }
+    if (p.kind === 'snapshot') {
+      // Kept 1 s at most (freshness.ts), one upstream fetch per width however many viewers ask.
+      const snapshot = snapshotRequest(p.path, search);
+      if (!snapshot.ok) return reply(res, 400, snapshot.reason);
+      this.cache?.handle(req, res, p.path, p.kind, hops, internal, undefined, snapshot);
+      return;
+    }
     // LL-HLS delivery directives name the playlist version: part of the key, checked before use.
     const version = playlistRequest(p.path, search);
     if (!version.ok) {
@@ -298,7 +306,8 @@ export class Edge {
     // cached from another viewer's fetch never hands out that viewer's tokens.
     const viewer: PlaylistViewer = { app: p.app, stream: p.stream, token: playTokenOf(params), key: this.config.playKey };
     // A restarted upstream starts its playlist over: viewers keep one continuous playlist (playlist-continuity.ts).
-    const rewrite = (body: Buffer): Buffer => viewerPlaylists.get(this.continuity.apply(p.path, body), viewer);
+    // Keyed as cached: each DVR ?start= playlist is one of its own.
+    const rewrite = (body: Buffer): Buffer => viewerPlaylists.get(this.continuity.apply(version.key, body), viewer);
     this.cache?.handle(req, res, p.path, p.kind, hops, internal, rewrite, version);
   }
 

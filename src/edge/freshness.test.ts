@@ -20,4 +20,9 @@ test('freshness from Cache-Control and Age', () => {
   assert.equal(freshnessMs(200, { 'cache-control': 'public, max-age=3600, immutable' }, 'part', p), 3_600_000);
   assert.equal(freshnessMs(403, { 'cache-control': 'max-age=60' }, 'segment', p), 0);
   assert.equal(freshnessMs(503, {}, 'segment', p), 0);
+  // Snapshots: 1 s at most, whatever the upstream says.
+  assert.equal(freshnessMs(200, { 'cache-control': 'public, max-age=1' }, 'snapshot', p), 1000);
+  assert.equal(freshnessMs(200, { 'cache-control': 'public, max-age=60' }, 'snapshot', p), p.snapshotTtlMs);
+  assert.equal(freshnessMs(200, {}, 'snapshot', p), p.snapshotTtlMs);
+  assert.equal(freshnessMs(200, { 'cache-control': 'max-age=1', 'x-livecdn-age-ms': '400' }, 'snapshot', p), 600);
 });

@@ -14,6 +14,8 @@ export interface FreshnessPolicy {
    * cached only long enough to absorb a burst, well under the shortest part target (0.1 s).
    */
   readonly partNegativeTtlMs: number;
+  /** Snapshots (/{app}/{stream}.jpg): the upstream's max-age, at most this long, this long when it says nothing. */
+  readonly snapshotTtlMs: number;
 }
 
 export const defaultFreshness: FreshnessPolicy = {
@@ -21,6 +23,7 @@ export const defaultFreshness: FreshnessPolicy = {
   defaultSegmentTtlMs: 60_000,
   negativeTtlMs: 1000,
   partNegativeTtlMs: 50,
+  snapshotTtlMs: 1000,
 };
 
 export interface CacheControl {
@@ -61,7 +64,7 @@ export function upstreamAgeMs(headers: IncomingHttpHeaders): number {
 export function freshnessMs(
   status: number,
   headers: IncomingHttpHeaders,
-  kind: 'playlist' | 'segment' | 'part',
+  kind: 'playlist' | 'segment' | 'part' | 'snapshot',
   policy: FreshnessPolicy,
 ): number {
   if (status === 404) return kind === 'part' ? policy.partNegativeTtlMs : policy.negativeTtlMs;
@@ -69,7 +72,14 @@ export function freshnessMs(
   const cc = parseCacheControl(typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
   if (cc.noStore || cc.noCache || cc.isPrivate) return 0;
   const maxAge = cc.sMaxAge ?? cc.maxAge;
+  // A snapshot is the latest picture: a parent that asks for longer still never makes viewers see an old one.
   const lifetime =
-    maxAge !== undefined ? maxAge * 1000 : kind === 'playlist' ? policy.defaultPlaylistTtlMs : policy.defaultSegmentTtlMs;
+    kind === 'snapshot'
+      ? Math.min(maxAge !== undefined ? maxAge * 1000 : policy.snapshotTtlMs, policy.snapshotTtlMs)
+      : maxAge !== undefined
+        ? maxAge * 1000
+        : kind === 'playlist'
+          ? policy.defaultPlaylistTtlMs
+          : policy.defaultSegmentTtlMs;
   return Math.max(0, lifetime - upstreamAgeMs(headers));
 }

@@ -1,5 +1,5 @@
-// The HLS pull-through cache: fresh hits from the LRU, misses coalesced into one upstream fetch per
-// object, freshness from the upstream's Cache-Control, 404s cached briefly, statuses passed through.
+// The HLS (and snapshot) pull-through cache: fresh hits from the LRU, misses coalesced into one upstream
+// fetch per object, freshness from the upstream's Cache-Control, 404s cached briefly, statuses passed through.
 // An object is a path, or an LL-HLS playlist version (path + delivery directives, playlist-request.ts):
 // a blocking reload is only ever answered by a fetch of its own key, never by a plain or older playlist.
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,6 +24,9 @@ export interface HttpCacheOptions {
   /** The shortest wait for a held LL-HLS response (UpstreamOptions.heldTimeoutMs). */
   readonly heldTimeoutMs: number;
 }
+
+/** What a request asks the cache for, when more than its path: a playlist version, a snapshot's width. */
+export type CacheRequest = Pick<PlaylistRequest, 'key' | 'upstreamSearch' | 'blocking'>;
 
 const noBytes = (): void => {};
 
@@ -59,7 +62,8 @@ export class HttpCache {
    * by the caller; they are forwarded with this node appended. `internal` marks a sibling worker's
    * request: it is neither a viewer's hit or miss nor egress, the viewer was counted where it arrived.
    * `rewrite` gives the body this viewer gets (a playlist with its play token); the cached one stays shared.
-   * `version` is what a playlist request asks for (playlistRequest): its key and upstream query.
+   * `version` is what a playlist or snapshot request asks for (playlistRequest, snapshotRequest): its key
+   * and upstream query.
    */
   handle(
     req: IncomingMessage,
@@ -69,7 +73,7 @@ export class HttpCache {
     hops: readonly string[],
     internal = false,
     rewrite?: BodyRewrite,
-    version?: PlaylistRequest,
+    version?: CacheRequest,
   ): void {
     const key = version?.key ?? path;
     const head = req.method === 'HEAD';
@@ -135,7 +139,8 @@ export class HttpCache {
             else if (this.lru.peek(key)?.isFresh(Date.now()) === false) this.lru.delete(key);
             if (kind === 'playlist' && up.status === 200) {
               this.holds.onPlaylist(path, obj.body);
-              this.prefetcher?.onPlaylist(path, obj.body);
+              // Per object: a DVR playlist from ?start= lists older segments than the plain one, and must not make the edge fetch them.
+              this.prefetcher?.onPlaylist(key, obj.body);
             }
           });
           // 'close' without 'end': the upstream died mid-body. Viewers with headers sent are cut (their

@@ -2,7 +2,7 @@
 // and an edge in the same process, as `livecdn all` and the tests run them, never collide.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type CacheKind = 'playlist' | 'segment';
+export type CacheKind = 'playlist' | 'segment' | 'snapshot';
 export type Protocol = 'hls' | 'flv';
 
 export class EdgeMetrics {

@@ -40,3 +40,19 @@ test('malformed directives are refused before they reach a key or the upstream',
   for (const q of bad) assert.equal(playlistRequest(P, q).ok, false, q);
   assert.equal(playlistRequest(P, '?_HLS_msn=999999999999999').ok, true);
 });
+
+test('DVR playlist: ?start= checked and canonical (UTC, ms) in the key and upstream, with the token only; without it, the path', () => {
+  const D = '/live/s/dvr.m3u8';
+  assert.deepEqual(playlistRequest(D, ''), { ok: true, key: D, upstreamSearch: '', blocking: false });
+  assert.deepEqual(playlistRequest(D, '?token=1.abc'), { ok: true, key: D, upstreamSearch: '?token=1.abc', blocking: false });
+  const a = playlistRequest(D, '?x=1&start=2026-11-30T10:00:00%2B01:00&token=1.abc');
+  assert.deepEqual(a, { ok: true, key: `${D}?start=2026-11-30T09:00:00.000Z`, upstreamSearch: '?token=1.abc&start=2026-11-30T09%3A00%3A00.000Z', blocking: false });
+  const b = playlistRequest(D, '?start=2026-11-30T09:00:00Z&token=2.xyz');
+  assert.equal(b.ok && b.key, a.ok && a.key, 'the same time spelled otherwise, another token: the same object');
+  for (const bad of ['?start=yesterday', '?start=', '?start=2026-11-30T09:00:00Z&start=2026-11-30T09:00:00Z', '?start=2026-02-30T09:00:00Z']) {
+    const r = playlistRequest(D, bad);
+    assert.equal(r.ok, false, bad);
+  }
+  // Only the DVR playlist takes it: elsewhere it is just another parameter.
+  assert.deepEqual(playlistRequest(P, '?start=x'), { ok: true, key: P, upstreamSearch: '?start=x', blocking: false });
+});

@@ -5,7 +5,11 @@
 // else its query holds (a play token, cache busters). Directives are checked here, before they reach a
 // key or the upstream: numbers only, bounded length, no repeats, so a client cannot grow the cache or
 // send the upstream anything but a well-formed directive.
-import { LLHLS_MSN, LLHLS_PARAMS, LLHLS_PART } from '../shared/url-contract.js';
+//
+// A DVR playlist (/{app}/{stream}/dvr.m3u8) is keyed the same way on its one parameter, ?start=: checked
+// (an ISO 8601 date-time, else 400) and put in the key and the upstream query in one canonical form (UTC,
+// ms), so that any spelling of the same time shares one cached playlist.
+import { DVR_PLAYLIST_ROUTE, DVR_START_PARAM, LLHLS_MSN, LLHLS_PARAMS, LLHLS_PART, parseDvrStart } from '../shared/url-contract.js';
 
 export interface PlaylistRequest {
   readonly ok: true;
@@ -29,6 +33,7 @@ const DIRECTIVE_PREFIX = '_HLS_';
 
 /** Classifies a playlist request; `search` is '' or the query with its leading '?'. */
 export function playlistRequest(path: string, search: string): PlaylistRequest | PlaylistRequestError {
+  if (DVR_PLAYLIST_ROUTE.test(path)) return dvrPlaylistRequest(path, search);
   // The common case costs one scan: a plain reload is keyed by its path, its query goes upstream as it is.
   if (!search.includes(DIRECTIVE_PREFIX)) return { ok: true, key: path, upstreamSearch: search, blocking: false };
   const params = new URLSearchParams(search);
@@ -58,4 +63,19 @@ export function playlistRequest(path: string, search: string): PlaylistRequest |
     upstreamSearch: query === '' ? '' : `?${query}`,
     blocking: values.has('_HLS_msn'),
   };
+}
+
+/** The DVR playlist: the play token and the canonical ?start= go upstream, ?start= is in the key. */
+function dvrPlaylistRequest(path: string, search: string): PlaylistRequest | PlaylistRequestError {
+  if (!search.includes(`${DVR_START_PARAM}=`)) return { ok: true, key: path, upstreamSearch: search, blocking: false };
+  const params = new URLSearchParams(search);
+  const starts = params.getAll(DVR_START_PARAM);
+  if (starts.length > 1) return { ok: false, reason: `${DVR_START_PARAM} given more than once` };
+  const ms = starts[0] === undefined ? undefined : parseDvrStart(starts[0]);
+  if (ms === undefined) return { ok: false, reason: `${DVR_START_PARAM} must be an ISO 8601 date-time, e.g. 2026-11-30T09:00:00Z` };
+  const start = new Date(ms).toISOString();
+  const token = params.get('token');
+  const upstream = new URLSearchParams(token === null ? [] : [['token', token]]);
+  upstream.set(DVR_START_PARAM, start);
+  return { ok: true, key: `${path}?${DVR_START_PARAM}=${start}`, upstreamSearch: `?${upstream.toString()}`, blocking: false };
 }

@@ -18,6 +18,17 @@ test('holds everything from the last keyframe, audio included', () => {
   assert.deepEqual(stamps(c), [120, 130, 160]);
   assert.equal(c.packets()[0]?.kind, 'video-key');
   assert.equal(c.needsKeyframe, false);
+  assert.equal(c.keyframe()?.packet.timestamp, 120, 'the latest keyframe');
+});
+
+test('no keyframe to hand out: none yet, audio only, or the GOP overflowed', () => {
+  const c = new GopCache({ maxBytes: 1000 });
+  c.push(out(aacFrame(0)));
+  assert.equal(c.keyframe(), undefined);
+  c.push(out(videoKey(40, 600)));
+  assert.equal(c.keyframe()?.packet.timestamp, 40);
+  c.push(out(videoInter(80, 600)));
+  assert.equal(c.keyframe(), undefined);
 });
 
 test('inter frames before the first keyframe are not cached', () => {

@@ -68,6 +68,12 @@ export class GopCache {
     return this.list.length - this.head;
   }
 
+  /** The video keyframe the cached GOP starts at (the latest one); undefined without one (none yet, overflowed, audio only). */
+  keyframe(): OutPacket | undefined {
+    const first = this.list[this.head];
+    return this.videoMode && first?.kind === 'video-key' ? first : undefined;
+  }
+
   /** True when the stream has video and the cache holds no keyframe a joiner could start at. */
   get needsKeyframe(): boolean {
     return this.videoMode && this.overflowed;

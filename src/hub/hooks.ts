@@ -45,10 +45,12 @@ export class Hooks {
   /** A publisher or player ended. Failures are logged only. */
   done(e: HookEvent, role: 'publish' | 'play'): void {
     const url = this.urls.onDone;
-    if (!url) return;
-    void this.post(url, { action: 'done', role, ...e }).catch((err: unknown) =>
-      this.log.warn({ err: String(err), url }, 'on_done hook failed'),
-    );
+    if (url) this.notify(url, { action: 'done', role, ...e }, 'on_done');
+  }
+
+  /** A fire-and-forget event (on_done, on_record_done): failures are logged only. */
+  notify(url: string, body: object, hook: string): void {
+    void this.post(url, body).catch((err: unknown) => this.log.warn({ err: String(err), url }, `${hook} hook failed`));
   }
 
   private async ask(url: string | undefined, action: string, e: HookEvent, extra: object = {}): Promise<HookAnswer> {

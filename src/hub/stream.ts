@@ -273,6 +273,12 @@ export class Stream {
     return h;
   }
 
+  /** The latest video keyframe and the codec header it decodes with (snapshots); undefined without both. */
+  keyframe(): { readonly header: OutPacket; readonly key: OutPacket } | undefined {
+    const key = this.gop.keyframe();
+    return key && this.videoHeader ? { header: this.videoHeader, key } : undefined;
+  }
+
   get gopBytes(): number {
     return this.gop.bytes;
   }

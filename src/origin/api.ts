@@ -1,7 +1,7 @@
 // /api/streams (JSON for operators and the signal service) and DELETE /api/streams/{app}/{stream}, which
 // kicks a publisher (token revocation). The DELETE needs the admin bearer or a request signed with the node
 // key (the signal's kicks); publishers' addresses are shown to admin callers only.
-import type { NodeLoad, RungStat, StreamStat, TranscodeJob, TranscodeStat } from '../shared/cluster.js';
+import type { DvrStat, NodeLoad, RungStat, StreamStat, TranscodeJob, TranscodeStat } from '../shared/cluster.js';
 import type { Hub } from '../hub/hub.js';
 import type { HlsService } from './hls-service.js';
 import type { Stream } from '../hub/stream.js';
@@ -37,18 +37,24 @@ function abrFields(s: Stream, hls: HlsService, transcode: TranscodeStats | undef
   return { ladder, ...(t ? { transcode: t } : {}) };
 }
 
+/** A stream's DVR window (the DVR store), for the `dvr` of /api/streams and heartbeats. */
+export interface DvrInfo {
+  info(app: string, stream: string): DvrStat | undefined;
+}
+
 /** Viewers of one stream by protocol (hls: distinct playlist fetchers over the last 10 s). */
 export function streamViewers(s: Stream, hls: HlsService): { flv: number; rtmp: number; hls: number } {
   return { flv: s.viewerCount('flv'), rtmp: s.viewerCount('rtmp'), hls: hls.viewers(s.app, s.name) };
 }
 
 /** The origin's load for a heartbeat to the signal service; egress and CPU come from the caller's sampler. */
-export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: number; cpu: number }, transcode?: TranscodeStats): NodeLoad {
+export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: number; cpu: number }, transcode?: TranscodeStats, dvr?: DvrInfo): NodeLoad {
   const now = Date.now();
   const streamStats: StreamStat[] = hub.list().map((s) => {
     const v = streamViewers(s, hls);
     const info = s.info.toJSON(now);
     const hlsInfo = hls.info(s.app, s.name);
+    const dvrInfo = dvr?.info(s.app, s.name);
     return {
       stream: s.key,
       viewers: v.flv + v.rtmp + v.hls,
@@ -57,6 +63,7 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
       ...(info.audio ? { audio: info.audio.codec } : {}),
       bitrateBps: info.bitrateIn,
       ...(hlsInfo ? { hls: hlsInfo } : {}),
+      ...(dvrInfo ? { dvr: dvrInfo } : {}),
       ...abrFields(s, hls, transcode),
       ...remoteJob(s, transcode),
     };
@@ -72,7 +79,12 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
 }
 
 /** `withAddresses`: publishers' IP addresses are personal data, for admin callers only. */
-export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean, transcode?: TranscodeStats): object[] {
+/** The file being recorded for a stream (the recorder), for /api/streams' `recording`. */
+export interface RecordingNow {
+  current(key: string): { readonly id: string; readonly bytes: number; readonly durationMs: number } | undefined;
+}
+
+export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean, transcode?: TranscodeStats, recorder?: RecordingNow, dvr?: DvrInfo): object[] {
   const now = Date.now();
   return hub.list().map((s) => {
     const info = s.info.toJSON(now);
@@ -93,14 +105,23 @@ export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean, t
       hls: hls.info(s.app, s.name) ?? null,
       publisher: s.publisher ? { id: s.publisher.id, ...(withAddresses ? { remoteAddress: s.publisher.remoteAddress } : {}) } : null,
       uptimeMs: s.info.uptimeMs,
+      recording: recordingOf(s, recorder),
+      // With --dvr-window: the time-shift window kept now; null without DVR or before its first segment.
+      dvr: dvr?.info(s.app, s.name) ?? null,
       // A source with a ladder: its renditions (multivariant figures) and transcoder.
       ...abrFields(s, hls, transcode),
     };
   });
 }
 
-export function streamsHandler(hub: Hub, hls: HlsService, keys: ClusterKeys | undefined, transcode?: TranscodeStats): RouteHandler {
-  return (req, res) => reply(res, 200, { streams: listStreams(hub, hls, keys !== undefined && hasAdminBearer(req.headers.authorization, keys), transcode) });
+function recordingOf(s: Stream, recorder: RecordingNow | undefined): { id: string; bytes: number; durationMs: number } | null {
+  const r = recorder?.current(s.key);
+  return r ? { id: r.id, bytes: r.bytes, durationMs: r.durationMs } : null;
+}
+
+export function streamsHandler(hub: Hub, hls: HlsService, keys: ClusterKeys | undefined, transcode?: TranscodeStats, recorder?: RecordingNow, dvr?: DvrInfo): RouteHandler {
+  return (req, res) =>
+    reply(res, 200, { streams: listStreams(hub, hls, keys !== undefined && hasAdminBearer(req.headers.authorization, keys), transcode, recorder, dvr) });
 }
 
 /** Operators (admin bearer) and the signal (a DELETE signed with the node key) may kick; anyone without keys. */

@@ -36,6 +36,36 @@ export const ORIGIN_DEFAULTS = {
   /** On demand (--transcode-on-demand): a ladder whose rungs had no viewer for this long stops. */
   transcodeIdleMs: 30_000,
   hookTimeoutMs: 2000,
+  /** Recordings (--record): where they go, a new part past 60 min (--record-split), retention off. */
+  recordDir: './recordings',
+  recordSplitMs: 3_600_000,
+  /** 0: no size split. */
+  recordSplitBytes: 0,
+  /** 0: kept for ever (--record-max-age); 0: no total size limit (--record-max-size). */
+  recordMaxAgeMs: 0,
+  recordMaxBytes: 0,
+  /** Recording files are written in batches: every 250 ms or 256 KiB, one write each (no syscall per frame). */
+  recordFlushMs: 250,
+  recordFlushBytes: 256 * 1024,
+  /** Retention sweeps this often (and after each file ends). */
+  recordRetentionIntervalMs: 60_000,
+  /** DVR (--dvr-window): off by default; its segments go to {recordDir}/.dvr unless --dvr-dir says otherwise. */
+  dvrWindowMs: 0,
+  dvrDirName: '.dvr',
+  /** A stream's DVR stops when this much waits to be written (a disk that cannot keep up with it). */
+  dvrMaxPendingBytes: 64 * 1024 * 1024,
+  /** Segments indexed per stream at most (a 2 h window of 2 s segments is 3600). */
+  dvrMaxSegments: 50_000,
+  /** Snapshots (/{app}/{stream}.jpg): a decoded picture is served again for this long (the edges keep it as long). */
+  snapshotReuseMs: 1000,
+  /** FFmpeg decodes per stream and second (any width); over it, the latest picture of that width or 429. */
+  snapshotDecodesPerS: 2,
+  /** FFmpeg decodes running at once, all streams; over it, the latest picture or 503. */
+  snapshotMaxDecodes: 4,
+  snapshotTimeoutMs: 5000,
+  /** One decode's JPEG output at most, and all pictures kept for reuse. */
+  snapshotMaxBytes: 16 * 1024 * 1024,
+  snapshotCacheBytes: 64 * 1024 * 1024,
   maxConnections: RTMP_SERVER_DEFAULTS.maxConnections,
   maxConnectionsPerIp: RTMP_SERVER_DEFAULTS.maxConnectionsPerIp,
   startTimeoutMs: RTMP_SERVER_DEFAULTS.startTimeoutMs,

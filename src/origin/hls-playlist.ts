@@ -57,6 +57,9 @@ export interface HlsPlaylistOptions {
   readonly follow?: PlaylistLeader;
   /** LL-HLS with ABR: the sibling renditions' reports (EXT-X-RENDITION-REPORT), asked at each render. */
   readonly reports?: () => RenditionReport[];
+  /** Told of each init segment as it is made, and of each segment (gaps too) as it is listed: the DVR store keeps them. */
+  readonly onInit?: (init: HlsInit) => void;
+  readonly onSegment?: (segment: StoredSegment) => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -196,6 +199,7 @@ export class HlsPlaylist {
   private addInit(init: HlsInit): void {
     this.inits.set(init.id, init.data);
     this.currentInitId = init.id;
+    this.opts.onInit?.(init);
   }
 
   private addChunk(sequence: number, index: number, bytes: Buffer): void {
@@ -230,6 +234,7 @@ export class HlsPlaylist {
       this.lastPdtEnd = pdt + s.durationMs;
       this.segments.push(stored);
       this.bySequence.set(s.sequence, stored);
+      this.opts.onSegment?.(stored);
       if (s.discontinuity) {
         this.totalDiscontinuities++;
         this.openDiscontinuity = false;
@@ -264,6 +269,7 @@ export class HlsPlaylist {
       const gap: StoredSegment = { sequence: seq, durationS, discontinuity: false, gap: true, keyframeStart: false, format: prev.format, initId: prev.initId, programDateTime: Math.max(this.lastPdtEnd, prev.programDateTime), data: EMPTY };
       this.lastPdtEnd = gap.programDateTime + durationS * 1000;
       this.segments.push(gap);
+      this.opts.onSegment?.(gap);
       this.maxDurationS = Math.max(this.maxDurationS, durationS);
     }
   }

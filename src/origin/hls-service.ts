@@ -21,17 +21,17 @@ import { NO_RENDITIONS } from '../hub/renditions.js';
 import type { RenditionInfo, Renditions } from '../hub/renditions.js';
 import { ladderStats, multivariantText, variantUriOf } from './hls-multivariant.js';
 import type { RenditionState } from './hls-multivariant.js';
-import type { PlaylistLeader } from './hls-playlist.js';
+import type { PlaylistLeader, StoredSegment } from './hls-playlist.js';
 import type { OutPacket, TagHeader } from '../hub/out-packet.js';
 import type { Stream, StreamObserver } from '../hub/stream.js';
 import { HlsViewers } from '../hub/hls-viewers.js';
 import { HlsPlaylist } from './hls-playlist.js';
-import type { HlsFormat } from '../media/hls/segmenter.js';
+import type { HlsFormat, HlsInit } from '../media/hls/segmenter.js';
 import { HoldBudget, StreamHolds } from './hls-holds.js';
 import type { HoldOutcome } from './hls-holds.js';
 import { blockingVerdict, comparePositions, parseDirectives } from './hls-directives.js';
 import type { DeliveryDirectives, PartPosition } from './hls-directives.js';
-import { reply, type RouteHandler } from '../shared/http.js';
+import { IMMUTABLE, reply, type RouteHandler } from '../shared/http.js';
 import { CONTENT_TYPE, SOURCE_RUNG, renditionParts, streamKey, validNames } from '../shared/url-contract.js';
 import { playTokenOf, withPlayTokens, type PlaylistViewer } from '../hub/play-auth.js';
 
@@ -61,6 +61,22 @@ export interface HlsOptions {
   readonly playKey?: Buffer;
 }
 
+/**
+ * Told of each playlist's life and of every object it makes (the DVR store, dvr-store.ts). Called inside
+ * the media path: a listener must not throw and must not block.
+ */
+export interface HlsObjectListener {
+  /** A new playlist for app/stream (a publish that does not continue one). */
+  onPlaylist(app: string, stream: string, targetDurationMs: number): void;
+  onInit(key: string, init: HlsInit): void;
+  /** A segment (or an ABR gap) as the live playlist lists it. */
+  onSegment(key: string, segment: StoredSegment): void;
+  /** EXT-X-ENDLIST. */
+  onEnd(key: string): void;
+  /** The playlist is gone: removed after its end, or replaced by a new publish. */
+  onRemove(key: string): void;
+}
+
 /** What a held request waits for: a playlist listing msn (part), or a part opening. */
 type HoldTarget = { readonly kind: 'playlist'; readonly msn: number; readonly part: number | undefined } | ({ readonly kind: 'part' } & PartPosition);
 
@@ -75,8 +91,6 @@ interface Entry {
 const VIEWER_WINDOW_MS = 10_000;
 /** A blocking reload's answer names its playlist version: cacheable for about the playlist's span (RFC 8216bis 6.2.5.2 suggests 6 target durations). */
 const BLOCKING_MAX_AGE_TARGETS = 6;
-/** A URL of a stream object never changes content (sequences only grow, see firstSequence). */
-const IMMUTABLE = 'public, max-age=3600, immutable';
 const NO_DIRECTIVES: DeliveryDirectives = { skip: false };
 
 const holdKey = (t: HoldTarget): string => (t.kind === 'playlist' ? `p${t.msn}.${t.part ?? ''}` : `h${t.sequence}.${t.index}`);
@@ -90,6 +104,8 @@ export class HlsService implements StreamObserver {
   private readonly appearing = new Map<string, StreamHolds<'listed'>>();
   /** ABR ladders: none until useRenditions. */
   private renditions: Renditions = NO_RENDITIONS;
+  /** The DVR store, when there is one. */
+  private objects: HlsObjectListener | undefined;
   /** Playlist and segment body bytes served since start (egress for /metrics and heartbeats). */
   bytesOut = 0;
 
@@ -104,6 +120,11 @@ export class HlsService implements StreamObserver {
   /** The ladders to serve (a transcode service made after this service); streams published later follow it. */
   useRenditions(renditions: Renditions): void {
     this.renditions = renditions;
+  }
+
+  /** Streams published later tell `listener` of their playlists and objects. */
+  useObjectListener(listener: HlsObjectListener): void {
+    this.objects = listener;
   }
 
   /** Requests held now (blocking reloads waiting, preload-hint parts waiting or streaming). */
@@ -125,6 +146,8 @@ export class HlsService implements StreamObserver {
     const onError = (err: unknown): void => this.log.warn({ stream: stream.key, err }, 'hls held request failed');
     const rung = this.renditions.sourceOf(stream.app, stream.name);
     const lowLatency = (this.opts.partTargetMs ?? 0) > 0;
+    const objects = this.objects;
+    objects?.onPlaylist(stream.app, stream.name, this.opts.segmentMs);
     this.entries.set(stream.key, {
       playlist: new HlsPlaylist({
         stream: stream.name,
@@ -140,6 +163,7 @@ export class HlsService implements StreamObserver {
         onError,
         ...(rung ? { follow: this.leader(stream.app, rung.source) } : {}),
         ...(lowLatency && this.renditions !== NO_RENDITIONS ? { reports: () => this.reports(stream.app, stream.name) } : {}),
+        ...(objects ? { onInit: (init: HlsInit) => objects.onInit(stream.key, init), onSegment: (s: StoredSegment) => objects.onSegment(stream.key, s) } : {}),
       }),
       holds: new StreamHolds<HoldTarget>(this.budget, holdKey, onError),
     });
@@ -463,6 +487,7 @@ export class HlsService implements StreamObserver {
     clearTimeout(e.graceTimer);
     e.graceTimer = undefined;
     e.playlist.end();
+    this.objects?.onEnd(key);
     this.wake(e);
     this.log.info({ stream: key }, 'hls playlist ended');
     e.removeTimer = setTimeout(() => {
@@ -479,6 +504,7 @@ export class HlsService implements StreamObserver {
     this.entries.delete(key);
     this.fetchers.delete(key);
     e.holds.cancelAll();
+    this.objects?.onRemove(key);
   }
 
   private countFetcher(key: string, addr: string): void {

@@ -3,14 +3,8 @@
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { allowCrossOrigin, createHttpServer, reply, replyThrown, type HttpLimits, type MountedHandler, type RouteHandler } from '../shared/http.js';
+import { allowCrossOrigin, createHttpServer, reply, replyThrown, type HttpLimits, type MountedHandler, type Route, type RouteHandler } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-
-interface Route {
-  readonly methods: readonly string[];
-  readonly pattern: RegExp;
-  readonly handler: RouteHandler;
-}
 
 export class HttpServer {
   readonly server: http.Server;

@@ -19,7 +19,7 @@ import { ORIGIN_DEFAULTS } from './defaults.js';
 import { createMetrics } from './metrics.js';
 import type { OriginMetrics } from './metrics.js';
 import { API_STREAMS_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
-import { FLV_ROUTE, FMP4_SEGMENT_ROUTE, INIT_ROUTE, PART_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE, validNames } from '../shared/url-contract.js';
+import { DVR_PLAYLIST_ROUTE, FLV_ROUTE, FMP4_SEGMENT_ROUTE, INIT_ROUTE, PART_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE, validNames } from '../shared/url-contract.js';
 import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../hub/play-wait.js';
 import { PlayDecisions, guardPlay } from '../hub/play-auth.js';
 import type { PlayWaitLimits } from '../hub/play-wait.js';
@@ -29,6 +29,21 @@ import type { GopCacheLimits } from '../hub/gop-cache.js';
 import { TranscodeService } from '../transcode/transcode-service.js';
 import { registerTranscodeMetrics } from '../transcode/metrics.js';
 import type { LadderConfig, TranscodeSettings } from '../transcode/ladder.js';
+import { join, resolve } from 'node:path';
+import { DvrStore } from './dvr-store.js';
+import { dvrPlaylistHandler, withDvrFallback, type DvrObject } from './dvr-routes.js';
+import { registerDvrMetrics } from './dvr-metrics.js';
+import { RecordingCatalogue, type Recording } from '../record/catalogue.js';
+import { Recorder } from '../record/recorder.js';
+import { Retention } from '../record/retention.js';
+import { hookRecordDone } from '../record/record-hook.js';
+import { registerRecordMetrics } from '../record/metrics.js';
+import { RecordingsApi } from '../record/recordings-api.js';
+import { vodRoutes } from '../record/vod-routes.js';
+import { Snapshots, type SnapshotLimits } from './snapshots.js';
+import { Thumbnails } from '../record/thumbnails.js';
+import { parseRecordPatterns } from '../record/patterns.js';
+import { RECORDING_API_ROUTE, RECORDING_FILE_ROUTE, RECORDINGS_API_ROUTE, SNAPSHOT_ROUTE, STREAM_RECORD_ROUTE, THUMBS_ROUTE } from '../shared/url-contract.js';
 
 /** Registration with the signal service as a node of kind 'origin', where encoders are placed. */
 export interface OriginSignalConfig {
@@ -58,6 +73,32 @@ export interface OriginTranscodeConfig {
   readonly remote: boolean;
   /** Default ORIGIN_DEFAULTS.transcodeIdleMs. */
   readonly idleMs?: number;
+}
+
+/** Recording (issue 12): which streams, where, how files are split and how long they are kept. */
+export interface OriginRecordConfig {
+  /** Default ORIGIN_DEFAULTS.recordDir. */
+  readonly dir?: string;
+  /** Streams recorded from their publish on: app/stream patterns, `*` a wildcard (record/patterns.ts). Others by POST …/record. */
+  readonly patterns?: readonly string[];
+  /** A new file at the first keyframe past this (0: none). Default ORIGIN_DEFAULTS.recordSplitMs. */
+  readonly splitMs?: number;
+  /** … or past this size (0: none). */
+  readonly splitBytes?: number;
+  /** Retention: files older than this (0: none) … */
+  readonly maxAgeMs?: number;
+  /** … and the oldest while all together hold more than this (0: none). */
+  readonly maxBytes?: number;
+  /** POST JSON here when a file ends. */
+  readonly onRecordDone?: string | undefined;
+}
+
+/** DVR (issue 12): the live HLS segments kept on disk for a time-shift window per stream. */
+export interface OriginDvrConfig {
+  /** 0: DVR off. */
+  readonly windowMs: number;
+  /** Wiped at start. Default {record dir}/.dvr (ORIGIN_DEFAULTS.recordDir, dvrDirName). */
+  readonly dir?: string | undefined;
 }
 
 export interface OriginConfig {
@@ -118,6 +159,12 @@ export interface OriginConfig {
   readonly signal?: OriginSignalConfig | undefined;
   /** Transcoding ladders; with a ladder and no remote transcoder, start() fails without FFmpeg. */
   readonly transcode?: OriginTranscodeConfig | undefined;
+  /** Recording; without it nothing is recorded and the recordings API answers 404. */
+  readonly record?: OriginRecordConfig | undefined;
+  /** DVR playlists (/{app}/{stream}/dvr.m3u8); off without it or with windowMs 0. */
+  readonly dvr?: OriginDvrConfig | undefined;
+  /** Snapshot limits (/{app}/{stream}.jpg); defaults: SNAPSHOT_DEFAULTS (ORIGIN_DEFAULTS.snapshot*). */
+  readonly snapshots?: Partial<SnapshotLimits>;
   readonly logger?: Logger;
 }
 
@@ -133,6 +180,16 @@ export class Origin {
   readonly waits: PlayWaits;
   /** The ladders and their transcoders, when configured (the Renditions the HLS service and FLV route use). */
   readonly transcode: TranscodeService | undefined;
+  /** The recorder and the recordings on disk, when recording is configured. */
+  readonly recorder: Recorder | undefined;
+  readonly recordings: RecordingCatalogue | undefined;
+  /** Seek-bar thumbnails of finished recordings (a sprite and a WebVTT track each), when recording is configured. */
+  readonly thumbnails: Thumbnails | undefined;
+  /** The DVR segments on disk, with --dvr-window. */
+  readonly dvr: DvrStore | undefined;
+  /** /{app}/{stream}.jpg: the latest keyframe as JPEG. */
+  readonly snapshots: Snapshots;
+  private readonly retention: Retention | undefined;
   private readonly log: Logger;
   private readonly load: LoadSampler;
   private registration: Registration | undefined;
@@ -176,6 +233,14 @@ export class Origin {
       this.log.child({ part: 'hls' }),
     );
     this.hub.observe(this.hls);
+    if (config.dvr && config.dvr.windowMs > 0) {
+      const dir = config.dvr.dir ?? join(resolve(config.record?.dir ?? d.recordDir), d.dvrDirName);
+      this.dvr = new DvrStore(
+        { dir: resolve(dir), windowMs: config.dvr.windowMs, maxPendingBytes: d.dvrMaxPendingBytes, maxSegments: d.dvrMaxSegments },
+        this.log.child({ part: 'dvr' }),
+      );
+      this.hls.useObjectListener(this.dvr);
+    }
     const tc = config.transcode;
     if (tc && tc.ladders.size > 0) {
       this.transcode = new TranscodeService({
@@ -198,6 +263,27 @@ export class Origin {
     });
     this.hub.observe(this.waits);
     const hooks = new Hooks(config, this.log.child({ part: 'hooks' }), config.hookTimeoutMs ?? d.hookTimeoutMs);
+    const rec = config.record;
+    if (rec) {
+      const log = this.log.child({ part: 'record' });
+      this.recordings = new RecordingCatalogue(resolve(rec.dir ?? d.recordDir), log);
+      this.recorder = new Recorder({
+        catalogue: this.recordings,
+        patterns: parseRecordPatterns(rec.patterns ?? []),
+        splitMs: rec.splitMs ?? d.recordSplitMs,
+        splitBytes: rec.splitBytes ?? d.recordSplitBytes,
+        file: { flushMs: d.recordFlushMs, flushBytes: d.recordFlushBytes },
+        log,
+      });
+      this.hub.observe(this.recorder);
+      this.retention = new Retention(
+        this.recordings,
+        { maxAgeMs: rec.maxAgeMs ?? d.recordMaxAgeMs, maxBytes: rec.maxBytes ?? d.recordMaxBytes, intervalMs: d.recordRetentionIntervalMs },
+        log,
+      );
+      if (rec.onRecordDone) hookRecordDone(this.recordings, hooks, rec.onRecordDone);
+      this.thumbnails = new Thumbnails(this.recordings, this.log.child({ part: 'thumbnails' }));
+    }
     this.rtmp = new RtmpServer(new OriginRtmpApp(this.hub, hooks, config.keys?.publish, this.waits, playKey, this.transcode), {
       ...(config.chunkSize !== undefined ? { chunkSize: config.chunkSize } : {}),
       maxMessageSize: config.maxMessageSize ?? d.maxMessageSize,
@@ -215,7 +301,11 @@ export class Origin {
     });
     this.metrics = createMetrics(this.hub, this.hls, () => this.rtmp.stats());
     if (this.transcode) registerTranscodeMetrics(this.metrics.registry, this.transcode);
-    this.load = new LoadSampler(() => this.hub.totals.bytesOut + this.hls.bytesOut);
+    if (this.recorder) registerRecordMetrics(this.metrics.registry, this.recorder);
+    if (this.dvr) registerDvrMetrics(this.metrics.registry, this.dvr);
+    this.snapshots = new Snapshots(this.hub, this.metrics.registry, this.log.child({ part: 'snapshots' }), config.snapshots);
+    this.hub.observe(this.snapshots);
+    this.load = new LoadSampler(() => this.hub.totals.bytesOut + this.hls.bytesOut + (this.dvr?.bytesOut ?? 0));
     const latency = this.metrics.hlsSegmentLatency;
     onSegmentListed = (ms) => latency.observe(ms);
 
@@ -226,20 +316,42 @@ export class Origin {
     this.http
       .route(['GET', 'HEAD'], FLV_ROUTE, guardPlay(this.withDemand(flvHandler(this.hub, { hooks, waits: this.waits, fromRelay: viaEdge })), playKey))
       .route(['GET', 'HEAD'], PLAYLIST_ROUTE, guardPlay(this.hls.playlistHandler(), playKey, decisions))
-      .route(['GET', 'HEAD'], SEGMENT_ROUTE, guardPlay(this.hls.segmentHandler(), playKey, decisions))
-      .route(['GET', 'HEAD'], FMP4_SEGMENT_ROUTE, guardPlay(this.hls.fmp4SegmentHandler(), playKey, decisions))
+      .route(['GET', 'HEAD'], SEGMENT_ROUTE, guardPlay(this.withDvr(this.hls.segmentHandler(), 'ts'), playKey, decisions))
+      .route(['GET', 'HEAD'], FMP4_SEGMENT_ROUTE, guardPlay(this.withDvr(this.hls.fmp4SegmentHandler(), 'fmp4'), playKey, decisions))
       .route(['GET', 'HEAD'], PART_ROUTE, guardPlay(this.hls.partHandler(), playKey, decisions))
-      .route(['GET', 'HEAD'], INIT_ROUTE, guardPlay(this.hls.initHandler(), playKey, decisions))
-      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys, this.transcode))
+      .route(['GET', 'HEAD'], INIT_ROUTE, guardPlay(this.withDvr(this.hls.initHandler(), 'init'), playKey, decisions))
+      .route(['GET', 'HEAD'], SNAPSHOT_ROUTE, guardPlay(this.snapshots.handler(), playKey, decisions))
+      .route('GET', API_STREAMS_PATH, streamsHandler(this.hub, this.hls, config.keys, this.transcode, this.recorder, this.dvr))
       .route('DELETE', STREAM_API_ROUTE, kickHandler(this.hub, config.keys))
       .route('GET', /^\/metrics$/, async (_req, res) => {
         const body = await this.metrics.registry.metrics();
         reply(res, 200, body.trimEnd(), { 'Content-Type': this.metrics.registry.contentType });
       })
       .route('GET', /^\/healthz$/, (_req, res) => reply(res, 200, 'ok'));
+    if (this.dvr) this.http.route(['GET', 'HEAD'], DVR_PLAYLIST_ROUTE, guardPlay(dvrPlaylistHandler(this.dvr, playKey), playKey, decisions));
+    if (this.recorder && this.recordings) {
+      const thumbs = this.thumbnails;
+      const hasThumbs = thumbs ? { hasThumbs: (r: Recording) => thumbs.has(r) } : {};
+      const api = new RecordingsApi({ catalogue: this.recordings, recorder: this.recorder, hub: this.hub, keys: config.keys, ...hasThumbs, log: this.log.child({ part: 'record' }) });
+      this.http
+        .route('GET', RECORDINGS_API_ROUTE, api.list())
+        .route('GET', RECORDING_API_ROUTE, api.entry())
+        .route('DELETE', RECORDING_API_ROUTE, api.remove())
+        .route(['GET', 'HEAD'], RECORDING_FILE_ROUTE, api.file())
+        .route(['POST', 'DELETE'], STREAM_RECORD_ROUTE, api.control());
+      if (thumbs) this.http.route(['GET', 'HEAD'], THUMBS_ROUTE, guardPlay(thumbs.handler(), playKey, decisions));
+      // VOD playlists, segments and init segments of finished recordings (play tokens as on every media route) and clips (admin).
+      const vod = { recordings: this.recordings, targetMs: config.hlsSegmentMs ?? d.hlsSegmentMs, playKey, decisions, keys: config.keys, log: this.log.child({ part: 'vod' }) };
+      for (const r of vodRoutes(vod)) this.http.route(r.methods, r.pattern, r.handler);
+    }
     if (config.pages) this.http.use(config.pages);
     // Live responses are ended by the hub on shutdown before the HTTP server cuts what is left.
     this.http.onClose(() => this.hub.closeAll('origin shutting down'));
+  }
+
+  /** With DVR, segments and init segments that left the memory window are served from its files (same URLs). */
+  private withDvr(handler: RouteHandler, what: DvrObject): RouteHandler {
+    return this.dvr ? withDvrFallback(handler, this.hls, this.dvr, what) : handler;
   }
 
   /** On demand, a rung's FLV viewer starts its ladder (and waits for the rung like any play-before-publish). */
@@ -258,6 +370,11 @@ export class Origin {
     if (this.started) throw new Error('origin already started');
     this.started = true;
     await this.transcode?.start();
+    // The DVR directory is wiped: what an earlier run kept no playlist lists any more.
+    await this.dvr?.start();
+    // Recordings left by an earlier run are listed (unclean ones 'interrupted') before anything records.
+    await this.recordings?.scan();
+    this.retention?.start();
     const host = this.config.host ?? ORIGIN_DEFAULTS.host;
     const rtmpPort = await this.rtmp.listen(this.config.rtmpPort ?? ORIGIN_DEFAULTS.rtmpPort, host);
     try {
@@ -273,7 +390,7 @@ export class Origin {
 
   /** Load for heartbeats; egress and CPU are averaged since the previous call. */
   nodeLoad(): NodeLoad {
-    return originLoad(this.hub, this.hls, this.load.sample(), this.transcode);
+    return originLoad(this.hub, this.hls, this.load.sample(), this.transcode, this.dvr);
   }
 
   private async register(sig: OriginSignalConfig, host: string, rtmpPort: number, httpPort: number): Promise<void> {
@@ -308,8 +425,10 @@ export class Origin {
       await this.registration?.stop();
       this.waits.abortAll();
       this.hub.closeAll('origin shutting down');
-      await this.transcode?.close();
+      // Recordings end with their streams: wait for their files to be closed (index patched, fsync'd).
+      await Promise.all([this.transcode?.close(), this.recorder?.close(), this.retention?.stop(), this.snapshots.close(), this.thumbnails?.close()]);
       this.hls.endAll();
+      await this.dvr?.close();
       await Promise.all([this.rtmp.close(), this.http.close()]);
       this.hls.close();
       this.log.info('origin stopped');

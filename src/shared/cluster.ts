@@ -59,6 +59,18 @@ export interface StreamStat {
   readonly ladder?: readonly RungStat[];
   /** Origins: a source with a ladder: its transcoder. */
   readonly transcode?: TranscodeStat;
+  /** Origins with --dvr-window: the stream's time-shift window now (the `dvr` of /api/streams); absent without DVR. */
+  readonly dvr?: DvrStat;
+}
+
+/** A live stream's DVR window as the origin keeps it: the `dvr` of /api/streams and heartbeats. */
+export interface DvrStat {
+  /** The configured window (--dvr-window), ms. */
+  readonly windowMs: number;
+  /** Wall-clock start (EXT-X-PROGRAM-DATE-TIME, ms since epoch) of the oldest segment kept. */
+  readonly fromMs: number;
+  /** Segments kept. */
+  readonly segments: number;
 }
 
 /** One rendition of a source's ladder as the origin serves it: the `ladder` of /api/streams and heartbeats. */

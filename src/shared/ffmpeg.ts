@@ -78,8 +78,8 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-/** Runs to completion (killed after `timeoutMs`) and collects the output as text. */
-export async function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number; probe?: boolean } = {}): Promise<RunResult> {
+/** Runs to completion (killed after `timeoutMs`, or when `signal` aborts) and collects the output as text. */
+export async function runFfmpeg(args: readonly string[], opts: { timeoutMs?: number; probe?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> {
   const p = spawnFfmpeg(args, { probe: opts.probe });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -91,12 +91,16 @@ export async function runFfmpeg(args: readonly string[], opts: { timeoutMs?: num
     p.child.once('error', () => resolve());
   });
   const timer = setTimeout(() => void p.stop(), opts.timeoutMs ?? 30_000);
+  const abort = (): void => void p.stop(500);
+  if (opts.signal?.aborted) abort();
+  opts.signal?.addEventListener('abort', abort, { once: true });
   try {
     const code = await p.exited;
     await drained;
     return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
   } finally {
     clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', abort);
   }
 }
 

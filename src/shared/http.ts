@@ -10,6 +10,16 @@ import type { Logger } from './log.js';
 /** A route's handler: `params` are the route pattern's groups, `url` the parsed request URL. */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: readonly string[], url: URL) => void | Promise<void>;
 
+/** A route as a router mounts it: methods, a RegExp over the path (its groups become `params`), the handler. */
+export interface Route {
+  readonly methods: readonly string[];
+  readonly pattern: RegExp;
+  readonly handler: RouteHandler;
+}
+
+/** Cache-Control of an object whose URL never changes content (segments, init segments, recordings' media). */
+export const IMMUTABLE = 'public, max-age=3600, immutable';
+
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS, DELETE',

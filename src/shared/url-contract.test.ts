@@ -12,6 +12,11 @@ import {
   initPath,
   initUri,
   partPath,
+  parseDvrStart,
+  dvrPlaylistPath,
+  vodPlaylistPath,
+  snapshotPath,
+  RECORDING_NAME,
   partUri,
   PLAY_API_ROUTE,
   PLAYLIST_ROUTE,
@@ -85,13 +90,16 @@ test('paths that break the contract are invalid, never a stream', () => {
   assert.deepEqual(parseStreamKey(' live/cam_1 '), { app: 'live', stream: 'cam_1' });
 });
 
-test('the reserved object shapes already pass as stream objects, a rendition playlist as a playlist', () => {
-  for (const file of ['init-1764460800.mp4', '1764460800.m4s', '1764460800.3.m4s', 'rec-1764460800.mp4', '720p-1764460800.ts']) {
+test('recording, DVR and thumbnail objects are stream objects, their playlists playlists, a snapshot a live object of its own', () => {
+  for (const file of ['init-1764460800.mp4', '1764460800.m4s', '1764460800.3.m4s', 'rec/20261130-083900/0.ts', 'rec/20261130-083900/thumbs.jpg', 'rec/20261130-083900/thumbs.vtt']) {
     assert.equal(parsePath(`/live/cam/${file}`).kind, 'segment', file);
   }
   assert.equal(parsePath('/live/cam/720p.m3u8').kind, 'playlist');
-  // The snapshot needs a live kind of its own first (see the module's header).
-  assert.equal(parsePath('/live/cam.jpg').kind, 'invalid');
+  assert.equal(parsePath(dvrPlaylistPath('live', 'cam')).kind, 'playlist');
+  assert.equal(parsePath(vodPlaylistPath('live', 'cam', '20261130-083900')).kind, 'playlist');
+  assert.deepEqual(parsePath(snapshotPath('live', 'cam')), { kind: 'snapshot', app: 'live', stream: 'cam', path: '/live/cam.jpg' });
+  for (const ok of ['20261130-083900', '20261130-083900-2']) assert.match(ok, RECORDING_NAME);
+  for (const bad of ['20261130083900', '2026-11-30', '20261130-083900-', '../x']) assert.doesNotMatch(bad, RECORDING_NAME);
 });
 
 test('a rung is a stream of its own: {stream}_{rung}, with the ordinary paths', () => {
@@ -107,4 +115,17 @@ test('a rung is a stream of its own: {stream}_{rung}, with the ordinary paths', 
 test('the module stays importable by the browser bundle: no Node built-ins', () => {
   const source = readFileSync(new URL('./url-contract.ts', import.meta.url), 'utf8');
   assert.doesNotMatch(source, /from '(node:|[a-z])/);
+});
+
+test('DVR ?start=: ISO 8601 date-times with Z or an offset (a "+" decoded as a space too); anything else undefined', () => {
+  const at = Date.UTC(2026, 10, 30, 8, 0, 0);
+  assert.equal(parseDvrStart('2026-11-30T08:00:00Z'), at);
+  assert.equal(parseDvrStart('2026-11-30T09:00:00+01:00'), at);
+  assert.equal(parseDvrStart('2026-11-30T09:00:00+0100'), at);
+  assert.equal(parseDvrStart(new URLSearchParams('start=2026-11-30T09:00:00+01:00').get('start') ?? ''), at);
+  assert.equal(parseDvrStart('2026-11-30T05:30:00.250-02:30'), at + 250);
+  assert.equal(parseDvrStart('2024-02-29T00:00:00Z'), Date.UTC(2024, 1, 29));
+  for (const bad of ['', 'now', '2026-11-30', '2026-11-30T08:00:00', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-30T24:00:00Z', '1969-12-31T23:59:59Z', '2026-11-30T08:00:00+19:00', `2026-11-30T08:00:00.${'1'.repeat(30)}Z`, '2026-11-30T08:00:00Z\n#EXT']) {
+    assert.equal(parseDvrStart(bad), undefined, bad);
+  }
 });

@@ -27,13 +27,26 @@
 // /{app}/{stream}.m3u8 is the multivariant playlist and /{app}/{stream}_source.m3u8 the source's media
 // playlist (its segment URIs stay {stream}/…).
 //
-// Reserved for the next object types (not served yet); each plugs in here first:
-//   /{app}/{stream}/rec-{startS}.mp4    a finished recording (immutable)              video/mp4
-//   /{app}/{stream}.jpg                 the latest snapshot: a live object like the playlist, so it
-//                                       needs a kind of its own in parsePath (LIVE_EXTENSIONS), a
-//                                       freshness policy at the edge and an nginx location
-// The stream-object shapes already pass parsePath and the nginx template unchanged; the origin serves
-// each one once it gets a route (a builder here, a *_ROUTE pattern, a CONTENT_TYPE entry).
+// Recording, DVR and snapshots (issue 12):
+//   /{app}/{stream}.jpg                 the latest keyframe as JPEG (?width=): a live object with a
+//                                       kind of its own in parsePath ('snapshot'); edges keep it 1 s    image/jpeg
+//   /{app}/{stream}/dvr.m3u8            the time-shift (DVR) playlist: the live stream's segments kept on
+//                                       disk for --dvr-window, EXT-X-PROGRAM-DATE-TIME on each, ?start=ISO8601
+//                                       starts it at a wall-clock time; it lists the live segment URIs
+//                                       ({seq}.ts / {seq}.m4s / init-{id}.mp4, relative), served from memory
+//                                       or, once out of the live window, from disk: immutable either way
+//   /{app}/{stream}/rec/{rec}.m3u8      a finished recording as a VOD playlist (rec: RECORDING_NAME)
+//   /{app}/{stream}/rec/{rec}/{n}.ts    its segments (n: 0..; .m4s and init.mp4 for HEVC/AV1), remuxed
+//                                       from the recorded FLV on request; thumbs.jpg (sprite) and
+//                                       thumbs.vtt (WebVTT seek previews) beside them
+//   /api/recordings                     origin, admin: the recordings (?app=&stream=); on the signal,
+//                                       every origin's merged, with URLs on the origin holding each
+//   /api/recordings/{app}/{stream}/{rec}        GET the entry, DELETE it
+//   /api/recordings/{app}/{stream}/{rec}.flv    the file (HTTP Range)
+//   /api/recordings/{app}/{stream}/{rec}/clip   ?from=&to= (seconds into the recording): an MP4 clip
+//   /api/streams/{app}/{stream}/record          POST starts recording a live stream, DELETE stops it
+// A recording's id is {app}/{stream}/{rec}; on disk it is {root}/{app}/{stream}/{YYYY-MM-DD}/{HHMMSS}[-N].flv
+// (UTC), rec = {YYYYMMDD}-{HHMMSS}[-N].
 
 /** app and stream names. Anything else is refused, never used as a path. */
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -67,6 +80,9 @@ export function parseStreamKey(key: string): { app: string; stream: string } | u
   const [app, stream, ...rest] = key.trim().split('/');
   return rest.length === 0 && app !== undefined && stream !== undefined && validNames(app, stream) ? { app, stream } : undefined;
 }
+
+/** A path of this contract on a node's base URL (http://host:port, with or without trailing slashes). */
+export const joinUrl = (base: string, path: string): string => base.replace(/\/+$/, '') + path;
 
 export const flvPath = (app: string, stream: string): string => `/${app}/${stream}.flv`;
 export const playlistPath = (app: string, stream: string): string => `/${app}/${stream}.m3u8`;
@@ -102,6 +118,64 @@ export const playApiPath = (app: string, stream: string): string => `/api/play/$
 export const PLAY_API_ROUTE = '/api/play/:app/:stream';
 export const streamApiPath = (app: string, stream: string): string => `/api/streams/${app}/${stream}`;
 
+/** A recording's name: its start (UTC) as {YYYYMMDD}-{HHMMSS}, and -{N} when a second one starts in the same second. */
+export const RECORDING_NAME = /^\d{8}-\d{6}(?:-\d{1,3})?$/;
+export const isRecordingName = (s: string): boolean => RECORDING_NAME.test(s);
+/** The one id of a recording in the API, logs, metrics and hooks. */
+export const recordingId = (app: string, stream: string, rec: string): string => `${app}/${stream}/${rec}`;
+/** The recordings list: an origin's own (RECORDINGS_API_ROUTE), and the signal's merge of every origin's. */
+export const RECORDINGS_API_PATH = '/api/recordings';
+export const recordingApiPath = (app: string, stream: string, rec: string): string => `/api/recordings/${recordingId(app, stream, rec)}`;
+export const recordingFilePath = (app: string, stream: string, rec: string): string => `${recordingApiPath(app, stream, rec)}.flv`;
+export const recordingClipPath = (app: string, stream: string, rec: string): string => `${recordingApiPath(app, stream, rec)}/clip`;
+export const streamRecordPath = (app: string, stream: string): string => `${streamApiPath(app, stream)}/record`;
+/** A recording's VOD playlist. */
+export const vodPlaylistPath = (app: string, stream: string, rec: string): string => `/${app}/${stream}/rec/${rec}.m3u8`;
+/** A VOD segment's URI as the VOD playlist lists it (relative to it); ext 'ts' or 'm4s'. */
+export const vodSegmentUri = (rec: string, n: number, ext: 'ts' | 'm4s'): string => `${rec}/${n}.${ext}`;
+/** A VOD playlist's init segment URI (fMP4 recordings), relative as vodSegmentUri. */
+export const vodInitUri = (rec: string): string => `${rec}/init.mp4`;
+/** A recording's thumbnails: the sprite and its WebVTT track (paths). */
+export const thumbsSpritePath = (app: string, stream: string, rec: string): string => `/${app}/${stream}/rec/${rec}/thumbs.jpg`;
+export const thumbsVttPath = (app: string, stream: string, rec: string): string => `/${app}/${stream}/rec/${rec}/thumbs.vtt`;
+/** The DVR playlist of a live stream; ?start= (DVR_START_PARAM) starts it at a wall-clock time. */
+export const dvrPlaylistPath = (app: string, stream: string): string => `/${app}/${stream}/dvr.m3u8`;
+/** The DVR playlist's query parameter: an ISO 8601 date-time; the only one an edge passes on (and keys its cache on). */
+export const DVR_START_PARAM = 'start';
+/** A live segment's URI as the DVR playlist lists it (relative to /{app}/{stream}/dvr.m3u8). */
+export const dvrSegmentUri = (sequence: number, ext: 'ts' | 'm4s'): string => `${sequence}.${ext}`;
+export const dvrInitUri = (id: number): string => `init-${id}.mp4`;
+/** ISO 8601 date-time as DVR_START_PARAM takes it: a date, a time, optional fraction, Z or an offset. */
+const DVR_START = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
+/**
+ * A DVR_START_PARAM value as ms since the epoch, or undefined when it is not a valid date-time (a 400).
+ * A '+' of an offset that arrived unescaped (decoded as a space) is taken as '+'.
+ */
+export function parseDvrStart(value: string): number | undefined {
+  const m = value.length <= 40 ? DVR_START.exec(value.replace(/ (?=\d{2}:?\d{2}$)/, '+')) : null;
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || sec > 59) return undefined;
+  const tz = m[8] ?? 'Z';
+  const offsetMin = tz === 'Z' ? 0 : (tz.startsWith('-') ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(-2)));
+  if (Math.abs(offsetMin) > 18 * 60) return undefined;
+  return Date.UTC(y, mo - 1, d, h, mi, sec, Number(`0.${m[7] ?? '0'}`) * 1000) - offsetMin * 60_000;
+}
+/** The latest snapshot of a live stream (?width=, SNAPSHOT_WIDTH_PARAM). */
+export const snapshotPath = (app: string, stream: string): string => `/${app}/${stream}.jpg`;
+export const SNAPSHOT_WIDTH_PARAM = 'width';
+/** The widths a snapshot may be scaled to (pixels); anything else is a 400 at the origin and the edge. */
+export const SNAPSHOT_WIDTH_MIN = 16;
+export const SNAPSHOT_WIDTH_MAX = 3840;
+/** A snapshot's ?width= value: undefined when absent (the stream's own size), null when not a bounded integer. */
+export function parseSnapshotWidth(value: string | null): number | undefined | null {
+  if (value === null) return undefined;
+  if (!/^\d{1,5}$/.test(value)) return null;
+  const w = Number(value);
+  return w >= SNAPSHOT_WIDTH_MIN && w <= SNAPSHOT_WIDTH_MAX ? w : null;
+}
+
 export const CONTENT_TYPE = {
   flv: 'video/x-flv',
   playlist: 'application/vnd.apple.mpegurl',
@@ -110,6 +184,12 @@ export const CONTENT_TYPE = {
   init: 'video/mp4',
   /** fMP4 segment and LL-HLS part. */
   fmp4: 'video/iso.segment',
+  /** Snapshots and thumbnail sprites. */
+  jpeg: 'image/jpeg',
+  /** Thumbnail tracks. */
+  vtt: 'text/vtt; charset=utf-8',
+  /** MP4 clips of recordings. */
+  mp4: 'video/mp4',
 } as const;
 
 // The origin's routes. Path segments are captured loosely and validated after (validNames), so a bad
@@ -125,16 +205,38 @@ export const FMP4_SEGMENT_ROUTE = /^\/([^/]+)\/([^/]+)\/(\d{1,15})\.m4s$/;
 /** Captures app, stream, the sequence number and the part index. */
 export const PART_ROUTE = /^\/([^/]+)\/([^/]+)\/(\d{1,15})\.(\d{1,4})\.m4s$/;
 export const STREAM_API_ROUTE = /^\/api\/streams\/([^/]+)\/([^/]+)$/;
+/** Captures app and stream. */
+export const SNAPSHOT_ROUTE = /^\/([^/]+)\/([^/]+)\.jpg$/;
+/** Captures app and stream. */
+export const DVR_PLAYLIST_ROUTE = /^\/([^/]+)\/([^/]+)\/dvr\.m3u8$/;
+/** Captures app, stream and the recording's name. */
+export const VOD_PLAYLIST_ROUTE = /^\/([^/]+)\/([^/]+)\/rec\/([0-9-]{15,19})\.m3u8$/;
+/** Captures app, stream, the recording's name, the segment number and the extension (ts|m4s). */
+export const VOD_SEGMENT_ROUTE = /^\/([^/]+)\/([^/]+)\/rec\/([0-9-]{15,19})\/(\d{1,9})\.(ts|m4s)$/;
+/** Captures app, stream and the recording's name. */
+export const VOD_INIT_ROUTE = /^\/([^/]+)\/([^/]+)\/rec\/([0-9-]{15,19})\/init\.mp4$/;
+/** Captures app, stream, the recording's name and the file (jpg: the sprite, vtt: the track). */
+export const THUMBS_ROUTE = /^\/([^/]+)\/([^/]+)\/rec\/([0-9-]{15,19})\/thumbs\.(jpg|vtt)$/;
+export const RECORDINGS_API_ROUTE = /^\/api\/recordings\/?$/;
+/** Captures app, stream and the recording's name (GET the entry, DELETE). */
+export const RECORDING_API_ROUTE = /^\/api\/recordings\/([^/]+)\/([^/]+)\/([0-9-]{15,19})$/;
+/** Captures app, stream and the recording's name: the FLV file, with Range. */
+export const RECORDING_FILE_ROUTE = /^\/api\/recordings\/([^/]+)\/([^/]+)\/([0-9-]{15,19})\.flv$/;
+/** Captures app, stream and the recording's name. */
+export const RECORDING_CLIP_ROUTE = /^\/api\/recordings\/([^/]+)\/([^/]+)\/([0-9-]{15,19})\/clip$/;
+/** Captures app and stream: POST starts recording, DELETE stops it. */
+export const STREAM_RECORD_ROUTE = /^\/api\/streams\/([^/]+)\/([^/]+)\/record$/;
 
 export type StreamPath =
   | { kind: 'flv'; app: string; stream: string; path: string }
   | { kind: 'playlist'; app: string; stream: string; path: string }
+  | { kind: 'snapshot'; app: string; stream: string; path: string }
   | { kind: 'segment'; app: string; stream: string; path: string }
   | { kind: 'invalid'; reason: string }
   | { kind: 'other' };
 
 /** Extensions of the live objects at /{app}/{stream}.{ext}. */
-const LIVE_EXTENSIONS = /^(.*)\.(flv|m3u8)$/;
+const LIVE_EXTENSIONS = /^(.*)\.(flv|m3u8|jpg)$/;
 /** File names under /{app}/{stream}/: conservative on purpose, no "..", no empty parts. */
 const STREAM_OBJECT_PART = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 
@@ -157,10 +259,10 @@ export function parsePath(pathname: string): StreamPath {
   if (!isValidName(app)) return { kind: 'invalid', reason: 'invalid app name' };
   if (parts.length === 2) {
     const m = LIVE_EXTENSIONS.exec(parts[1] ?? '');
-    if (!m) return { kind: 'invalid', reason: 'expected {stream}.flv or {stream}.m3u8' };
+    if (!m) return { kind: 'invalid', reason: 'expected {stream}.flv, {stream}.m3u8 or {stream}.jpg' };
     const stream = m[1] ?? '';
     if (!isValidName(stream)) return { kind: 'invalid', reason: 'invalid stream name' };
-    return { kind: m[2] === 'flv' ? 'flv' : 'playlist', app, stream, path: pathname };
+    return { kind: m[2] === 'flv' ? 'flv' : m[2] === 'jpg' ? 'snapshot' : 'playlist', app, stream, path: pathname };
   }
   const stream = parts[1] ?? '';
   if (!isValidName(stream)) return { kind: 'invalid', reason: 'invalid stream name' };

@@ -8,15 +8,30 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
-import type { NodeRecord, RungStat, StreamHlsInfo, TranscodeStat } from '../shared/cluster.js';
+import type { DvrStat, NodeRecord, RungStat, StreamHlsInfo, TranscodeStat } from '../shared/cluster.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { SIGNATURE_HEADER, checkHeaderShape, signedFetch } from '../shared/signed-request.js';
-import { PLAY_API_ROUTE, RUNG_NAME, SOURCE_RUNG, flvPath, isValidName, playApiPath, playlistPath, renditionStream, streamApiPath, streamKey } from '../shared/url-contract.js';
+import {
+  PLAY_API_ROUTE,
+  RUNG_NAME,
+  SOURCE_RUNG,
+  dvrPlaylistPath,
+  flvPath,
+  isValidName,
+  joinUrl,
+  playApiPath,
+  playlistPath,
+  renditionStream,
+  snapshotPath,
+  streamApiPath,
+  streamKey,
+} from '../shared/url-contract.js';
 import { HttpError, reply } from '../shared/http.js';
 import { TRANSCODE_ASSIGNMENTS_PATH } from '../shared/transcode-job.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ClusterView, Placement } from './placement.js';
+import { addRecordingRoutes } from './recordings.js';
 import type { RegionMap } from './region-map.js';
 import {
   createStreamSchema,
@@ -49,6 +64,7 @@ export interface ApiContext {
   /** The cluster's keys; undefined in an --insecure cluster (write routes open, nothing signed). */
   readonly keys: ClusterKeys | undefined;
   readonly kickTimeoutMs: number;
+  readonly recordingsTimeoutMs: number;
   readonly metrics: SignalMetrics;
   readonly log: Logger;
   now(): number;
@@ -108,11 +124,21 @@ function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = fal
   return [gate, raw, verify];
 }
 
-const joinUrl = (base: string, path: string): string => base.replace(/\/+$/, '') + path;
-
 function playUrls(base: string, app: string, stream: string, token: string | undefined): { flv: string; hls: string } {
   const q = token ? `?token=${token}` : '';
   return { flv: joinUrl(base, flvPath(app, stream) + q), hls: joinUrl(base, playlistPath(app, stream) + q) };
+}
+
+/**
+ * The stream's DVR playlist (when its origin keeps a window) and snapshot (once it has video) on `base`,
+ * signed like the play URLs.
+ */
+function extraUrls(base: string, app: string, stream: string, token: string | undefined, st: StreamStats): { dvr?: string; snapshot?: string } {
+  const q = token ? `?token=${token}` : '';
+  return {
+    ...(st.dvr ? { dvr: joinUrl(base, dvrPlaylistPath(app, stream) + q) } : {}),
+    ...(st.video ? { snapshot: joinUrl(base, snapshotPath(app, stream) + q) } : {}),
+  };
 }
 
 /**
@@ -155,16 +181,23 @@ interface StreamStats {
   /** The origin's transcoding ladder of this source (source first) and its transcoder's state. */
   ladder: readonly RungStat[] | undefined;
   transcode: TranscodeStat | undefined;
+  /** The origin's DVR window of this stream. */
+  dvr: DvrStat | undefined;
+  /** The public URL of an origin that has it. */
+  originUrl: string | undefined;
   nodes: string[];
 }
 
 /** What heartbeats say about one stream: where it is, its viewers (edges and origins), its codecs. */
 function statsFor(view: ClusterView, key: string): StreamStats {
-  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, ladder: undefined, transcode: undefined, nodes: [] };
+  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, ladder: undefined, transcode: undefined, dvr: undefined, originUrl: undefined, nodes: [] };
   let remote: TranscodeStat | undefined;
   for (const { node: n, stat } of view.streams.get(key) ?? []) {
     s.nodes.push(n.id);
-    if (n.kind === 'origin') s.live = stat?.publishing ?? true;
+    if (n.kind === 'origin') {
+      s.live = stat?.publishing ?? true;
+      s.originUrl ??= n.publicUrl;
+    }
     if (stat) {
       s.viewers += stat.viewers;
       s.video ??= stat.video;
@@ -175,6 +208,7 @@ function statsFor(view: ClusterView, key: string): StreamStats {
       if (n.kind === 'origin') {
         s.ladder ??= stat.ladder;
         s.transcode ??= stat.transcode;
+        s.dvr ??= stat.dvr;
       }
       if (n.kind === 'transcoder') remote ??= stat.transcode;
     }
@@ -184,8 +218,11 @@ function statsFor(view: ClusterView, key: string): StreamStats {
   return s;
 }
 
-/** `withAddresses`: the publisher's IP address is personal data, for admin callers only. */
-function streamView(rec: StreamRecord | undefined, app: string, stream: string, view: ClusterView, withAddresses: boolean) {
+/**
+ * `withAddresses`: the publisher's IP address is personal data, for admin callers only. `token`: the play
+ * token of app/stream, when play tokens are on (the snapshot URL carries it, as the play answer's do).
+ */
+function streamView(rec: StreamRecord | undefined, app: string, stream: string, view: ClusterView, withAddresses: boolean, token: string | undefined) {
   const st = statsFor(view, streamKey(app, stream));
   const publisher = rec?.publisher ?? null;
   return {
@@ -200,6 +237,9 @@ function streamView(rec: StreamRecord | undefined, app: string, stream: string, 
     hls: st.hls ?? null,
     ladder: st.ladder ?? null,
     transcode: st.transcode ?? null,
+    dvr: st.dvr ?? null,
+    // The origin's snapshot: the dashboard's thumbnail.
+    snapshot: st.originUrl ? (extraUrls(st.originUrl, app, stream, token, st).snapshot ?? null) : null,
     nodes: st.nodes,
     createdAt: rec?.createdAt ?? null,
     tokenExp: rec?.tokenExp ?? null,
@@ -267,9 +307,10 @@ export function createApiRouter(ctx: ApiContext): Router {
         if (!seen.has(key) && app && stream && extra === undefined && parseStreamId(`${app}.${stream}`)) seen.set(key, undefined);
       }
     }
+    const now = ctx.now();
     const streams = [...seen.entries()].map(([key, rec]) => {
       const [app, stream] = key.split('/') as [string, string];
-      return streamView(rec, app, stream, view, withAddresses);
+      return streamView(rec, app, stream, view, withAddresses, ctx.streams.playToken(app, stream, now));
     });
     reply(res, 200, { streams });
   });
@@ -283,7 +324,7 @@ export function createApiRouter(ctx: ApiContext): Router {
   r.get('/api/streams/:id', async (req, res) => {
     const { app, stream } = idParam(req);
     const [rec, view] = await Promise.all([ctx.store.getStream(streamId(app, stream)), ctx.view()]);
-    const v = streamView(rec, app, stream, view, isAdmin(req));
+    const v = streamView(rec, app, stream, view, isAdmin(req), ctx.streams.playToken(app, stream, ctx.now()));
     if (!rec && v.nodes.length === 0) throw new HttpError(404, 'not_found', `no stream ${streamId(app, stream)}`);
     reply(res, 200, v);
   });
@@ -294,6 +335,16 @@ export function createApiRouter(ctx: ApiContext): Router {
     const kicked = await kickEverywhere(ctx, app, stream);
     ctx.log.info({ app, stream, kicked }, 'stream revoked');
     reply(res, 200, { id: streamId(app, stream), revoked: true, untilExp: revocation.untilExp, kicked });
+  });
+
+  // ---- recordings (the origins' lists, merged) ----
+
+  addRecordingRoutes(r, admin, {
+    view: () => ctx.view(),
+    fallbackOrigin: ctx.fallbackOrigin,
+    keys: ctx.keys,
+    timeoutMs: ctx.recordingsTimeoutMs,
+    playToken: (app, stream) => ctx.streams.playToken(app, stream, ctx.now()),
   });
 
   // ---- play ----
@@ -396,9 +447,11 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
   const now = ctx.now();
   const token = ctx.streams.playToken(app, stream, now);
   const originBase = choice.origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
+  const st = statsFor(view, streamKey(app, stream));
+  const urls = (base: string) => ({ ...playUrls(base, app, stream, token), ...extraUrls(base, app, stream, token, st) });
   const targets = [
-    ...choice.edges.map((e) => ({ ...nodeRef(e), ...playUrls(e.publicUrl, app, stream, token) })),
-    ...(originBase ? [{ ...(choice.origin ? nodeRef(choice.origin) : { id: 'origin', kind: 'origin' as const, region: null }), ...playUrls(originBase, app, stream, token) }] : []),
+    ...choice.edges.map((e) => ({ ...nodeRef(e), ...urls(e.publicUrl) })),
+    ...(originBase ? [{ ...(choice.origin ? nodeRef(choice.origin) : { id: 'origin', kind: 'origin' as const, region: null }), ...urls(originBase) }] : []),
   ];
   const first = targets[0];
   const firstBase = choice.edges[0]?.publicUrl ?? originBase;
@@ -406,7 +459,7 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
     ctx.metrics.placements.inc({ result: 'none' });
     throw new HttpError(503, 'no_node', 'no live edge or origin can serve this stream');
   }
-  const ladder = statsFor(view, streamKey(app, stream)).ladder;
+  const ladder = st.ladder;
   const renditions = ladder ? renditionUrls(firstBase, app, stream, ladder, (hub) => ctx.streams.playToken(app, hub, now)) : [];
   const result = choice.edges.length === 0 ? 'origin' : choice.servedRegion === region || region === undefined ? 'edge' : 'fallback_region';
   ctx.metrics.placements.inc({ result });
@@ -419,6 +472,8 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
     node: { id: first.id, kind: first.kind, region: first.region },
     flv: first.flv,
     hls: first.hls,
+    ...(first.dvr ? { dvr: first.dvr } : {}),
+    ...(first.snapshot ? { snapshot: first.snapshot } : {}),
     token: token ?? null,
     ...(renditions.length ? { renditions } : {}),
     fallbacks: targets.slice(1),

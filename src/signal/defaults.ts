@@ -13,4 +13,6 @@ export const SIGNAL_DEFAULTS = {
   playTokens: false,
   playTokenTtlMs: 3_600_000,
   kickTimeoutMs: 2000,
+  /** GET and DELETE /api/recordings: how long the signal waits for each origin's answer. */
+  recordingsTimeoutMs: 5000,
 } as const;

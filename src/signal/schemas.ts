@@ -60,6 +60,7 @@ const streamStatSchema = z.object({
     })
     .optional(),
   transcodeJob: transcodeJobSchema.optional(),
+  dvr: z.object({ windowMs: z.number().nonnegative().finite(), fromMs: z.number().nonnegative().finite(), segments: count }).optional(),
 });
 
 export const nodeLoadSchema = z.object({

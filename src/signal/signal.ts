@@ -62,6 +62,8 @@ export interface SignalConfig {
   /** express "trust proxy": lets X-Forwarded-For set the client address used by the region map. */
   readonly trustProxy?: boolean | string | number;
   readonly kickTimeoutMs?: number;
+  /** GET and DELETE /api/recordings: how long to wait for each origin's answer. */
+  readonly recordingsTimeoutMs?: number;
   /** Timeouts and caps of the HTTP listener (shared/http.ts DEFAULT_HTTP_LIMITS; keep-alive 65 s when not given, the CLI gives its flag). */
   readonly http?: Partial<HttpLimits>;
   /** The player pages (cli/pages.ts), tried after the API routes. */
@@ -215,6 +217,7 @@ export class Signal {
       },
       keys: this.config.keys,
       kickTimeoutMs: this.config.kickTimeoutMs ?? SIGNAL_DEFAULTS.kickTimeoutMs,
+      recordingsTimeoutMs: this.config.recordingsTimeoutMs ?? SIGNAL_DEFAULTS.recordingsTimeoutMs,
       metrics: this.metrics,
       log: this.log,
       now: () => Date.now(),

@@ -58,6 +58,28 @@ test('livecdn origin without flags runs ORIGIN_DEFAULTS', () => {
   assert.equal(registered?.region, d.region);
   assert.equal(registered?.capacity, d.capacity);
   assert.equal(registered?.heartbeatMs, d.heartbeatMs);
+  assert.deepEqual(c.record, {
+    dir: d.recordDir,
+    patterns: [],
+    splitMs: d.recordSplitMs,
+    splitBytes: d.recordSplitBytes,
+    maxAgeMs: d.recordMaxAgeMs,
+    maxBytes: d.recordMaxBytes,
+    onRecordDone: undefined,
+  });
+});
+
+test('livecdn origin --record flags: patterns repeatable and comma-separated, durations and sizes', () => {
+  const c = originCliConfig(['--record', 'live/*,app2/cam1', '--record', '*/*', '--record-split', '500MB', '--record-max-age', '7d', '--record-max-size', '50GB']);
+  assert.deepEqual(c.record?.patterns, ['live/*', 'app2/cam1', '*/*']);
+  assert.equal(c.record?.splitMs, 0);
+  assert.equal(c.record?.splitBytes, 500e6);
+  assert.equal(c.record?.maxAgeMs, 7 * 86_400_000);
+  assert.equal(c.record?.maxBytes, 50e9);
+  assert.equal(originCliConfig(['--record-split', '30m']).record?.splitMs, 30 * 60_000);
+  for (const bad of [['--record', 'live'], ['--record', 'a/b/c'], ['--record-split', '5 parsecs'], ['--record-max-age', '5GB'], ['--record-max-size', '7d']]) {
+    assert.throws(() => originCliConfig(bad), /invalid options/, bad.join(' '));
+  }
 });
 
 test('livecdn edge without flags runs EDGE_DEFAULTS, its own write window stated', () => {

@@ -7,9 +7,21 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { flvPath, parsePath, playlistPath, segmentPath } from '../../src/shared/url-contract.js';
+import {
+  dvrPlaylistPath,
+  flvPath,
+  parsePath,
+  playlistPath,
+  segmentPath,
+  snapshotPath,
+  thumbsSpritePath,
+  thumbsVttPath,
+  vodInitUri,
+  vodPlaylistPath,
+  vodSegmentUri,
+} from '../../src/shared/url-contract.js';
 
-type LocationKind = 'flv' | 'playlist' | 'segment' | 'invalid';
+type LocationKind = 'flv' | 'playlist' | 'snapshot' | 'segment' | 'invalid';
 
 const template = readFileSync(new URL('../../nginx/edge.conf.template', import.meta.url), 'utf8');
 
@@ -18,6 +30,8 @@ function kindOf(body: string): LocationKind {
   if (/^\s*return 400\b/m.test(body)) return 'invalid';
   // A live body: passed through as it arrives, never cached.
   if (/proxy_buffering off;/.test(body) && /proxy_cache off;/.test(body)) return 'flv';
+  // A snapshot: one object per width, whatever else the query holds (checked first: it may be served stale while updating).
+  if (/proxy_cache_key \$uri\?width=\$arg_width;/.test(body)) return 'snapshot';
   // A playlist must never be served stale: a player would see an old live window.
   if (/proxy_cache_use_stale off;/.test(body)) return 'playlist';
   // An immutable object: stale while it updates.
@@ -34,15 +48,31 @@ const locations = [...template.matchAll(/location\s+~\s+"([^"]+)"\s*\{([^}]*)\}/
 const nginxKind = (path: string): LocationKind | 'other' => locations.find((l) => l.re.test(path))?.kind ?? 'other';
 
 test('the template has a location for each kind of the contract', () => {
-  assert.deepEqual(locations.map((l) => l.kind).sort(), ['flv', 'invalid', 'playlist', 'segment']);
+  assert.deepEqual(locations.map((l) => l.kind).sort(), ['flv', 'invalid', 'playlist', 'segment', 'snapshot']);
 });
 
 const name = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+/** A recording's name (RECORDING_NAME): {YYYYMMDD}-{HHMMSS}[-N]. */
+const recName = fc.stringMatching(/^\d{8}-\d{6}(-\d{1,3})?$/);
 
 test('every path the contract builds reaches the nginx location of its kind', () => {
   fc.assert(
-    fc.property(name, name, fc.integer({ min: 0, max: 2 ** 40 }), (app, stream, seq) => {
-      for (const path of [flvPath(app, stream), playlistPath(app, stream), segmentPath(app, stream, seq)]) {
+    fc.property(name, name, fc.integer({ min: 0, max: 2 ** 40 }), recName, (app, stream, seq, rec) => {
+      // A recording's objects are relative to its VOD playlist, one level below the stream (rec/).
+      const recObject = (uri: string): string => `/${app}/${stream}/rec/${uri}`;
+      for (const path of [
+        flvPath(app, stream),
+        playlistPath(app, stream),
+        snapshotPath(app, stream),
+        segmentPath(app, stream, seq),
+        dvrPlaylistPath(app, stream),
+        vodPlaylistPath(app, stream, rec),
+        recObject(vodSegmentUri(rec, seq % 1e9, 'ts')),
+        recObject(vodSegmentUri(rec, seq % 1e9, 'm4s')),
+        recObject(vodInitUri(rec)),
+        thumbsSpritePath(app, stream, rec),
+        thumbsVttPath(app, stream, rec),
+      ]) {
         assert.equal(nginxKind(path), parsePath(path).kind, path);
       }
     }),
@@ -59,7 +89,7 @@ const part = fc
   .array(
     fc.oneof(
       { arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), weight: 4 },
-      { arbitrary: fc.constantFrom('.flv', '.m3u8', '.ts', '.mp4', '.', '..', '!', ' ', '~', 'é', '\\'), weight: 2 },
+      { arbitrary: fc.constantFrom('.flv', '.m3u8', '.jpg', '.ts', '.mp4', '.', '..', '!', ' ', '~', 'é', '\\'), weight: 2 },
       { arbitrary: fc.stringMatching(/^[A-Za-z0-9_.-]{30,70}$/), weight: 1 },
     ),
     { minLength: 1, maxLength: 4 },
@@ -67,7 +97,7 @@ const part = fc
   .map((xs) => xs.join(''))
   .filter((p) => p !== '.' && p !== '..');
 const normalisedPath = fc
-  .tuple(fc.array(part, { minLength: 1, maxLength: 4 }), fc.boolean())
+  .tuple(fc.array(part, { minLength: 1, maxLength: 6 }), fc.boolean())
   .map(([parts, trailingSlash]) => '/' + parts.join('/') + (trailingSlash ? '/' : ''));
 
 test('no nginx location proxies a path that the contract refuses or classifies otherwise', () => {
@@ -75,10 +105,10 @@ test('no nginx location proxies a path that the contract refuses or classifies o
     fc.property(normalisedPath, (path) => {
       const kind = nginxKind(path);
       const contract = parsePath(path).kind;
-      if (kind === 'flv' || kind === 'playlist' || kind === 'segment') assert.equal(contract, kind, path);
-      // What nginx answers itself agrees too: a bad /{app}/… is a 400, a single segment a 404.
-      if (contract === 'invalid') assert.equal(kind, 'invalid', path);
-      if (contract === 'other') assert.equal(kind, 'other', path);
+      if (kind === 'flv' || kind === 'playlist' || kind === 'snapshot' || kind === 'segment') assert.equal(contract, kind, path);
+      // And the other way round: what the contract serves, at any depth, nginx proxies as the same kind;
+      // what nginx answers itself agrees too: a bad /{app}/… is a 400, a single segment a 404.
+      assert.equal(kind, contract, path);
     }),
     { numRuns: 20_000 },
   );

@@ -1,13 +1,19 @@
 // Real nginx (Debian) with nginx/edge.conf.template in front of a real origin with FFmpeg publishing:
-// HLS through nginx decodes clean, the origin sees one fetch per segment, HTTP-FLV passes through.
+// HLS through nginx decodes clean, the origin sees one fetch per segment, HTTP-FLV passes through, and a
+// recording's VOD playlist and segments (nested below /{app}/{stream}/rec/) are cached like the live ones.
 import http from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType } from '../../src/media/packet.js';
+import { vodPlaylistPath } from '../../src/shared/url-contract.js';
 import { FlvViewer } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
 import { publishTestStream } from '../helpers/publish.js';
+import { recordTestStream } from '../record/record-helpers.js';
 import { checkSegment, hlsClient } from './media-checks.js';
 import { startNginx } from './nginx.js';
 import { startCountingProxy } from './proxy.js';
@@ -65,6 +71,43 @@ test('nginx edge: HLS decodes clean with one origin fetch per segment; FLV passe
   // nginx normalizes dot segments first: /x.ts is outside the URL space, so 404, never the upstream.
   assert.equal((await get(`${nginx.base}/live/ng/../../x.ts`)).status, 404);
   assert.equal(proxy.count('/x.ts'), 0);
+});
+
+test('nginx edge: a recording\'s VOD playlist and segments are cached objects, fetched upstream once', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'livecdn-nginx-vod-'));
+  const origin = await startOrigin({ hlsSegmentMs: 1000, hlsGraceMs: 0, record: { dir, patterns: ['live/*'] } }).catch(async (e: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  });
+  t.after(async () => {
+    await origin.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const rec = await recordTestStream(origin, 'live', 'vod', 'baseline+aac-mono', { gopS: 1, durationS: 4 });
+  const proxy = await startCountingProxy(origin.httpBase);
+  t.after(() => proxy.kill());
+  const nginx = await startNginx(new URL(proxy.url).host);
+  t.after(() => nginx.stop());
+
+  const playlistPath = vodPlaylistPath(rec.app, rec.stream, rec.name);
+  const first = await get(`${nginx.base}${playlistPath}`);
+  assert.equal(first.status, 200, `${first.body.toString()}\nnginx: ${await nginx.errorLog()}`);
+  const playlist = parseMediaPlaylist(first.body.toString());
+  assert.ok(playlist.endList && playlist.segments.length >= 2, first.body.toString());
+  const again = await get(`${nginx.base}${playlistPath}`);
+  assert.equal(again.headers['x-cache'], 'HIT', 'the VOD playlist (immutable upstream) is served from the cache');
+  assert.equal(proxy.count(playlistPath), 1);
+
+  const segmentUrl = new URL(playlist.segments[0]?.uri ?? '', `${nginx.base}${playlistPath}`);
+  const seg = await get(segmentUrl.toString());
+  assert.equal(seg.status, 200, `${segmentUrl.pathname}: ${await nginx.errorLog()}`);
+  const c = await checkSegment(seg.body);
+  assert.equal(c.errors, '');
+  assert.equal(c.firstKey, true);
+  const hit = await get(segmentUrl.toString());
+  assert.equal(hit.headers['x-cache'], 'HIT');
+  assert.ok(hit.body.equals(seg.body));
+  assert.equal(proxy.count(segmentUrl.pathname), 1, `${segmentUrl.pathname} fetched once by nginx`);
 });
 
 /** GET with the request target sent exactly as given (no URL normalisation on our side). */

@@ -1,6 +1,6 @@
 // Differential check of our playlist parser against an independent one (m3u8-parser, the parser of
 // video.js): both read the same text and must agree on the header, segments, durations, discontinuities,
-// PDT, the EXT-X-MAP in force, parts, skip, the open segment, the preload hint, rendition reports and
+// PDT, EXT-X-START, the EXT-X-MAP in force, parts, skip, the open segment, the preload hint, rendition reports and
 // gaps (EXT-X-GAP, which m3u8-parser 7 reads through a custom tag parser). crossCheckMultivariant does the
 // same for multivariant playlists (each variant's URI and attributes).
 import { Parser, type M3u8Manifest, type M3u8Part, type M3u8Segment } from 'm3u8-parser';
@@ -49,6 +49,8 @@ function ours(p: MediaPlaylist): View {
       independentSegments: p.independentSegments ?? false,
       partTarget: p.partTargetS,
       skipped: p.skippedSegments,
+      start: p.start?.timeOffsetS,
+      playlistType: p.playlistType,
       // m3u8-parser fills HOLD-BACK/PART-HOLD-BACK defaults in: compare what the text states.
       serverControl: c && { canBlockReload: c.canBlockReload, partHoldBack: c.partHoldBackS, canSkipUntil: c.canSkipUntilS, holdBack: c.holdBackS },
     },
@@ -84,6 +86,8 @@ function theirs(m: M3u8Manifest, stated: View['header']['serverControl']): View 
       independentSegments: m.independentSegments === true,
       partTarget: m.partInf?.partTarget,
       skipped: m.skip?.skippedSegments,
+      start: m.start?.timeOffset,
+      playlistType: m.playlistType,
       serverControl: c && { canBlockReload: c.canBlockReload === true, partHoldBack: pick('partHoldBack', c.partHoldBack), canSkipUntil: pick('canSkipUntil', c.canSkipUntil), holdBack: pick('holdBack', c.holdBack) },
     },
     segments: m.segments.map(seg),

@@ -56,7 +56,11 @@ export function publishArgs(rtmpUrl: string, shape: StreamShape, opts: PublishOp
 
 /** Starts publishing; stop() it in after()/finally. Its stderr is collected in `log()` for failure messages. */
 export function publishTestStream(rtmpUrl: string, shape: StreamShape, opts: PublishOptions = {}): FfmpegProcess & { log(): string } {
-  const p = spawnFfmpeg(publishArgs(rtmpUrl, shape, opts));
+  return withLog(spawnFfmpeg(publishArgs(rtmpUrl, shape, opts)));
+}
+
+/** `p` with its stderr (the first 20 000 characters) collected in `log()`, for failure messages. */
+export function withLog(p: FfmpegProcess): FfmpegProcess & { log(): string } {
   let err = '';
   p.child.stderr?.on('data', (b: Buffer) => {
     if (err.length < 20_000) err += b.toString();

@@ -37,11 +37,14 @@ declare module 'm3u8-parser' {
     mediaSequence?: number;
     discontinuitySequence?: number;
     endList?: boolean;
+    playlistType?: string;
     independentSegments?: boolean;
     partInf?: { partTarget: number };
     serverControl?: { canBlockReload?: boolean; partHoldBack?: number; canSkipUntil?: number; holdBack?: number };
     skip?: { skippedSegments: number };
     renditionReports?: Array<{ uri: string; lastMsn?: number; lastPart?: number }>;
+    /** EXT-X-START. */
+    start?: { timeOffset: number; precise: boolean };
     segments: M3u8Segment[];
     preloadSegment?: M3u8Segment;
     /** A multivariant playlist's variants. */

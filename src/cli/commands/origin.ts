@@ -22,6 +22,8 @@ import {
 } from '../options.js';
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
 import { addTranscodeOptions, transcodeConfigOf, transcodeFields } from '../transcode-flags.js';
+import { addRecordOptions, recordConfigOf, recordFields } from '../record-flags.js';
+import { addDvrOptions, dvrConfigOf, dvrFields } from '../dvr-flags.js';
 import { playerPages } from '../pages.js';
 import { addSecretOptions, isLoopback, readKeys, requirePlayKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
@@ -61,6 +63,8 @@ export const originSchema = z.object({
   playWait: nonNegativeNumber.max(3600),
   ...httpLimitFields,
   ...transcodeFields,
+  ...recordFields,
+  ...dvrFields,
   // Registration with the signal service (`origin` only).
   rtmpUrl: rtmpUrl.optional(),
   ...registrationFields(ORIGIN_DEFAULTS),
@@ -71,7 +75,7 @@ export type OriginOptions = z.infer<typeof originSchema>;
 /** Declares the origin's flags on a command (shared with `all`). */
 export function addOriginOptions(cmd: Command, defaultHost: string = ORIGIN_DEFAULTS.host): Command {
   const d = ORIGIN_DEFAULTS;
-  addSecretOptions(addTranscodeOptions(addHttpLimitOptions(cmd)), 'development only: no secret, so no publish tokens and an open kick API (needed off loopback without a secret)').option(
+  addSecretOptions(addDvrOptions(addRecordOptions(addTranscodeOptions(addHttpLimitOptions(cmd)))), 'development only: no secret, so no publish tokens and an open kick API (needed off loopback without a secret)').option(
     '--rtmp-port <port>',
     'RTMP port (publish and play)',
     String(d.rtmpPort),
@@ -122,6 +126,7 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
   if (o.hlsPart > 0 && o.hlsFormat === 'ts') throw new OptionsError('invalid options:\n  --hls-part: LL-HLS needs fMP4: use --hls-format fmp4 or auto, or --hls-part 0');
   if (o.hlsPart > o.hlsSegment) throw new OptionsError('invalid options:\n  --hls-part: must not exceed --hls-segment');
   const transcode = transcodeConfigOf(o);
+  const dvr = dvrConfigOf(o, o.hlsSegment * 1000);
   return {
     host: o.host,
     rtmpPort: o.rtmpPort,
@@ -149,6 +154,8 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     playWaitMs: o.playWait * 1000,
     httpLimits: httpLimitsOf(o),
     ...(transcode ? { transcode } : {}),
+    record: recordConfigOf(o),
+    ...(dvr ? { dvr } : {}),
     // The player, streamer and dashboard pages, which every node kind serves under /player/.
     pages: playerPages(),
     ...(o.signal

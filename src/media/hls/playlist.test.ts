@@ -357,6 +357,28 @@ test('gap segments: EXT-X-GAP after the EXTINF of the segment it marks; parsed b
   assert.deepEqual(parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-GAP\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n').segments.map((x) => x.gap ?? false), [true, false]);
 });
 
+test('EXT-X-START: written in the header with 3 decimals, parsed back (negative offsets too); malformed ones refused', () => {
+  const p: MediaPlaylist = {
+    targetDurationS: 2,
+    mediaSequence: 7,
+    discontinuitySequence: 0,
+    segments: [{ uri: '7.ts', durationS: 2, discontinuity: false, programDateTime: Date.UTC(2026, 10, 30, 9) }],
+    endList: false,
+    start: { timeOffsetS: 0 },
+  };
+  const text = writeMediaPlaylist(p);
+  assert.equal(
+    text,
+    '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-START:TIME-OFFSET=0.000\n' +
+      '#EXT-X-PROGRAM-DATE-TIME:2026-11-30T09:00:00.000Z\n#EXTINF:2.000,\n7.ts\n',
+  );
+  assert.deepEqual(parseMediaPlaylist(text), { ...p, version: 3 });
+  assert.deepEqual(parseMediaPlaylist('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-START:TIME-OFFSET=-6.5,PRECISE=YES\n').start, { timeOffsetS: -6.5 });
+  for (const bad of ['#EXT-X-START:TIME-OFFSET=x', '#EXT-X-START:PRECISE=YES', '#EXT-X-START:TIME-OFFSET=--1', '#EXT-X-START:TIME-OFFSET=1\n#EXT-X-START:TIME-OFFSET=2']) {
+    assert.throws(() => parseMediaPlaylist(`#EXTM3U\n#EXT-X-TARGETDURATION:2\n${bad}\n`), PlaylistError, bad);
+  }
+});
+
 const LADDER: MultivariantPlaylist = {
   independentSegments: true,
   variants: [

@@ -71,6 +71,10 @@ export interface MediaPlaylist {
   /** EXT-X-PRELOAD-HINT:TYPE=PART. */
   preloadHint?: { uri: string };
   renditionReports?: RenditionReport[];
+  /** EXT-X-START (RFC 8216 4.3.5.2): where players start, seconds from the first segment (negative: from the end). */
+  start?: { timeOffsetS: number };
+  /** EXT-X-PLAYLIST-TYPE (RFC 8216 4.3.3.5): VOD never changes, EVENT only grows. */
+  playlistType?: 'VOD' | 'EVENT';
 }
 
 /** Not a media playlist we can read. The only error parseMediaPlaylist throws. */
@@ -144,7 +148,9 @@ export function writeMediaPlaylist(p: MediaPlaylist): string {
   if (p.partTargetS !== undefined) lines.push(`#EXT-X-PART-INF:PART-TARGET=${decimal(p.partTargetS)}`);
   lines.push(`#EXT-X-MEDIA-SEQUENCE:${p.mediaSequence}`);
   if (p.discontinuitySequence > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${p.discontinuitySequence}`);
+  if (p.playlistType) lines.push(`#EXT-X-PLAYLIST-TYPE:${p.playlistType}`);
   if (p.independentSegments) lines.push('#EXT-X-INDEPENDENT-SEGMENTS');
+  if (p.start) lines.push(`#EXT-X-START:TIME-OFFSET=${decimal(p.start.timeOffsetS)}`);
   const skipped = Math.min(p.skippedSegments ?? 0, p.segments.length);
   let map: string | undefined;
   for (const s of p.segments.slice(0, skipped)) map = s.map ?? map;
@@ -311,6 +317,19 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
         break;
       case '#EXT-X-INDEPENDENT-SEGMENTS':
         out.independentSegments = true;
+        break;
+      case '#EXT-X-START': {
+        once(out.start, tag);
+        const offset = parseAttributes(value, tag).get('TIME-OFFSET');
+        const negative = offset?.startsWith('-') ?? false;
+        const magnitude = num(negative ? offset?.slice(1) : offset, `${tag} TIME-OFFSET`);
+        out.start = { timeOffsetS: negative ? -magnitude : magnitude };
+        break;
+      }
+      case '#EXT-X-PLAYLIST-TYPE':
+        once(out.playlistType, tag);
+        if (value !== 'VOD' && value !== 'EVENT') throw new PlaylistError(`bad ${tag} "${value.slice(0, 40)}"`);
+        out.playlistType = value;
         break;
       case '#EXT-X-ENDLIST':
         out.endList = true;

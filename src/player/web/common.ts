@@ -98,6 +98,12 @@ export function first(v: unknown, ...paths: string[]): unknown {
 
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
 
+/** An absolute http(s) URL, else undefined: an answer cannot make a page load javascript: or data: URLs. */
+export function httpUrl(v: unknown): string | undefined {
+  const s = str(v);
+  return s !== undefined && /^https?:\/\//i.test(s) ? s : undefined;
+}
+
 export function num(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);

@@ -5,11 +5,13 @@
 // a source with a transcoding ladder shows its renditions (which are up) and its transcoder's speed, and
 // its rung streams ({stream}_{rung}) are folded into that cell rather than listed as streams of their own.
 // Nodes that transcode (remote transcoders, origins transcoding locally) show how many sources and the
-// slowest one's speed.
+// slowest one's speed. Each live stream shows its latest keyframe (the signal's `snapshot` URL, or the
+// origin's /{app}/{stream}.jpg), 160 px wide, asked for again every 10 s, hidden while there is none.
 import { apiBase, byId, fetchJson, fmtBps, fmtPct, fmtSec, get, h, query, withApi } from './common.js';
-import { SOURCE_RUNG, parseStreamKey, streamKey } from '../../shared/url-contract.js';
+import { SOURCE_RUNG, parseStreamKey, snapshotPath, streamKey } from '../../shared/url-contract.js';
 import { foldRungs, nodeRows, renditionLabel, streamRows, toNodeRow } from './streams.js';
 import type { HlsMode, NodeRow, StreamRow, TranscodeInfo } from './streams.js';
+import { thumbUrl } from './timeshift.js';
 
 const INTERVAL_MS = 2000;
 
@@ -66,6 +68,8 @@ export function mergeStreams(lists: StreamRow[][]): StreamRow[] {
         hls: prev.hls ?? r.hls,
         ladder: prev.ladder ?? r.ladder,
         transcode: prev.transcode?.speed !== undefined ? prev.transcode : (r.transcode ?? prev.transcode),
+        snapshot: prev.snapshot ?? r.snapshot,
+        dvrWindowS: prev.dvrWindowS ?? r.dvrWindowS,
         viewers,
         totalViewers: max(max(prev.totalViewers, r.totalViewers), Object.keys(viewers).length ? perProtoSum : undefined),
       });
@@ -118,13 +122,41 @@ function ladderCell(r: StreamRow, rungs: ReadonlyMap<string, StreamRow>): HTMLTa
   return c;
 }
 
+/** The thumbnails by stream key: kept across the table's redraws, so an image loads once per refresh. */
+const thumbs = new Map<string, HTMLImageElement>();
+
+/** The stream's thumbnail, its src moved on every SNAPSHOT_REFRESH_MS; hidden until it loads (a 404: not live, no video). */
+function thumbCell(r: StreamRow): HTMLTableCellElement {
+  const c = td('', 'thumb');
+  const key = r.key ?? r.id;
+  const src = r.snapshot && r.live !== false ? thumbUrl(r.snapshot, Date.now()) : undefined;
+  let img = thumbs.get(key);
+  if (!src) {
+    thumbs.delete(key);
+    return c;
+  }
+  if (!img) {
+    const created = h('img', 'thumb');
+    created.alt = `${key}, latest keyframe`;
+    created.hidden = true;
+    created.addEventListener('load', () => (created.hidden = false));
+    created.addEventListener('error', () => (created.hidden = true));
+    thumbs.set(key, created);
+    img = created;
+  }
+  if (img.getAttribute('src') !== src) img.src = src;
+  c.append(img);
+  return c;
+}
+
 function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>): void {
   const body = byId('streams-body');
   body.replaceChildren();
+  for (const k of [...thumbs.keys()]) if (!rows.some((r) => (r.key ?? r.id) === k)) thumbs.delete(k);
   if (!rows.length) {
     const tr = h('tr');
     const c = td('No streams.');
-    c.colSpan = 9;
+    c.colSpan = 10;
     c.className = 'muted';
     tr.append(c);
     body.append(tr);
@@ -144,8 +176,9 @@ function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>)
       .map(([k, v]) => `${k.toUpperCase()} ${v}`)
       .join(' · ');
     tr.append(
+      thumbCell(r),
       name,
-      td(r.live === undefined ? '–' : r.live ? 'live' : 'idle', 'state'),
+      td(r.live === undefined ? '–' : r.live ? 'live' : r.dvrWindowS ? 'idle (DVR)' : 'idle', 'state'),
       td([r.videoCodec, r.audioCodec].filter(Boolean).join(' + ') || '–', 'codecs'),
       td(r.width && r.height ? `${r.width}x${r.height}${r.fps ? ` @${Math.round(r.fps)}` : ''}` : '–', 'resolution'),
       hlsCell(r.hls),
@@ -239,7 +272,17 @@ async function refresh(): Promise<void> {
     Promise.all([...origins].map((o) => optional(`${o}/api/streams`))),
     Promise.all(edgeLookups.map((n) => optional(`${(n.url ?? '').replace(/\/+$/, '')}/api/edge`))),
   ]);
-  for (const b of originBodies) if (b !== undefined) streamLists.push(streamRows(b));
+  // An origin's own list names no snapshot URL: its snapshots are at /{app}/{stream}.jpg on it.
+  [...origins].forEach((base, i) => {
+    const b = originBodies[i];
+    if (b === undefined) return;
+    streamLists.push(
+      streamRows(b).map((r) => {
+        const key = r.key === undefined ? undefined : parseStreamKey(r.key);
+        return r.snapshot || !key ? r : { ...r, snapshot: base + snapshotPath(key.app, key.stream) };
+      }),
+    );
+  });
   edgeLookups.forEach((n, i) => {
     const ratio = edgeBodies[i] === undefined ? undefined : toNodeRow({ id: n.id, cache: get(edgeBodies[i], 'cache') }).hitRatio;
     if (ratio !== undefined) state.nodes = state.nodes.map((x) => (x.id === n.id ? { ...x, hitRatio: ratio } : x));

@@ -31,6 +31,8 @@ export interface Engine {
   quality?(): Quality;
   /** Play level `index` of quality().levels from the next segment on; -1: choose automatically (ABR). */
   setLevel?(index: number): void;
+  /** A live playlist: where the engine would place a viewer who goes back to live (its target latency behind the edge). */
+  liveSyncPosition?(): number | undefined;
   destroy(): void;
 }
 
@@ -74,6 +76,13 @@ export interface LiveInfo {
 }
 
 export type ErrorSink = (e: EngineError) => void;
+
+/**
+ * What an HLS playlist is to the player: 'live' (stay near the edge, catch up), 'dvr' (a live playlist
+ * over a long window the viewer may seek back in: never pulled back to the edge, duration Infinity so
+ * video.js shows its live seek bar) or 'vod' (a finished recording).
+ */
+export type PlaylistKind = 'live' | 'dvr' | 'vod';
 
 /** Distance from currentTime to the end of what is buffered: the FLV latency and everyone's buffer. */
 export function bufferAhead(video: HTMLVideoElement): number | undefined {
@@ -155,20 +164,29 @@ function liveInfo(hls: Hls, details: LevelDetails | null): LiveInfo {
   };
 }
 
-export function startHlsJs(video: HTMLVideoElement, url: string, onError: ErrorSink): Engine {
+export function startHlsJs(video: HTMLVideoElement, url: string, onError: ErrorSink, mode: PlaylistKind = 'live'): Engine {
   // lowLatencyMode: an LL-HLS playlist (EXT-X-PART-INF) is played from its parts with blocking reloads,
   // PART-HOLD-BACK behind the edge, catching up at up to 1.25x. No liveSync* here: set, they would
   // override PART-HOLD-BACK; each kind of playlist gets its targets once the first one is read.
+  // DVR: the live seekable range spans the window and the duration stays Infinity (video.js's liveui);
+  // the back buffer is kept longer, as a viewer who rewound tends to rewind again.
   const hls = new Hls({
-    lowLatencyMode: true,
+    lowLatencyMode: mode === 'live',
     maxLiveSyncPlaybackRate: 1.25,
-    backBufferLength: 30,
+    backBufferLength: mode === 'live' ? 30 : 90,
     enableWorker: true,
+    liveDurationInfinity: mode === 'dvr',
   });
-  let tuned = false;
+  let tuned = mode === 'vod';
   const tune = (details: LevelDetails | undefined): void => {
     if (tuned || !details) return;
     tuned = true;
+    if (mode === 'dvr') {
+      // Start (and come back to) two target durations behind the edge; never jump there by itself.
+      hls.targetLatency = PLAIN_SYNC_SEGMENTS * details.targetduration;
+      hls.config.liveMaxLatencyDuration = Infinity;
+      return;
+    }
     if (details.partTarget > 0) {
       // hls.js's own target for LL-HLS: PART-HOLD-BACK, or HOLD-BACK, or liveSyncDurationCount segments.
       const target = details.partHoldBack || details.holdBack || hls.config.liveSyncDurationCount * details.targetduration;
@@ -236,6 +254,7 @@ export function startHlsJs(video: HTMLVideoElement, url: string, onError: ErrorS
     setLevel: (index) => {
       hls.nextLevel = index;
     },
+    liveSyncPosition: () => hls.liveSyncPosition ?? undefined,
     destroy: () => hls.destroy(),
   };
 }
@@ -311,12 +330,12 @@ export function mseSupported(): boolean {
 }
 
 /** Start the right engine for a URL and protocol. */
-export function startEngine(video: HTMLVideoElement, proto: Proto, url: string, onError: ErrorSink, nativeOverride: string | null): Engine {
+export function startEngine(video: HTMLVideoElement, proto: Proto, url: string, onError: ErrorSink, nativeOverride: string | null, mode: PlaylistKind = 'live'): Engine {
   if (proto === 'flv') {
     if (!mpegts.isSupported()) throw new Error('this browser cannot play HTTP-FLV (no Media Source Extensions); try HLS');
     return startMpegts(video, url, onError);
   }
   if (preferNativeHls(video, nativeOverride)) return startNative(video, url, onError);
   if (!Hls.isSupported()) throw new Error('this browser can play neither HLS natively nor through Media Source Extensions');
-  return startHlsJs(video, url, onError);
+  return startHlsJs(video, url, onError, mode);
 }

@@ -7,19 +7,24 @@
 // bar: over HLS hls.js picks the level by bandwidth ("Auto") unless the viewer picks one; over HTTP-FLV
 // each rung of the ladder is its own stream, and a choice reloads the player on it. The stats panel
 // shows the rendition on screen and how often it changed.
+// A stream whose origin keeps a DVR window (the play answer's `dvr`, or /{app}/{stream}/dvr.m3u8 on this
+// host) is played from its DVR playlist over HLS: video.js's live seek bar spans the window and its LIVE
+// button goes back to the live edge (to the engine's target latency, not the very edge). `?start=ISO8601`
+// starts it at that wall-clock time; `?dvr=0` plays the live playlist instead.
 import videojsModule from 'video.js';
 import { apiBase, byId, fetchJson, fmtBps, fmtSec, get, h, query, str, withApi } from './common.js';
-import { flvPath, parsePath, parseStreamKey, playApiPath, playlistPath, streamKey } from '../../shared/url-contract.js';
+import { DVR_START_PARAM, dvrPlaylistPath, flvPath, parsePath, parseStreamKey, playApiPath, playlistPath, streamKey } from '../../shared/url-contract.js';
 import { ChatPanel } from './chat.js';
 import { drawChart, RingSeries } from './chart.js';
 import { bufferAhead, startEngine } from './engines.js';
-import type { Engine, EngineError, LiveInfo, Proto } from './engines.js';
+import type { Engine, EngineError, LiveInfo, PlaylistKind, Proto } from './engines.js';
 import { cjsDefault } from './interop.js';
 import { FlvRungs, HlsQuality, qualityText } from './quality.js';
 import type { QualityNow } from './quality.js';
 import { addQualityMenu } from './quality-menu.js';
 import { foldRungs, playSources, renditionsOf, streamRows } from './streams.js';
 import type { PlaySource, Rendition } from './streams.js';
+import { dvrUrlAt, isDvrUrl, parseStart } from './timeshift.js';
 
 const videojs = cjsDefault(videojsModule);
 type VjsPlayer = ReturnType<typeof videojs>;
@@ -49,6 +54,8 @@ export interface PlayerStats {
   readonly restarts: number;
   /** The rendition on screen, when the stream has more than one; undefined otherwise. */
   readonly quality: QualityNow | undefined;
+  /** Playing a DVR playlist: the seekable window (seconds) and whether video.js counts the viewer at the live edge. */
+  readonly dvr: { readonly window: number | undefined; readonly atLiveEdge: boolean } | undefined;
 }
 
 export interface RecordedError extends EngineError {
@@ -158,7 +165,7 @@ async function resolveSources(): Promise<Resolved> {
     const proto = requestedProto() ?? protoOf(src, 'hls');
     const m = /\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})\.(m3u8|flv)(\?|$)/.exec(src);
     return {
-      sources: [{ hls: proto === 'hls' ? src : undefined, flv: proto === 'flv' ? src : undefined, via: 'src' }],
+      sources: [{ hls: proto === 'hls' ? src : undefined, flv: proto === 'flv' ? src : undefined, ...(proto === 'hls' && isDvrUrl(src) ? { dvr: src } : {}), via: 'src' }],
       title: src,
       chatUrl: q.get('chat') ?? (m ? chatUrlFor(`${m[1]}.${m[2]}`) : undefined),
       note: undefined,
@@ -181,10 +188,16 @@ async function resolveSources(): Promise<Resolved> {
     const chat = str(get(body, 'chat'));
     return { sources, title: streamKey(app, name), chatUrl: chat ? wsUrl(chat) : chatUrlFor(id), note: undefined, key, renditions: renditionsOf(get(body, 'renditions')), answered: true };
   } catch (e) {
-    // No control plane behind this page (served by an origin or an edge): play from this host.
+    // No control plane behind this page (served by an origin or an edge): play from this host, its DVR
+    // playlist when it answers.
     const here = location.origin;
+    const dvr = here + dvrPlaylistPath(app, name);
+    const hasDvr = await fetch(dvr, { method: 'HEAD', signal: AbortSignal.timeout(3000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     return {
-      sources: [{ hls: here + playlistPath(app, name), flv: here + flvPath(app, name), via: here }],
+      sources: [{ hls: here + playlistPath(app, name), flv: here + flvPath(app, name), ...(hasDvr ? { dvr } : {}), via: here }],
       title: streamKey(app, name),
       chatUrl: chatUrlFor(`${app}.${name}`),
       note: `control plane unavailable (${e instanceof Error ? e.message : String(e)}); playing from this host`,
@@ -211,6 +224,7 @@ class Playback {
     private sources: readonly PlaySource[],
     readonly proto: Proto,
     private readonly onStatus: (s: string) => void,
+    private readonly kind: PlaylistKind = 'live',
   ) {
     video.addEventListener('playing', () => {
       this.failuresInRow = 0;
@@ -233,7 +247,7 @@ class Playback {
     }
     this.onStatus(`loading ${url}`);
     try {
-      this.engine = startEngine(this.video, this.proto, url, (e) => this.onEngineError(e), q.get('native'));
+      this.engine = startEngine(this.video, this.proto, url, (e) => this.onEngineError(e), q.get('native'), this.kind);
     } catch (e) {
       this.fail({ fatal: true, type: 'unsupported', message: e instanceof Error ? e.message : String(e) });
       return;
@@ -347,11 +361,35 @@ async function findRungs(resolved: Resolved, rungs: FlvRungs, changed: () => voi
 
 // ---------------------------------------------------------------- watch
 
-/** "LL-HLS fMP4, parts 0.20 s", "HLS TS", "HTTP-FLV": what the stats panel calls the stream. */
-function modeText(proto: Proto, live: LiveInfo | undefined): string {
+/** "LL-HLS fMP4, parts 0.20 s", "HLS TS", "HLS TS, DVR 120 s", "HTTP-FLV": what the stats panel calls the stream. */
+function modeText(proto: Proto, live: LiveInfo | undefined, dvr: PlayerStats['dvr']): string {
   if (proto === 'flv') return 'HTTP-FLV';
   const container = live?.container === 'fmp4' ? ' fMP4' : live?.container === 'ts' ? ' TS' : '';
+  if (dvr) return `HLS${container}, DVR ${fmtSec(dvr.window, 0)}`;
   return live?.partTarget === undefined ? `HLS${container}` : `LL-HLS${container}, parts ${fmtSec(live.partTarget)}`;
+}
+
+/** video.js's live tracker, as far as this page uses it. */
+interface LiveTracker {
+  seekToLiveEdge(): void;
+  behindLiveEdge(): boolean;
+  atLiveEdge(): boolean;
+  liveWindow(): number;
+  isTracking(): boolean;
+}
+
+/**
+ * video.js's LIVE button seeks to the end of the seekable range, where the buffer runs dry at once;
+ * going back to live goes to where the engine itself would start a live viewer instead.
+ */
+function backToLiveAtTarget(tracker: LiveTracker, video: HTMLVideoElement, engine: () => Engine | undefined): void {
+  const toEdge = tracker.seekToLiveEdge.bind(tracker);
+  tracker.seekToLiveEdge = () => {
+    const behind = tracker.behindLiveEdge();
+    toEdge();
+    const target = engine()?.liveSyncPosition?.();
+    if (behind && target !== undefined && Number.isFinite(target) && video.currentTime > target) video.currentTime = target;
+  };
 }
 
 async function watch(): Promise<void> {
@@ -391,6 +429,15 @@ async function watch(): Promise<void> {
   const first = resolved.sources[0];
   const available: Proto[] = (['hls', 'flv'] as const).filter((p) => resolved.sources.some((s) => (p === 'hls' ? s.hls : s.flv)));
   const proto: Proto = requestedProto() ?? (first?.hls ? 'hls' : 'flv');
+  // DVR: over HLS, when a source has a DVR playlist, unless ?dvr=0; ?start= picks where it begins.
+  const startParam = q.get(DVR_START_PARAM);
+  const startMs = parseStart(startParam);
+  const dvr = proto === 'hls' && q.get('dvr') !== '0' && resolved.sources.some((s) => s.dvr);
+  const sources = dvr ? resolved.sources.map((s) => (s.dvr ? { ...s, hls: dvrUrlAt(s.dvr, startMs) } : s)) : resolved.sources;
+  if (startParam !== null) {
+    const why = startMs === undefined ? `?${DVR_START_PARAM}= is not an ISO 8601 date-time with a zone` : dvr ? undefined : 'this stream has no DVR window';
+    if (why) byId('note').textContent = `${resolved.note ?? ''} ${why}: playing live`.trim();
+  }
   for (const p of ['hls', 'flv'] as const) {
     const a = byId<HTMLAnchorElement>(`proto-${p}`);
     const params = new URLSearchParams(location.search);
@@ -400,8 +447,10 @@ async function watch(): Promise<void> {
     if (!available.includes(p) && !q.get('src')) a.classList.add('disabled');
   }
 
-  const playback = new Playback(player, video, resolved.sources, proto, setStatus);
+  const playback = new Playback(player, video, sources, proto, setStatus, dvr ? 'dvr' : 'live');
   playback.start();
+  const tracker = (player as unknown as { liveTracker?: LiveTracker }).liveTracker;
+  if (dvr && tracker) backToLiveAtTarget(tracker, video, () => playback.current);
 
   // Quality: hls.js's levels of a multivariant playlist, or the HTTP-FLV rungs of the ladder.
   const hlsQuality = new HlsQuality(() => playback.current);
@@ -442,6 +491,7 @@ async function watch(): Promise<void> {
       height: video.videoHeight,
       restarts: playback.restarts,
       quality: proto === 'flv' ? flvRungs.now(video) : hlsQuality.now(),
+      dvr: dvr ? { window: tracker?.isTracking() ? tracker.liveWindow() : undefined, atLiveEdge: tracker?.atLiveEdge() ?? true } : undefined,
     };
   };
   const fields = {
@@ -465,7 +515,7 @@ async function watch(): Promise<void> {
     latency.push(s.latency);
     buffer.push(s.buffer);
     fields.engine.textContent = s.engine ? `${s.engine} (${s.proto.toUpperCase()})` : '–';
-    fields.mode.textContent = modeText(s.proto, s.live);
+    fields.mode.textContent = modeText(s.proto, s.live, s.dvr);
     fields.latency.textContent = fmtSec(s.latency);
     fields.target.textContent = fmtSec(s.live?.targetLatency);
     fields.wallClock.textContent = fmtSec(s.live?.wallClockLatency);

@@ -1,7 +1,10 @@
 // The streamer page (/player/streamer.html): create a stream with `POST /api/streams` and show what
 // OBS asks for (Server, Stream Key), the full push URL and an FFmpeg command, each with a copy button.
-import { apiBase, byId, copyButton, fetchJson, first, h, str, withApi } from './common.js';
-import { streamKey } from '../../shared/url-contract.js';
+// Once the stream is live, its latest keyframe shows beside them (the play answer's `snapshot`, asked for
+// every 10 s; hidden while there is none).
+import { apiBase, byId, copyButton, fetchJson, first, get, h, str, withApi } from './common.js';
+import { playApiPath, streamKey } from '../../shared/url-contract.js';
+import { SNAPSHOT_REFRESH_MS, thumbUrl } from './timeshift.js';
 
 export interface CreatedStream {
   readonly id: string | undefined;
@@ -63,10 +66,34 @@ function row(label: string, value: string, secret = false): HTMLElement {
   return wrap;
 }
 
+let previewTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** The stream's snapshot from its play answer, every SNAPSHOT_REFRESH_MS while the page shows it. */
+function preview(app: string, name: string): HTMLImageElement {
+  const img = h('img', 'thumb');
+  img.id = 'stream-thumb';
+  img.alt = `${streamKey(app, name)}, latest keyframe`;
+  img.hidden = true;
+  img.addEventListener('load', () => (img.hidden = false));
+  img.addEventListener('error', () => (img.hidden = true));
+  if (previewTimer) clearTimeout(previewTimer);
+  const tick = async (): Promise<void> => {
+    const answer = await fetchJson(`${apiBase()}${playApiPath(app, name)}`).catch(() => undefined);
+    const snapshot = str(get(answer, 'snapshot'));
+    const src = snapshot ? thumbUrl(snapshot, Date.now()) : undefined;
+    if (src && img.getAttribute('src') !== src) img.src = src;
+    if (!src) img.hidden = true;
+    previewTimer = setTimeout(() => void tick(), SNAPSHOT_REFRESH_MS);
+  };
+  void tick();
+  return img;
+}
+
 function show(c: CreatedStream): void {
   const out = byId('result');
   out.replaceChildren();
   out.append(h('h2', undefined, `Stream ${c.app && c.name ? streamKey(c.app, c.name) : (c.id ?? '')}`));
+  if (c.app && c.name) out.append(preview(c.app, c.name));
   out.append(h('h3', undefined, 'OBS: Settings → Stream → Service: Custom'));
   out.append(row('Server', c.server), row('Stream Key', c.streamKey, true));
   out.append(h('h3', undefined, 'FFmpeg'));

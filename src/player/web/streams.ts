@@ -1,6 +1,6 @@
 // Reading the control plane's and the origin's JSON without depending on every field's exact name:
 // the signal and origin engineers own those shapes, these pages only need a few facts from them.
-import { first, get, isObj, list, num, str } from './common.js';
+import { first, get, httpUrl, isObj, list, num, str } from './common.js';
 import { RUNG_NAME, SOURCE_RUNG, flvPath, isValidName, parsePath, parseStreamKey, playlistPath, renditionParts, streamKey } from '../../shared/url-contract.js';
 
 export interface StreamRow {
@@ -23,6 +23,10 @@ export interface StreamRow {
   readonly ladder: readonly Rendition[] | undefined;
   /** Its transcoder (the origin's `transcode`). */
   readonly transcode: TranscodeInfo | undefined;
+  /** Its latest keyframe as JPEG (the signal's `snapshot` URL), when it has video. */
+  readonly snapshot: string | undefined;
+  /** Its DVR window, seconds, when the origin keeps one (`dvr.windowMs`). */
+  readonly dvrWindowS: number | undefined;
 }
 
 /** One rendition of a ladder: from the play answer's `renditions` or a stream's `ladder`. */
@@ -238,6 +242,8 @@ export function toStreamRow(s: unknown): StreamRow {
     hls: hlsModeOf(get(s, 'hls')),
     ladder: renditionsOf(get(s, 'ladder')),
     transcode: transcodeOf(get(s, 'transcode')),
+    snapshot: httpUrl(get(s, 'snapshot')),
+    dvrWindowS: ((ms) => (ms === undefined ? undefined : ms / 1000))(num(get(s, 'dvr.windowMs'))),
   };
 }
 
@@ -281,6 +287,8 @@ export const nodeRows = (body: unknown): NodeRow[] => list(body, 'nodes', 'items
 export interface PlaySource {
   readonly hls: string | undefined;
   readonly flv: string | undefined;
+  /** The stream's DVR playlist on the same node, when it has a DVR window. */
+  readonly dvr?: string | undefined;
   readonly via: string;
 }
 
@@ -303,8 +311,14 @@ function sourceOf(v: unknown, app: string, name: string, base: string, via: stri
   }
   const hls = str(first(v, 'hls', 'urls.hls', 'play.hls', 'hlsUrl'));
   const flv = str(first(v, 'flv', 'urls.flv', 'play.flv', 'flvUrl', 'httpFlv'));
+  const dvr = str(get(v, 'dvr'));
   if (hls || flv) {
-    return { hls: hls ? abs(hls, base) : undefined, flv: flv ? abs(flv, base) : undefined, via: str(first(v, 'node.id', 'edge.id', 'edgeId', 'id')) ?? via };
+    return {
+      hls: hls ? abs(hls, base) : undefined,
+      flv: flv ? abs(flv, base) : undefined,
+      ...(dvr ? { dvr: abs(dvr, base) } : {}),
+      via: str(first(v, 'node.id', 'edge.id', 'edgeId', 'id')) ?? via,
+    };
   }
   const root = str(first(v, 'publicUrl', 'url', 'baseUrl', 'base', 'edge.publicUrl'));
   return root ? sourceOf(root, app, name, base, via) : undefined;
