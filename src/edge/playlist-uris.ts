@@ -2,6 +2,8 @@
 // segments (EXT-X-MAP) and, in LL-HLS, parts (EXT-X-PART) and the preload hint (EXT-X-PRELOAD-HINT).
 // A multivariant playlist (an ABR ladder's variants, no EXTINF) or anything unreadable yields nothing:
 // prefetch is an optimisation only. Gap segments (EXT-X-GAP: a rendition lacks them) are not fetched.
+// A VOD playlist (a recording's, EXT-X-PLAYLIST-TYPE:VOD) yields its init segments only: it never grows,
+// and its viewers start at its beginning, not at its newest segments (each one a remux at the origin).
 import { PlaylistError, parseMediaPlaylist } from '../media/hls/playlist.js';
 
 export interface PlaylistUris {
@@ -33,5 +35,6 @@ export function playlistUris(text: string): PlaylistUris {
   }
   if (p.openSegment?.map !== undefined) maps.push(p.openSegment.map);
   for (const part of p.trailingParts ?? []) parts.push(part.uri);
-  return { segments: p.segments.filter((s) => !s.gap).map((s) => s.uri), maps, parts, preloadHint: p.preloadHint?.uri };
+  const segments = p.playlistType === 'VOD' ? [] : p.segments.filter((s) => !s.gap).map((s) => s.uri);
+  return { segments, maps, parts, preloadHint: p.preloadHint?.uri };
 }

@@ -10,6 +10,9 @@ test('playlist segment URIs resolve inside the stream only', () => {
   assert.deepEqual(playlistUris('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv/index.m3u8\n'), { segments: [], maps: [], parts: [], preloadHint: undefined });
   // An ABR rung's gap segments are not fetched (they 404).
   assert.deepEqual(playlistUris('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\ncam_low/1.ts\n#EXTINF:2.0,\n#EXT-X-GAP\ncam_low/2.ts\n#EXTINF:2.0,\ncam_low/3.ts\n').segments, ['cam_low/1.ts', 'cam_low/3.ts']);
+  // A recording's VOD playlist: its init segment only (viewers start at its beginning; each segment is a remux).
+  const vod = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-MAP:URI="20261130-090000/init.mp4"\n#EXTINF:2.0,\n20261130-090000/0.m4s\n#EXTINF:2.0,\n20261130-090000/1.m4s\n#EXT-X-ENDLIST\n';
+  assert.deepEqual(playlistUris(vod), { segments: [], maps: ['20261130-090000/init.mp4'], parts: [], preloadHint: undefined });
   assert.deepEqual(resolveSegment('/live/cam.m3u8', 'cam/1.ts'), { path: '/live/cam/1.ts', search: '' });
   assert.deepEqual(resolveSegment('/live/cam.m3u8', '/live/cam/1.ts'), { path: '/live/cam/1.ts', search: '' });
   assert.equal(resolveSegment('/live/cam.m3u8', 'http://evil.example/live/cam/1.ts'), undefined);

@@ -56,6 +56,11 @@ export const ORIGIN_DEFAULTS = {
   dvrMaxPendingBytes: 64 * 1024 * 1024,
   /** Segments indexed per stream at most (a 2 h window of 2 s segments is 3600). */
   dvrMaxSegments: 50_000,
+  /**
+   * A segment that left the DVR window stays fetchable (not listed) this long, by the stream's clock: a
+   * player that loaded the playlist just before still gets its first segments (RFC 8216 6.2.2).
+   */
+  dvrRetainMs: 30_000,
   /** Snapshots (/{app}/{stream}.jpg): a decoded picture is served again for this long (the edges keep it as long). */
   snapshotReuseMs: 1000,
   /** FFmpeg decodes per stream and second (any width); over it, the latest picture of that width or 429. */

@@ -6,7 +6,9 @@
 // (a republish within the grace continues one; a new publish starts another and the old one's files
 // go). The index in memory holds what the playlist needs (number, duration, date, discontinuity, init,
 // bytes), one small entry per segment, capped; an entry is listed once its file is written. Segments
-// whose end is older than the window (by the wall clock of EXT-X-PROGRAM-DATE-TIME) are deleted.
+// whose end is older than the window (by the wall clock of EXT-X-PROGRAM-DATE-TIME) leave the playlist,
+// and their files go retainMs later (by the same clock): a player that loaded the playlist just before
+// still fetches them (RFC 8216 6.2.2), as the live playlist keeps segments past its window.
 //
 // The directory is ours: at start it is wiped, and only a directory that is empty or was made by this
 // store (a marker file) is accepted, so a mistyped --dvr-dir never deletes anyone's files.
@@ -33,6 +35,8 @@ export interface DvrOptions {
   readonly maxPendingBytes: number;
   /** Index entries per stream at most (the oldest go first). */
   readonly maxSegments: number;
+  /** How long a segment that left the window stays fetchable, ms of the stream's clock. */
+  readonly retainMs: number;
 }
 
 /** A file the DVR serves: where it is and its size. */
@@ -45,12 +49,16 @@ const MARKER = '.livecdn-dvr';
 /** Rendered playlists kept per stream between two changes: the plain one and a few ?start= ones. */
 const MAX_CACHED_TEXTS = 16;
 
+const endOf = (e: DvrEntry): number => e.programDateTime + e.durationS * 1000;
 const segmentFile = (sequence: number, format: 'ts' | 'fmp4'): string => `${sequence}.${format === 'ts' ? 'ts' : 'm4s'}`;
 const initFile = (id: number): string => `init-${id}.mp4`;
 
 /** One live playlist's DVR: its files, its index and its rendered playlists. */
 export class DvrStream {
   readonly entries: DvrEntry[] = [];
+  /** Entries that left the window, still served (not listed) until their files go, and the stream's clock when each left. */
+  private readonly retired: DvrEntry[] = [];
+  private readonly retiredAt: number[] = [];
   /** Init segments written: id -> bytes. */
   readonly inits = new Map<number, number>();
   ended = false;
@@ -106,43 +114,53 @@ export class DvrStream {
     this.changed();
   }
 
-  /** Drops entries that ended before `windowMs` before the newest one ended, or past `max`; returns the files to delete. */
-  prune(windowMs: number, max: number): string[] {
+  /**
+   * Unlists entries that ended before `windowMs` before the newest one ended, or past `max`; returns the
+   * files of entries unlisted for `retainMs` or more (or past `max` unlisted ones) and of init segments
+   * no kept entry uses: the files to delete.
+   */
+  prune(windowMs: number, max: number, retainMs: number): string[] {
     const newest = this.entries.at(-1);
     if (!newest) return [];
-    const from = newest.programDateTime + newest.durationS * 1000 - windowMs;
-    const files: string[] = [];
+    const now = endOf(newest);
+    const from = now - windowMs;
     let n = 0;
     while (n < this.entries.length - 1) {
       const e = this.entries[n] as DvrEntry;
-      if (e.programDateTime + e.durationS * 1000 > from && this.entries.length - n <= max) break;
-      if (!e.gap) files.push(segmentFile(e.sequence, e.format));
+      if (endOf(e) > from && this.entries.length - n <= max) break;
       n++;
     }
-    if (n === 0) return files;
-    this.entries.splice(0, n);
-    const used = new Set(this.entries.map((e) => e.initId));
+    if (n > 0) {
+      for (const entry of this.entries.splice(0, n)) {
+        this.retired.push(entry);
+        this.retiredAt.push(now);
+      }
+      this.changed();
+    }
+    const files: string[] = [];
+    let gone = 0;
+    while (gone < this.retired.length) {
+      const e = this.retired[gone] as DvrEntry;
+      if (now - (this.retiredAt[gone] as number) < retainMs && this.retired.length - gone <= max) break;
+      if (!e.gap) files.push(segmentFile(e.sequence, e.format));
+      gone++;
+    }
+    if (gone === 0) return files;
+    this.retired.splice(0, gone);
+    this.retiredAt.splice(0, gone);
+    const used = new Set([...this.entries, ...this.retired].map((e) => e.initId));
     for (const id of this.inits.keys()) {
       if (id === this.currentInit || used.has(id)) continue;
       this.inits.delete(id);
       files.push(initFile(id));
     }
-    this.changed();
     return files;
   }
 
+  /** A segment's file while it is listed or retained. */
   segment(sequence: number, format: 'ts' | 'fmp4'): DvrFile | undefined {
-    const entries = this.entries;
-    let lo = 0;
-    let hi = entries.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const e = entries[mid] as DvrEntry;
-      if (e.sequence === sequence) return e.gap || e.format !== format ? undefined : { path: join(this.dir, segmentFile(sequence, format)), bytes: e.bytes };
-      if (e.sequence < sequence) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
+    const e = findEntry(this.entries, sequence) ?? findEntry(this.retired, sequence);
+    return !e || e.gap || e.format !== format ? undefined : { path: join(this.dir, segmentFile(sequence, format)), bytes: e.bytes };
   }
 
   init(id: number): DvrFile | undefined {
@@ -170,6 +188,20 @@ export class DvrStream {
   private changed(): void {
     this.texts.clear();
   }
+}
+
+/** The entry of `sequence` in entries ascending by sequence (binary search). */
+function findEntry(entries: readonly DvrEntry[], sequence: number): DvrEntry | undefined {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const e = entries[mid] as DvrEntry;
+    if (e.sequence === sequence) return e;
+    if (e.sequence < sequence) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 export class DvrStore implements HlsObjectListener {
@@ -247,7 +279,7 @@ export class DvrStore implements HlsObjectListener {
       if (!segment.gap) await writeFile(join(s.dir, segmentFile(segment.sequence, segment.format)), segment.data);
       this.bytesWritten += segment.data.length;
       s.add(segment, segment.data.length);
-      this.deleteFiles(s, s.prune(this.opts.windowMs, this.opts.maxSegments));
+      this.deleteFiles(s, s.prune(this.opts.windowMs, this.opts.maxSegments, this.opts.retainMs));
     });
   }
 

@@ -99,6 +99,8 @@ export interface OriginDvrConfig {
   readonly windowMs: number;
   /** Wiped at start. Default {record dir}/.dvr (ORIGIN_DEFAULTS.recordDir, dvrDirName). */
   readonly dir?: string | undefined;
+  /** A segment that left the window stays fetchable this long. Default ORIGIN_DEFAULTS.dvrRetainMs. */
+  readonly retainMs?: number;
 }
 
 export interface OriginConfig {
@@ -236,7 +238,7 @@ export class Origin {
     if (config.dvr && config.dvr.windowMs > 0) {
       const dir = config.dvr.dir ?? join(resolve(config.record?.dir ?? d.recordDir), d.dvrDirName);
       this.dvr = new DvrStore(
-        { dir: resolve(dir), windowMs: config.dvr.windowMs, maxPendingBytes: d.dvrMaxPendingBytes, maxSegments: d.dvrMaxSegments },
+        { dir: resolve(dir), windowMs: config.dvr.windowMs, maxPendingBytes: d.dvrMaxPendingBytes, maxSegments: d.dvrMaxSegments, retainMs: config.dvr.retainMs ?? d.dvrRetainMs },
         this.log.child({ part: 'dvr' }),
       );
       this.hls.useObjectListener(this.dvr);
@@ -374,6 +376,7 @@ export class Origin {
     await this.dvr?.start();
     // Recordings left by an earlier run are listed (unclean ones 'interrupted') before anything records.
     await this.recordings?.scan();
+    await this.thumbnails?.load();
     this.retention?.start();
     const host = this.config.host ?? ORIGIN_DEFAULTS.host;
     const rtmpPort = await this.rtmp.listen(this.config.rtmpPort ?? ORIGIN_DEFAULTS.rtmpPort, host);

@@ -43,7 +43,7 @@ export interface CatalogueLimits {
   readonly maxEntriesPerDir: number;
 }
 
-export const CATALOGUE_LIMITS: CatalogueLimits = { maxFiles: 100_000, maxEntriesPerDir: 100_000 };
+const CATALOGUE_LIMITS: CatalogueLimits = { maxFiles: 100_000, maxEntriesPerDir: 100_000 };
 
 /** Files beside a recording that belong to it (the sidecar; SN's thumbnails). */
 const SIDE_SUFFIXES = ['.json', '.thumbs.jpg', '.thumbs.vtt'];
@@ -182,7 +182,15 @@ export class RecordingCatalogue {
   reserve(app: string, stream: string, at: number, session: string | undefined, part: number): Recording {
     let n = 0;
     let place = recordingPlace(app, stream, at, 0);
-    while (this.byId.has(recordingId(app, stream, place.name)) && n < MAX_SUFFIX) place = recordingPlace(app, stream, at, ++n);
+    while (this.byId.has(recordingId(app, stream, place.name))) {
+      // Every suffix of that second taken: the next second's names (an id is never given twice).
+      if (n < MAX_SUFFIX) n++;
+      else {
+        n = 0;
+        at += 1000;
+      }
+      place = recordingPlace(app, stream, at, n);
+    }
     const name = place.name;
     const r: Recording = {
       id: recordingId(app, stream, name),

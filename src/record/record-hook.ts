@@ -14,7 +14,7 @@ export interface RecordDoneEvent {
   readonly state: Recording['state'];
 }
 
-export function recordDoneEvent(r: Recording): RecordDoneEvent {
+function recordDoneEvent(r: Recording): RecordDoneEvent {
   return { action: 'record_done', app: r.app, stream: r.stream, id: r.id, file: r.file, durationMs: r.durationMs, bytes: r.bytes, state: r.state };
 }
 

@@ -1,6 +1,8 @@
 // The recorder: a hub observer that writes one FLV per publish session of each stream it records
 // (--record patterns, or POST /api/streams/{app}/{stream}/record), split at a keyframe by duration or
-// size, or when the file's keyframes index is full. Each part starts with onMetaData (the file writer's,
+// size, when the file's keyframes index is full, or when the video decoder configuration changes (a
+// new sequence header: VOD segments and clips prime their decoders from a file's first headers, and
+// FFmpeg reads one configuration per FLV file). Each part starts with onMetaData (the file writer's,
 // with the publisher's fields) and the codec headers, then the keyframe: a part plays on its own, and
 // every frame is in exactly one part. Tags are the hub's shared FLV bytes (no serialisation per
 // recording); the writer batches them into one write per flush. An I/O error (ENOSPC, EACCES…) stops
@@ -29,6 +31,11 @@ export interface RecorderOptions {
   readonly log: Logger;
 }
 
+/**
+ * A new video configuration starts a part only when the part has this much media: a publisher that
+ * alternates sequence headers cannot make a file per keyframe (past it, the header goes into the part).
+ */
+const MIN_CONFIG_PART_MS = 1000;
 /** Tags held while a part's file opens (a few ms normally); past this the disk is hopeless: failed. */
 const MAX_PENDING_BYTES = 32 * 1024 * 1024;
 
@@ -41,6 +48,10 @@ interface Part {
   /** Opening, then writing the pending tags: the close waits for it. */
   ready: Promise<void>;
   failed: boolean;
+  /** The video sequence header the part started with (its body). */
+  readonly videoHeader: Buffer | undefined;
+  /** Another video sequence header came: the next keyframe starts a new part, which writes it. */
+  configChanged: boolean;
 }
 
 interface Session {
@@ -101,6 +112,10 @@ export class Recorder implements StreamObserver {
       return;
     }
     if (part.failed) return;
+    if (p.kind === 'video-header' && part.videoHeader !== undefined && (part.writer?.durationMs ?? 0) >= MIN_CONFIG_PART_MS && !p.packet.payload.equals(part.videoHeader)) {
+      part.configChanged = true;
+      return;
+    }
     if (p.randomAccess && this.wantsSplit(part)) {
       this.endPart(s);
       this.startPart(s, p);
@@ -164,6 +179,7 @@ export class Recorder implements StreamObserver {
   }
 
   private wantsSplit(part: Part): boolean {
+    if (part.configChanged) return true;
     const w = part.writer;
     if (!w) return false; // still opening: too early to split anyway
     return w.indexFull || (this.o.splitMs > 0 && w.durationMs >= this.o.splitMs) || (this.o.splitBytes > 0 && w.bytes >= this.o.splitBytes);
@@ -174,10 +190,12 @@ export class Recorder implements StreamObserver {
     const stream = s.stream;
     const r = this.o.catalogue.reserve(stream.app, stream.name, Date.now(), s.name, s.parts++);
     s.name ??= r.name;
-    const part: Part = { recording: r, writer: undefined, pending: [], pendingBytes: 0, ready: Promise.resolve(), failed: false };
+    const headers = stream.headers();
+    const videoHeader = headers.find((h) => h.kind === 'video-header')?.packet.payload;
+    const part: Part = { recording: r, writer: undefined, pending: [], pendingBytes: 0, ready: Promise.resolve(), failed: false, videoHeader, configChanged: false };
     s.part = part;
     const at = first.packet.timestamp;
-    for (const h of stream.headers()) this.write(part, h, at);
+    for (const h of headers) this.write(part, h, at);
     this.write(part, first, at);
     const tracks = stream.info.tracks() ?? { audio: false, video: true };
     part.ready = (async () => {

@@ -34,7 +34,7 @@ export interface RecordingsApiOptions {
 }
 
 /** A recording as the API shows it. */
-export function recordingJson(r: Recording, hasThumbs?: (r: Recording) => boolean): object {
+function recordingJson(r: Recording, hasThumbs?: (r: Recording) => boolean): object {
   return {
     id: r.id,
     app: r.app,

@@ -16,6 +16,8 @@ export class Retention {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  /** After stop(): files that end while the origin shuts down (the recorder's last closes) start no sweep. */
+  private stopped = false;
 
   constructor(
     private readonly catalogue: RecordingCatalogue,
@@ -28,7 +30,7 @@ export class Retention {
   }
 
   start(): void {
-    if (!this.enabled || this.timer) return;
+    if (!this.enabled || this.timer || this.stopped) return;
     this.catalogue.onEnded(() => void this.sweep());
     this.timer = setInterval(() => void this.sweep(), this.o.intervalMs);
     this.timer.unref();
@@ -36,13 +38,15 @@ export class Retention {
   }
 
   stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     return this.running ?? Promise.resolve();
   }
 
-  /** One sweep (or the one running, followed by another); never rejects. */
+  /** One sweep (or the one running, followed by another); never rejects. None after stop(). */
   sweep(): Promise<void> {
+    if (this.stopped) return this.running ?? Promise.resolve();
     if (this.running) {
       this.again = true;
       return this.running;
@@ -55,7 +59,7 @@ export class Retention {
         } catch (err) {
           this.log.error({ err }, 'recordings retention sweep failed');
         }
-      } while (this.again);
+      } while (this.again && !this.stopped);
     })().finally(() => (this.running = undefined));
     return this.running;
   }

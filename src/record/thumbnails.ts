@@ -5,8 +5,7 @@
 // (media/thumbnail-track.ts). Both are served at
 // THUMBS_ROUTE under the play-token rules of every media path. One job at a time (FFmpeg is the CPU the
 // live streams need), a bounded queue; a failure is logged and leaves no file behind.
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jpegSize } from '../media/jpeg.js';
 import { thumbnailLayout, thumbnailVtt, type ThumbnailLayout } from '../media/thumbnail-track.js';
@@ -44,8 +43,8 @@ export const thumbsTrackFile = (r: Pick<Recording, 'file'>): string => r.file + 
 export class Thumbnails {
   private readonly opts: ThumbnailOptions;
   private readonly queue: Recording[] = [];
-  /** Recordings known to have thumbnails (made here, or found on disk once asked about). */
-  private readonly made = new Map<string, boolean>();
+  /** Recordings with thumbnails (made here, or found on disk by load()), by id. */
+  private readonly made = new Set<string>();
   private running: Promise<void> | undefined;
   private readonly abort = new AbortController();
   private idleWaiters: (() => void)[] = [];
@@ -59,14 +58,21 @@ export class Thumbnails {
     catalogue.onEnded((r) => this.enqueue(r));
   }
 
-  /** Whether the recording's thumbnails exist (what the recordings API lists). */
+  /** Whether the recording's thumbnails exist (what the recordings API lists): from memory, never the disk (the event loop serves the live streams). */
   has(r: Recording): boolean {
-    let known = this.made.get(r.id);
-    if (known === undefined) {
-      known = existsSync(thumbsTrackFile(r));
-      this.made.set(r.id, known);
+    return this.made.has(r.id);
+  }
+
+  /** Finds the thumbnails of the recordings the catalogue's scan listed (at start, after the scan). */
+  async load(): Promise<void> {
+    for (const r of this.catalogue.list()) {
+      if (r.state === 'recording' || this.made.has(r.id)) continue;
+      const found = await stat(thumbsTrackFile(r)).then(
+        (st) => st.isFile(),
+        () => false,
+      );
+      if (found) this.made.add(r.id);
     }
-    return known;
   }
 
   /** Queues a recording that ended; none for one queued already, with thumbnails, or past the queue's cap. */
@@ -146,7 +152,7 @@ export class Thumbnails {
       await Promise.all([rm(sprite, { force: true }), rm(track, { force: true })]);
       return;
     }
-    this.made.set(r.id, true);
+    this.made.add(r.id);
     this.log.info({ id: r.id, tiles: layout.count, intervalS: layout.intervalS, ms: Date.now() - started }, 'thumbnails made');
   }
 

@@ -50,7 +50,7 @@ export interface VodPlan {
 }
 
 /** MPEG-TS carries H.264 (and audio alone); HEVC and AV1 go in fMP4. */
-export const vodFormat = (index: FlvIndex): VodFormat => (index.video === undefined || index.video === 'h264' ? 'ts' : 'fmp4');
+const vodFormat = (index: FlvIndex): VodFormat => (index.video === undefined || index.video === 'h264' ? 'ts' : 'fmp4');
 
 /**
  * The segments of a recording: runs of whole GOPs, each cut at the first keyframe at least 90% of the

@@ -125,7 +125,7 @@ test('DVR ?start=: ISO 8601 date-times with Z or an offset (a "+" decoded as a s
   assert.equal(parseDvrStart(new URLSearchParams('start=2026-11-30T09:00:00+01:00').get('start') ?? ''), at);
   assert.equal(parseDvrStart('2026-11-30T05:30:00.250-02:30'), at + 250);
   assert.equal(parseDvrStart('2024-02-29T00:00:00Z'), Date.UTC(2024, 1, 29));
-  for (const bad of ['', 'now', '2026-11-30', '2026-11-30T08:00:00', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-30T24:00:00Z', '1969-12-31T23:59:59Z', '2026-11-30T08:00:00+19:00', `2026-11-30T08:00:00.${'1'.repeat(30)}Z`, '2026-11-30T08:00:00Z\n#EXT']) {
+  for (const bad of ['', 'now', '2026-11-30', '2026-11-30T08:00:00', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-30T24:00:00Z', '1969-12-31T23:59:59Z', '2026-11-30T08:00:00+19:00', '2026-11-30T08:00:00+01:99', '2026-11-30T08:00:00-0060', `2026-11-30T08:00:00.${'1'.repeat(30)}Z`, '2026-11-30T08:00:00Z\n#EXT']) {
     assert.equal(parseDvrStart(bad), undefined, bad);
   }
 });

@@ -158,8 +158,9 @@ export function parseDvrStart(value: string): number | undefined {
   const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days || h > 23 || mi > 59 || sec > 59) return undefined;
   const tz = m[8] ?? 'Z';
-  const offsetMin = tz === 'Z' ? 0 : (tz.startsWith('-') ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(-2)));
-  if (Math.abs(offsetMin) > 18 * 60) return undefined;
+  const [tzH, tzM] = tz === 'Z' ? [0, 0] : [Number(tz.slice(1, 3)), Number(tz.slice(-2))];
+  const offsetMin = (tz.startsWith('-') ? -1 : 1) * (tzH * 60 + tzM);
+  if (tzM > 59 || Math.abs(offsetMin) > 18 * 60) return undefined;
   return Date.UTC(y, mo - 1, d, h, mi, sec, Number(`0.${m[7] ?? '0'}`) * 1000) - offsetMin * 60_000;
 }
 /** The latest snapshot of a live stream (?width=, SNAPSHOT_WIDTH_PARAM). */

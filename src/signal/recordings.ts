@@ -16,7 +16,7 @@ import type { ClusterView } from './placement.js';
 /** An origin's answer larger than this is refused (about 20 000 entries). */
 export const MAX_RECORDINGS_BODY_BYTES = 8 * 1024 * 1024;
 /** Entries kept from one origin. */
-export const MAX_RECORDINGS_PER_ORIGIN = 20_000;
+const MAX_RECORDINGS_PER_ORIGIN = 20_000;
 const STATES = new Set(['recording', 'done', 'interrupted', 'failed']);
 
 export interface RecordingsContext {
@@ -64,7 +64,7 @@ const isoOf = (v: unknown): string | undefined => {
  * One origin's entry as the signal lists it; undefined when its names or required fields break the
  * contract. Thumbnails are linked when the origin says it has them (`thumbs`).
  */
-export function toClusterRecording(v: unknown, origin: OriginRef, token: (app: string, stream: string) => string | undefined): ClusterRecording | undefined {
+function toClusterRecording(v: unknown, origin: OriginRef, token: (app: string, stream: string) => string | undefined): ClusterRecording | undefined {
   const e = obj(v);
   if (!e) return undefined;
   const app = shortStr(e.app, 64);

@@ -29,10 +29,11 @@ const segment = (seq: number, extra: Partial<StoredSegment> = {}): StoredSegment
   ...extra,
 });
 
-async function store(t: { after(fn: () => unknown): void }, windowMs: number, maxPendingBytes = 1 << 20): Promise<{ dvr: DvrStore; dir: string }> {
+/** retainMs 0: files go as soon as they leave the window (the retain test sets its own). */
+async function store(t: { after(fn: () => unknown): void }, windowMs: number, maxPendingBytes = 1 << 20, retainMs = 0): Promise<{ dvr: DvrStore; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'livecdn-dvr-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const dvr = new DvrStore({ dir, windowMs, maxPendingBytes, maxSegments: 1000 }, createLogger('test', 'silent'));
+  const dvr = new DvrStore({ dir, windowMs, maxPendingBytes, maxSegments: 1000, retainMs }, createLogger('test', 'silent'));
   await dvr.start();
   return { dvr, dir };
 }
@@ -76,6 +77,31 @@ test('files follow the index: written before listed, pruned by the window, init 
   dvr.onRemove(KEY);
   await waitFor('the session directory to go', () => !existsSync(join(dir, 'live', 'cam', '1')), 2000, 20);
   assert.equal(dvr.stream('live', 'cam'), undefined);
+});
+
+test('a segment that left the window is still served (not listed) for retainMs of the stream\'s clock, then its file goes', async (t) => {
+  // Window 10 s, retain 6 s, 2 s segments: a player that loaded the playlist listing 100 first still gets 100.
+  const { dvr, dir } = await store(t, 10_000, 1 << 20, 6000);
+  dvr.onPlaylist('live', 'cam', 2000);
+  dvr.onInit(KEY, { id: 100, data: Buffer.from('init-a'), codecs: {} });
+  for (let seq = 100; seq < 106; seq++) dvr.onSegment(KEY, segment(seq));
+  await dvr.close();
+  const s = dvr.stream('live', 'cam');
+  assert.ok(s);
+  assert.equal(parseMediaPlaylist(s.playlist() ?? '').mediaSequence, 101, '100 left the window');
+  assert.equal(s.segment(100, 'fmp4')?.bytes, 1000, 'but is still served');
+  assert.ok(files(dir).includes('100.m4s'));
+  // 100 left at 12 s of the stream's clock; at 16 s it has been out for 4 s (kept), at 18 s for 6 s (gone).
+  for (let seq = 106; seq < 108; seq++) dvr.onSegment(KEY, segment(seq));
+  await dvr.close();
+  assert.equal(s.segment(100, 'fmp4')?.bytes, 1000, 'kept for retainMs');
+  dvr.onSegment(KEY, segment(108));
+  await dvr.close();
+  assert.equal(s.segment(100, 'fmp4'), undefined);
+  await waitFor('the retired file to go', () => !files(dir).includes('100.m4s'), 2000, 20);
+  assert.ok(files(dir).includes('101.m4s'), 'left the window at 14 s: still retained');
+  assert.ok(files(dir).includes('init-100.mp4'), 'the init segment stays while a kept segment uses it');
+  await dvr.close();
 });
 
 test('a backlog past the cap stops that stream\'s DVR (EBACKLOG); a new playlist starts a new session', async (t) => {

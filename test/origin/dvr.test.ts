@@ -29,6 +29,9 @@ const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3600;
 const playToken = (stream: string): string => signPlayToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.play);
 const publishToken = (stream: string): string => signPublishToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.publish);
 const WINDOW_MS = 20_000;
+/** Segments that left the window stay fetchable (and on disk) 4 s more: two 2 s segments. */
+const RETAIN_MS = 4000;
+const RETAINED = RETAIN_MS / 2000;
 const seqOf = (uri: string): number => Number(/^(\d+)\.m4s/.exec(uri)?.[1]);
 
 describe('DVR: --dvr-window 20s, 2 s fMP4 segments, play tokens, through a Node edge', () => {
@@ -52,7 +55,7 @@ describe('DVR: --dvr-window 20s, 2 s fMP4 segments, play tokens, through a Node 
       hlsFormat: 'fmp4',
       hlsGraceMs: 1000,
       hlsRemoveAfterMs: 4000,
-      dvr: { windowMs: WINDOW_MS, dir },
+      dvr: { windowMs: WINDOW_MS, dir, retainMs: RETAIN_MS },
     });
     edge = new Edge({ upstreams: [o.httpBase], httpPort: 0, host: '127.0.0.1', keys: KEYS, playTokens: true, defaultMetrics: false });
     edgeBase = `http://127.0.0.1:${(await edge.start()).httpPort}`;
@@ -104,7 +107,7 @@ describe('DVR: --dvr-window 20s, 2 s fMP4 segments, play tokens, through a Node 
     assert.ok(spanS >= WINDOW_MS / 1000 - 2.5 && spanS <= WINDOW_MS / 1000 + 2.5, `the window holds ~20 s: ${spanS}`);
   });
 
-  test('pruning deletes the files of segments that left the window; the listed ones are on disk', async () => {
+  test('pruning deletes the files of segments that left the window (after RETAIN_MS); the listed ones are on disk', async () => {
     const p = parseMediaPlaylist((await fetchText(dvrUrl)).text);
     const session = readdirSync(join(dir, 'live', 'cam'));
     assert.equal(session.length, 1);
@@ -113,8 +116,12 @@ describe('DVR: --dvr-window 20s, 2 s fMP4 segments, play tokens, through a Node 
     const listed = p.segments.map((s) => seqOf(s.uri));
     // A segment may be written (or pruned) between the fetch and the listing.
     for (const seq of listed.slice(1)) assert.ok(onDisk.includes(seq), `${seq} listed and on disk`);
-    assert.ok(Math.min(...onDisk) >= p.mediaSequence - 1, `nothing older than the window: ${onDisk.join(' ')}`);
-    assert.ok(onDisk.length <= listed.length + 2, `${onDisk.length} files for ${listed.length} listed`);
+    assert.ok(Math.min(...onDisk) >= p.mediaSequence - RETAINED - 1, `nothing older than the window and the retained segments: ${onDisk.join(' ')}`);
+    assert.ok(onDisk.length <= listed.length + RETAINED + 2, `${onDisk.length} files for ${listed.length} listed`);
+    // The segment that left the window last is still served: a player that loaded the playlist a moment ago gets it.
+    const retained = p.mediaSequence - 1;
+    assert.ok(onDisk.includes(retained), `${retained} retained`);
+    assert.equal((await fetchBuffer(`${o.httpBase}/live/cam/${retained}.m4s?token=${token}`)).status, 200);
     assert.deepEqual(files.filter((f) => f.startsWith('init-')), [mapUriOf(reloads.at(-1) as string).replace(/\?.*$/, '')], 'one init segment, the one in use');
   });
 

@@ -2,7 +2,7 @@
 // and the next start lists it as 'interrupted', with its size and about its duration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, waitListening } from '../helpers/cli-process.js';
@@ -11,6 +11,8 @@ import { startOrigin } from '../helpers/origin.js';
 import { waitFor } from '../helpers/wait.js';
 import { probePackets, publishTee } from './record-helpers.js';
 import { decodeErrors } from '../helpers/hls.js';
+import { FlvReader } from '../../src/media/flv/reader.js';
+import { TagType } from '../../src/media/packet.js';
 import type { Recording } from '../../src/record/catalogue.js';
 
 test('kill -9 mid-recording: the file decodes cleanly and is listed interrupted after a restart', { timeout: 120_000 }, async (t) => {
@@ -41,6 +43,10 @@ test('kill -9 mid-recording: the file decodes cleanly and is listed interrupted 
   const frames = await probePackets(file, 'v');
   assert.ok(frames.length >= 50, `${frames.length} frames`);
   assert.equal(frames[0]?.key, true);
+  // Up to its last tag: ffprobe's last video packet is the file's last complete video tag (no B-frames: pts = tag time).
+  const tags = new FlvReader().push(await readFile(file)).filter((p) => p.type === TagType.Video && p.payload[1] === 1);
+  assert.equal(frames.length, tags.length, 'every complete video tag is a packet');
+  assert.equal(frames.at(-1)?.pts, tags.at(-1)?.timestamp, 'the last packet is the last tag');
 
   // Restarted on the same directory: listed 'interrupted', and told as ended.
   const o = await startOrigin({ record: { dir } }, t);

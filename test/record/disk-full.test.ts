@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { FlvViewer } from '../helpers/http.js';
 import { startOrigin } from '../helpers/origin.js';
+import type { TestOrigin } from '../helpers/origin.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { publishTee } from './record-helpers.js';
+import type { TeePublish } from './record-helpers.js';
 
 const run = promisify(execFile);
 
@@ -24,17 +26,18 @@ test('ENOSPC: the recording fails, the live stream and its viewers carry on', { 
     t.skip(`cannot mount a tmpfs here: ${String(err)}`);
     return;
   }
-  const o = await startOrigin({ record: { dir, patterns: ['live/*'] } });
-  const pub = publishTee(o.rtmpUrl('live', 'full'), undefined, 25, 1000);
+  const running: { origin?: TestOrigin; publisher?: TeePublish } = {};
   const viewers: FlvViewer[] = [];
-  // In this order: nothing may hold a file in the tmpfs when it is unmounted.
+  // In this order: nothing may hold a file in the tmpfs when it is unmounted (also when a step below fails).
   t.after(async () => {
     for (const v of viewers) v.close();
-    await pub.stop();
-    await o.stop();
+    await running.publisher?.stop();
+    await running.origin?.stop();
     await run('umount', [dir]);
     await rm(dir, { recursive: true, force: true });
   });
+  const o = (running.origin = await startOrigin({ record: { dir, patterns: ['live/*'] } }));
+  running.publisher = publishTee(o.rtmpUrl('live', 'full'), undefined, 25, 1000);
   const viewer = await FlvViewer.openLive(o.flvUrl('live', 'full'));
   viewers.push(viewer);
 

@@ -1,6 +1,7 @@
 // A recording is what was published: FFmpeg publishes over RTMP and writes the same packets to a local
 // FLV (tee); the origin's recording of that publish has the same video packets (data, keyframes, time
-// steps), ffprobe's duration within one frame, and decodes cleanly.
+// steps) and audio packets (from the first keyframe on), ffprobe's duration within one frame, a keyframes
+// index naming the keyframes ffprobe finds, and decodes cleanly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,7 @@ import { aacFrame, aacHeader, videoHeader, videoInter, videoKey } from '../helpe
 import { sleep, waitFor } from '../helpers/wait.js';
 import { Hub } from '../../src/hub/hub.js';
 import type { Stream } from '../../src/hub/stream.js';
+import { parseKeyframesIndex } from '../../src/media/flv/file-meta.js';
 import { FlvReader } from '../../src/media/flv/reader.js';
 import { encodeScriptData, parseScriptData } from '../../src/media/flv/script.js';
 import { TagType } from '../../src/media/packet.js';
@@ -22,6 +24,7 @@ import { Recorder } from '../../src/record/recorder.js';
 import { createLogger } from '../../src/shared/log.js';
 import { probeDuration, probePackets, publishTee, recordingsEnded } from './record-helpers.js';
 import { decodeErrors } from '../helpers/hls.js';
+import { ffprobeJson } from '../helpers/ffmpeg.js';
 
 const FRAME_S = 1 / 25;
 
@@ -61,6 +64,22 @@ test('a publish session is recorded packet for packet into one FLV under {app}/{
   assert.deepEqual(got.map((p) => p.hash), want.map((p) => p.hash), 'the same video packets');
   assert.deepEqual(got.map((p) => p.key), want.map((p) => p.key), 'keyframes where they were');
   assert.deepEqual(got.map((p) => p.pts - (got[0]?.pts ?? 0)), want.map((p) => p.pts - (want[0]?.pts ?? 0)), 'the same frame times');
+
+  // Audio: every published frame from the first video keyframe on (the file starts there).
+  const [wantA, gotA] = await Promise.all([probePackets(copy, 'a'), probePackets(rec.file, 'a')]);
+  const skipped = wantA.length - gotA.length;
+  assert.ok(skipped >= 0 && skipped <= 5, `${skipped} audio frames before the first keyframe`);
+  assert.deepEqual(gotA.map((p) => p.hash), wantA.slice(skipped).map((p) => p.hash), 'the same audio frames, in order');
+
+  // The keyframes index of the clean close names the keyframes FFmpeg finds in the file (times, tag offsets).
+  const index = parseKeyframesIndex((await fileTags(rec.file))[0]?.payload ?? Buffer.alloc(0));
+  assert.ok(index, 'the closed file has a keyframes index');
+  const probed = (await ffprobeJson(rec.file, ['-select_streams', 'v', '-show_entries', 'packet=pts,pos,flags'])) as { packets: { pts: number; pos: string; flags: string }[] };
+  const keyPackets = probed.packets.filter((p) => p.flags.startsWith('K'));
+  assert.equal(keyPackets.length, got.filter((p) => p.key).length);
+  assert.deepEqual(index.timesMs, keyPackets.map((p) => p.pts), 'index times: the keyframes');
+  assert.deepEqual(index.positions, keyPackets.map((p) => Number(p.pos)), 'index filepositions: the keyframe tags');
+  assert.equal(index.filesize, rec.bytes);
 
   const [durWant, durGot] = await Promise.all([probeDuration(copy), probeDuration(rec.file)]);
   assert.ok(Math.abs(durGot - durWant) <= FRAME_S + 1e-6, `duration ${durGot} s vs published ${durWant} s`);
@@ -162,4 +181,41 @@ test('synthetic frames: split by size and by a full index, started mid-stream at
 
   assert.equal(ended.length, bySize.length + byIndex.length + 2, 'onEnded once per file');
   assert.equal(recorder.totals().active, 0);
+});
+
+test('synthetic frames: a new video decoder configuration starts a new part at its keyframe; the same header again, or a change within 1 s of a part\'s start, does not',  { timeout: 60_000 }, async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'rs-cfg-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const log = createLogger('test');
+  const hub = new Hub({ writeBatchMs: 0 });
+  const catalogue = new RecordingCatalogue(dir, log);
+  const recorder = new Recorder({ catalogue, patterns: parseRecordPatterns(['live/*']), splitMs: 0, splitBytes: 0, file: { flushMs: 20, flushBytes: 64 * 1024 }, log });
+  hub.observe(recorder);
+  t.after(() => recorder.close());
+  // Main profile instead of baseline: another configuration (as after an encoder's resolution change).
+  const otherHeader: MediaPacket = { ...videoHeader(), payload: Buffer.from([0x17, 0x00, 0, 0, 0, 0x01, 0x4d, 0x40, 0x1f, 0xff, 0xe0, 0x00]) };
+  const out = hub.publish('live', 'cfg', { id: 'cfg', remoteAddress: '127.0.0.1', query: {}, close: () => undefined });
+  assert.ok(out.ok);
+  out.push(videoHeader());
+  for (let g = 0; g < 5; g++) {
+    // GOPs of 400 ms. Before GOP 1 the same header again (some encoders repeat it); before GOP 3 (1.2 s
+    // in) another one; before GOP 4 the first one back, 400 ms into the new part: no file per keyframe.
+    if (g === 1) out.push(videoHeader(g * 400));
+    if (g === 3) out.push({ ...otherHeader, timestamp: ms(g * 400) });
+    if (g === 4) out.push(videoHeader(g * 400));
+    for (let i = 0; i < 10; i++) out.push(i === 0 ? videoKey((g * 10 + i) * 40, 1000) : videoInter((g * 10 + i) * 40, 500));
+    await sleep(15);
+  }
+  out.end();
+  await recorder.close();
+
+  const parts = catalogue.list({ app: 'live' });
+  assert.deepEqual(parts.map((r) => [r.part, r.state]), [[0, 'done'], [1, 'done']]);
+  const [first, second] = await Promise.all(parts.map((r) => fileTags(r.file)));
+  const headersOf = (tags: MediaPacket[]): string[] => tags.filter((p) => p.type === TagType.Video && p.payload[1] === 0).map((p) => p.payload.toString('hex'));
+  const framesOf = (tags: MediaPacket[]): number => tags.filter((p) => p.type === TagType.Video && p.payload[1] === 1).length;
+  assert.deepEqual(new Set(headersOf(first ?? [])), new Set([videoHeader().payload.toString('hex')]), 'the first part has the first configuration only');
+  assert.deepEqual(headersOf(second ?? []), [otherHeader.payload.toString('hex'), videoHeader().payload.toString('hex')], 'the second starts with the new one');
+  assert.equal(second?.find((p) => p.type === TagType.Video && p.payload[1] === 1)?.payload[0], 0x17, 'then its keyframe');
+  assert.deepEqual([framesOf(first ?? []), framesOf(second ?? [])], [30, 20], 'every frame once');
 });

@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RecordingCatalogue, recordingPlace } from '../../src/record/catalogue.js';
+import type { Recording } from '../../src/record/catalogue.js';
 import { Retention } from '../../src/record/retention.js';
 import { createLogger } from '../../src/shared/log.js';
 import { waitFor } from '../helpers/wait.js';
@@ -66,7 +67,8 @@ test('max size: oldest first until the total fits, never the file being written'
   assert.equal((await readdir(join(root, 'live', 's'), { recursive: true })).filter((f) => f.endsWith('.flv')).length, 1);
 });
 
-test('swept after each file ends and on its timer', async (t) => {
+/** A finished file of 100 kB (`first`) and a new one of 100 kB being written (`r`), retention at 150 kB started. */
+async function overOnceEnded(t: { after(fn: () => Promise<void>): void }): Promise<{ catalogue: RecordingCatalogue; retention: Retention; first: string; r: Recording }> {
   const { root, catalogue } = await setup(t);
   const now = Date.now();
   const first = await lay(root, 's', now - 120_000, 60_000, 100_000);
@@ -78,6 +80,11 @@ test('swept after each file ends and on its timer', async (t) => {
   await catalogue.prepare(r);
   await writeFile(r.file, Buffer.alloc(100_000));
   r.bytes = 100_000;
+  return { catalogue, retention, first, r };
+}
+
+test('swept after each file ends and on its timer', async (t) => {
+  const { catalogue, first, r } = await overOnceEnded(t);
   assert.ok(catalogue.get('live', 's', first), 'nothing goes while the new one is written');
   await catalogue.finish(r, 'done');
   await waitFor('the oldest to go once the new file ended', () => catalogue.get('live', 's', first) === undefined, 5000);
@@ -88,6 +95,23 @@ test('swept after each file ends and on its timer', async (t) => {
   timed.start();
   t.after(() => timed.stop());
   await waitFor('the timer sweep', () => catalogue.list().length === 0, 5000);
+});
+
+test('after stop() a file that ends (the recorder closing its files at shutdown) deletes nothing', async (t) => {
+  const { catalogue, retention, first, r } = await overOnceEnded(t);
+  await retention.stop();
+  await catalogue.finish(r, 'done');
+  await retention.sweep();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.ok(catalogue.get('live', 's', first), 'no sweep ran after stop()');
+});
+
+test('reserve: a same-second suffix per recording, then the next second\'s names: an id is never given twice', async (t) => {
+  const { catalogue } = await setup(t);
+  const at = Date.UTC(2026, 10, 30, 9, 0, 0);
+  const names = Array.from({ length: 1002 }, (_, i) => catalogue.reserve('live', 's', at, undefined, i).name);
+  assert.equal(new Set(names).size, names.length);
+  assert.deepEqual([names[0], names[1], names[999], names[1000], names[1001]], ['20261130-090000', '20261130-090000-1', '20261130-090000-999', '20261130-090001', '20261130-090001-1']);
 });
 
 test('the scan is bounded and skips what is not a recording', async (t) => {

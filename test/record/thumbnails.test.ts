@@ -195,3 +195,27 @@ test('a file found without a clean close is thumbnailed at the scan; rows of `co
   assert.equal(thumbs.has(bad), false);
   assert.deepEqual((await readdir(day)).filter((f) => f.includes('thumbs')).sort(), ['030405.flv.thumbs.jpg', '030405.flv.thumbs.vtt']);
 });
+
+test('has() answers from memory: load() finds the thumbnails of scanned recordings once, at start', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'sn-thumbs-load-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const day = join(dir, 'live', 'cam', '2026-01-02');
+  await mkdir(day, { recursive: true });
+  for (const f of ['030405', '030406']) {
+    await writeFile(join(day, `${f}.flv`), 'FLV');
+    await writeFile(join(day, `${f}.flv.json`), JSON.stringify({ state: 'done', startedAt: 0, durationMs: 1000, bytes: 3, session: `20260102-${f}`, part: 0 }));
+  }
+  await writeFile(join(day, '030405.flv.thumbs.vtt'), 'WEBVTT\n');
+  const catalogue = new RecordingCatalogue(dir, createLogger('test', 'silent'));
+  const thumbs = new Thumbnails(catalogue, createLogger('test', 'silent'));
+  t.after(() => thumbs.close());
+  await catalogue.scan();
+  const [withThumbs, without] = catalogue.list().sort((a, b) => (a.name < b.name ? -1 : 1));
+  assert.ok(withThumbs && without);
+  await thumbs.load();
+  assert.equal(thumbs.has(withThumbs), true);
+  assert.equal(thumbs.has(without), false);
+  // A request never stats the disk (the API lists every recording): a track appearing behind our back is not seen.
+  await writeFile(join(day, '030406.flv.thumbs.vtt'), 'WEBVTT\n');
+  assert.equal(thumbs.has(without), false);
+});
