@@ -331,7 +331,7 @@ interface RecordProfile {
 }
 
 /** Self time of the recording's own modules: where they run, not what they cost in natives and GC. */
-const isRecordCode = (where: string): boolean => where.startsWith('src/record/') || where.startsWith('src/media/flv/file-meta.ts');
+const isRecordCode = (where: string): boolean => /(^|\/)(src|record-dist)\/(record\/|media\/flv\/file-meta\.)/.test(where);
 
 /** livecdn recording every stream under --cpu-prof: where its event loop spends the time. */
 async function profileRecording(clip: string): Promise<RecordProfile> {

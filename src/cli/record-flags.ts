@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { ORIGIN_DEFAULTS } from '../origin/defaults.js';
 import type { OriginRecordConfig } from '../origin/origin.js';
-import { parseRecordPatterns } from '../record/patterns.js';
+import { parseRecordPatterns, recordPatternList } from '../record/patterns.js';
 import { httpUrl } from './options.js';
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -61,7 +61,7 @@ export const recordFields = {
         ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
         return z.NEVER;
       }
-      return list.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+      return recordPatternList(list);
     }),
   recordDir: z.string().min(1),
   recordSplit: amount(['ms', 'bytes'], 'a duration (30m, 1h) or a size (500MB, 2GiB)'),

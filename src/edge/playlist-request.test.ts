@@ -53,6 +53,8 @@ test('DVR playlist: ?start= checked and canonical (UTC, ms) in the key and upstr
     const r = playlistRequest(D, bad);
     assert.equal(r.ok, false, bad);
   }
+  // A longer name that ends in "start" is not the parameter.
+  assert.deepEqual(playlistRequest(D, '?restart=1'), { ok: true, key: D, upstreamSearch: '?restart=1', blocking: false });
   // Only the DVR playlist takes it: elsewhere it is just another parameter.
   assert.deepEqual(playlistRequest(P, '?start=x'), { ok: true, key: P, upstreamSearch: '?start=x', blocking: false });
 });

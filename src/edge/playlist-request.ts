@@ -70,6 +70,8 @@ function dvrPlaylistRequest(path: string, search: string): PlaylistRequest | Pla
   if (!search.includes(`${DVR_START_PARAM}=`)) return { ok: true, key: path, upstreamSearch: search, blocking: false };
   const params = new URLSearchParams(search);
   const starts = params.getAll(DVR_START_PARAM);
+  // `includes` also matched a longer name (`restart=`): without `start` itself it is a plain reload.
+  if (starts.length === 0) return { ok: true, key: path, upstreamSearch: search, blocking: false };
   if (starts.length > 1) return { ok: false, reason: `${DVR_START_PARAM} given more than once` };
   const ms = starts[0] === undefined ? undefined : parseDvrStart(starts[0]);
   if (ms === undefined) return { ok: false, reason: `${DVR_START_PARAM} must be an ISO 8601 date-time, e.g. 2026-11-30T09:00:00Z` };

@@ -1,6 +1,6 @@
 // Seek-bar thumbnails of a recording: which tiles a sprite holds (thumbnailLayout) and the WebVTT track
 // that maps each stretch of the recording to its tile (`sprite.jpg#xywh=x,y,w,h`, the media-fragment
-// syntax video.js, Video.js thumbnail plugins, JW Player and hls.js-based players read). Pure.
+// syntax that Video.js thumbnail plugins, JW Player and our player read). Pure.
 
 export interface ThumbnailLayoutOptions {
   /** One tile per this many ms (at least). */

@@ -78,12 +78,12 @@ export function originLoad(hub: Hub, hls: HlsService, sampled: { egressBps: numb
   };
 }
 
-/** `withAddresses`: publishers' IP addresses are personal data, for admin callers only. */
 /** The file being recorded for a stream (the recorder), for /api/streams' `recording`. */
 export interface RecordingNow {
   current(key: string): { readonly id: string; readonly bytes: number; readonly durationMs: number } | undefined;
 }
 
+/** `withAddresses`: publishers' IP addresses are personal data, for admin callers only. */
 export function listStreams(hub: Hub, hls: HlsService, withAddresses: boolean, transcode?: TranscodeStats, recorder?: RecordingNow, dvr?: DvrInfo): object[] {
   const now = Date.now();
   return hub.list().map((s) => {

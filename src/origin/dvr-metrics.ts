@@ -7,10 +7,10 @@ import type { DvrStore } from './dvr-store.js';
 export function registerDvrMetrics(registry: Registry, store: DvrStore): void {
   new Gauge({
     name: 'livecdn_dvr_segments',
-    help: 'Segments kept on disk for DVR playlists, all streams',
+    help: 'Segments listed in DVR playlists, all streams',
     registers: [registry],
     collect() {
-      this.set(store.totals().segments);
+      this.set(store.listedSegments());
     },
   });
   new Counter({

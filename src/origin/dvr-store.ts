@@ -242,17 +242,18 @@ export class DvrStore implements HlsObjectListener {
     return s && s.entries.length > 0 ? s : undefined;
   }
 
-  totals(): { streams: number; segments: number } {
+  /** Segments listed in DVR playlists, all streams (retained ones, still on disk but unlisted, not counted). */
+  listedSegments(): number {
     let segments = 0;
     for (const s of this.streams.values()) segments += s.entries.length;
-    return { streams: this.streams.size, segments };
+    return segments;
   }
 
   /** The `dvr` of /api/streams and heartbeats; undefined while the stream has no DVR segment. */
   info(app: string, stream: string): DvrStat | undefined {
-    const first = this.stream(app, stream)?.entries;
-    const oldest = first?.[0];
-    return first && oldest && { windowMs: this.opts.windowMs, fromMs: oldest.programDateTime, segments: first.length };
+    const entries = this.stream(app, stream)?.entries;
+    const oldest = entries?.[0];
+    return entries && oldest && { windowMs: this.opts.windowMs, fromMs: oldest.programDateTime, segments: entries.length };
   }
 
   onPlaylist(app: string, stream: string, targetDurationMs: number): void {

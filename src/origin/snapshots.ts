@@ -25,7 +25,7 @@ export interface SnapshotLimits {
 }
 
 const d = ORIGIN_DEFAULTS;
-export const SNAPSHOT_DEFAULTS: SnapshotLimits = {
+const SNAPSHOT_DEFAULTS: SnapshotLimits = {
   reuseMs: d.snapshotReuseMs,
   decodesPerS: d.snapshotDecodesPerS,
   maxDecodes: d.snapshotMaxDecodes,
@@ -45,8 +45,6 @@ interface Picture {
   /** Date.now() when it was decoded. */
   readonly at: number;
 }
-
-class DecodeError extends Error {}
 
 export class Snapshots implements StreamObserver {
   private readonly limits: SnapshotLimits;
@@ -161,7 +159,7 @@ export class Snapshots implements StreamObserver {
     return job;
   }
 
-  /** One FFmpeg: Annex B in, one JPEG out, bounded in time and bytes. Rejects with DecodeError. */
+  /** One FFmpeg: Annex B in, one JPEG out, bounded in time and bytes. Rejects with why: a timeout, an oversized JPEG, or FFmpeg's exit and last words. */
   private decode(pic: AnnexBKeyframe, width: number | undefined): Promise<Buffer> {
     const args = ['-hide_banner', '-loglevel', 'error', '-f', pic.format, '-i', 'pipe:0', '-frames:v', '1'];
     if (width !== undefined) args.push('-vf', `scale=${width}:-2`);
@@ -195,7 +193,7 @@ export class Snapshots implements StreamObserver {
         this.running.delete(p);
         const jpeg = Buffer.concat(out);
         if (failure === undefined && code === 0 && jpeg.length > 2 && jpeg[0] === 0xff && jpeg[1] === 0xd8) return resolve(jpeg);
-        reject(new DecodeError(failure ?? `ffmpeg exited ${code}: ${stderr.trim() || 'no JPEG'}`));
+        reject(new Error(failure ?? `ffmpeg exited ${code}: ${stderr.trim() || 'no JPEG'}`));
       };
       // 'close': exited and its pipes drained; a binary that does not start only emits 'error'.
       p.child.once('close', done);

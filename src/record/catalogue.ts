@@ -10,7 +10,7 @@ import { FLV_HEADER_SIZE } from '../media/flv/header.js';
 import { flvTagDataSize, flvTagTimestamp } from '../media/flv/tag-header.js';
 import { FLV_TAG_HEADER_SIZE } from '../media/flv/tag-writer.js';
 import type { Logger } from '../shared/log.js';
-import { isValidName, recordingId } from '../shared/url-contract.js';
+import { isValidName, RECORDING_NAME, recordingId } from '../shared/url-contract.js';
 
 export type RecordingState = 'recording' | 'done' | 'interrupted' /* found without a clean close */ | 'failed';
 
@@ -100,7 +100,7 @@ function readSidecar(text: string): Partial<Sidecar> {
     if (endedAt !== undefined) out.endedAt = endedAt;
     const durationMs = num('durationMs');
     if (durationMs !== undefined) out.durationMs = durationMs;
-    const session = str('session', /^\d{8}-\d{6}(?:-\d{1,3})?$/);
+    const session = str('session', RECORDING_NAME);
     if (session) out.session = session;
     const part = num('part');
     if (part !== undefined && Number.isInteger(part) && part >= 0) out.part = part;

@@ -10,8 +10,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { encodeFileMetadata, OPEN_FILE_VALUES, RECORD_INDEX_CAPACITY } from '../media/flv/file-meta.js';
 import type { FileMetadata, FileMetaValues } from '../media/flv/file-meta.js';
 import { encodeFlvHeader, FLV_HEADER_SIZE } from '../media/flv/header.js';
-import { encodeFlvTag, FLV_TAG_HEADER_SIZE, writeFlvTagHeader } from '../media/flv/tag-writer.js';
+import { encodeFlvTag, FLV_MAX_TAG_BODY, FLV_TAG_HEADER_SIZE, writeFlvTagHeader } from '../media/flv/tag-writer.js';
 import { TagType } from '../media/packet.js';
+import type { MediaPacket } from '../media/packet.js';
 import { ms } from '../media/time.js';
 import { classify } from '../hub/out-packet.js';
 
@@ -38,6 +39,9 @@ const DEFAULT_BACKLOG_FLUSHES = 64;
 const SPARE_BUFFERS = 2;
 
 type State = 'open' | 'closing' | 'closed';
+
+/** What the file needs of a packet: its tag type and body (the timestamp is the file's own). */
+export type RecordedTag = Pick<MediaPacket, 'type' | 'payload'>;
 
 interface Job {
   readonly buf: Buffer;
@@ -150,26 +154,28 @@ export class FlvFileWriter {
   }
 
   /**
-   * One FLV tag as the hub serialises it (tag + PreviousTagSize), its hub timestamp, and whether it is a
-   * video keyframe. Timestamps are rebased so that the file starts at 0: the first audio or video frame
-   * sets time 0, codec headers before it are written at 0. Ignored after an error, close() or abort().
-   * Throws RangeError on bytes that are not one whole FLV tag (a caller's bug).
+   * One tag (its type and body), its hub timestamp, and whether it is a video keyframe: framed as an FLV
+   * tag straight into the batch. Not the hub's shared FLV bytes: the file has times of its own, and
+   * serialising a tag just to copy it again would allocate a buffer per frame that the GOP cache then keeps
+   * alive (bench:record measured that garbage as most of a recording's cost). Timestamps are rebased so
+   * that the file starts at 0: the first audio or video frame sets time 0, codec headers before it are
+   * written at 0. Ignored after an error, close() or abort(). Throws RangeError on a body FLV cannot carry.
    */
-  write(tag: Buffer, timestampMs: number, keyframe: boolean): void {
+  write(p: RecordedTag, timestampMs: number, keyframe: boolean): void {
     if (this.state !== 'open' || this.failed) return;
-    const dataSize = tag.length >= TAG_OVERHEAD ? tag.readUIntBE(1, 3) : -1;
-    if (dataSize + TAG_OVERHEAD !== tag.length) throw new RangeError(`not one whole FLV tag (${tag.length} bytes)`);
-    const type = tag[0]! & 0x1f;
-    const t = this.rebase(tag, type, dataSize, timestampMs);
+    const dataSize = p.payload.length;
+    if (dataSize > FLV_MAX_TAG_BODY) throw new RangeError(`an FLV tag body of ${dataSize} bytes`);
+    const t = this.rebase(p, timestampMs);
+    const size = dataSize + TAG_OVERHEAD;
 
     const position = this.total;
-    const buf = this.room(tag.length);
-    const at = this.pendingLen;
-    tag.copy(buf, at);
-    writeFlvTagHeader(buf, at, type, dataSize, t);
-    this.pendingLen += tag.length;
-    this.total += tag.length;
-    this.account(type, t, keyframe, position);
+    const buf = this.room(size);
+    const at = writeFlvTagHeader(buf, this.pendingLen, p.type, dataSize, t);
+    p.payload.copy(buf, at);
+    buf.writeUInt32BE(FLV_TAG_HEADER_SIZE + dataSize, at + dataSize);
+    this.pendingLen += size;
+    this.total += size;
+    this.account(p.type, t, keyframe, position);
 
     if (this.pendingLen >= this.opts.flushBytes) this.flush();
     else if (!this.timer) {
@@ -194,9 +200,9 @@ export class FlvFileWriter {
     return this.closing;
   }
 
-  private rebase(tag: Buffer, type: number, dataSize: number, timestampMs: number): number {
+  private rebase(p: RecordedTag, timestampMs: number): number {
     if (this.base === undefined) {
-      const kind = classify({ type: type as TagType, timestamp: ms(timestampMs), payload: tag.subarray(FLV_TAG_HEADER_SIZE, FLV_TAG_HEADER_SIZE + dataSize) });
+      const kind = classify({ type: p.type, timestamp: ms(timestampMs), payload: p.payload });
       if (kind !== 'video' && kind !== 'video-key' && kind !== 'audio') return 0;
       this.base = timestampMs;
     }

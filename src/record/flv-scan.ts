@@ -106,9 +106,9 @@ export function walkTags(buf: Buffer, base: number, visit: (t: TagView) => void)
 
 /**
  * Builds an index from tags in file order: keyframes, sequence headers, first and last times. Pure;
- * FlvScanner feeds it from bytes, the index path from the head and tail of a file.
+ * fed by FlvScanner, over the whole file or (with a keyframes index) its head and tail.
  */
-export class IndexBuilder {
+class IndexBuilder {
   readonly sync: SyncPoint[] = [];
   /** Audio points, used as sync points when there is no video. */
   private readonly audioSync: SyncPoint[] = [];
@@ -147,7 +147,8 @@ export class IndexBuilder {
     return this.video ? this.sync : this.audioSync;
   }
 
-  private media(t: TagView): void {
+  /** The first audio or video frame sets the file's start. */
+  private markStart(t: TagView): void {
     this.startMs ??= t.timeMs;
   }
 
@@ -167,7 +168,7 @@ export class IndexBuilder {
       return;
     }
     if (h.kind !== 'coded-frames' || !supported || codec !== this.video) return;
-    this.media(t);
+    this.markStart(t);
     if (this.lastVideoMs !== undefined && t.timeMs > this.lastVideoMs) this.videoFrameMs = t.timeMs - this.lastVideoMs;
     // The latest time so far: a file whose times go back still ends after every keyframe in it.
     this.lastVideoMs = Math.max(this.lastVideoMs ?? t.timeMs, t.timeMs);
@@ -198,7 +199,7 @@ export class IndexBuilder {
       this.config(t, TagType.Audio);
     }
     if (h.codec !== this.audio) return;
-    this.media(t);
+    this.markStart(t);
     if (this.lastAudioMs !== undefined && t.timeMs > this.lastAudioMs) this.audioFrameMs = t.timeMs - this.lastAudioMs;
     this.lastAudioMs = Math.max(this.lastAudioMs ?? t.timeMs, t.timeMs);
     if (t.timeMs - this.audioSyncMs >= AUDIO_SYNC_MS && this.audioSync.length < MAX_SYNC_POINTS) {
@@ -286,7 +287,8 @@ async function scanRange(fh: FileHandle, from: number, limit: number, stopAt?: (
   return scanner;
 }
 
-function finish(b: IndexBuilder, dataStart: number, dataEnd: number, source: FlvIndex['source'], sync: readonly SyncPoint[] = b.points): FlvIndex {
+/** The FlvIndex of what a builder saw; `sync` defaults to its own points. */
+function indexFrom(b: IndexBuilder, dataStart: number, dataEnd: number, source: FlvIndex['source'], sync: readonly SyncPoint[] = b.points): FlvIndex {
   const startMs = b.startMs ?? 0;
   return { dataStart, dataEnd, startMs, endMs: Math.max(startMs, b.endMs), video: b.video, audio: b.audio, sync, configs: b.configs, source };
 }
@@ -295,7 +297,7 @@ function finish(b: IndexBuilder, dataStart: number, dataEnd: number, source: Flv
 export function scanBytes(buf: Buffer, dataStart: number): FlvIndex {
   const scanner = new FlvScanner(dataStart);
   scanner.push(buf);
-  return finish(scanner.index, dataStart, scanner.end, 'scan');
+  return indexFrom(scanner.index, dataStart, scanner.end, 'scan');
 }
 
 /**
@@ -320,7 +322,7 @@ async function fromKeyframesIndex(fh: FileHandle, size: number, dataStart: numbe
   for (let i = 0; i < n - 1; i++) sync.push({ timeMs: kf.timesMs[i] as number, pos: kf.positions[i] as number });
   for (const p of tb.sync) sync.push(p);
   const endMs = Math.max(hb.startMs ?? 0, tb.endMs);
-  return { ...finish(hb, dataStart, tail.end, 'index', sync), endMs };
+  return { ...indexFrom(hb, dataStart, tail.end, 'index', sync), endMs };
 }
 
 /** Builds the index of an FLV file of `size` bytes. Throws FlvError when it is not FLV at all. */
@@ -329,6 +331,7 @@ export async function indexFlvFile(file: string, size: number): Promise<FlvIndex
   try {
     const header = parseFlvHeader(await readAt(fh, 0, 9));
     if (header.dataOffset > MAX_FILE_META_BYTES) throw new FlvError(`FLV data offset ${header.dataOffset} too large`);
+    // The first tag follows PreviousTagSize0 (FLV_HEADER_SIZE counts it after the 9-byte header).
     const dataStart = header.dataOffset + (FLV_HEADER_SIZE - 9);
     const first = await readAt(fh, dataStart, FLV_TAG_HEADER_SIZE);
     if (first.length === FLV_TAG_HEADER_SIZE && flvTagType(first, 0) === TagType.Script) {
@@ -345,7 +348,7 @@ export async function indexFlvFile(file: string, size: number): Promise<FlvIndex
       }
     }
     const scan = await scanRange(fh, dataStart, size);
-    return finish(scan.index, dataStart, scan.end, 'scan');
+    return indexFrom(scan.index, dataStart, scan.end, 'scan');
   } finally {
     await fh.close();
   }

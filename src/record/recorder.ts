@@ -4,14 +4,13 @@
 // new sequence header: VOD segments and clips prime their decoders from a file's first headers, and
 // FFmpeg reads one configuration per FLV file). Each part starts with onMetaData (the file writer's,
 // with the publisher's fields) and the codec headers, then the keyframe: a part plays on its own, and
-// every frame is in exactly one part. Tags are the hub's shared FLV bytes (no serialisation per
-// recording); the writer batches them into one write per flush. An I/O error (ENOSPC, EACCES…) stops
+// every frame is in exactly one part. The writer frames each packet's body as a tag straight into its
+// batch (one copy; the file has times of its own) and writes a batch per flush. An I/O error (ENOSPC, EACCES…) stops
 // that recording only ('failed'); the live stream and other recordings carry on.
 import { isAmfObject } from '../media/amf/amf0.js';
 import { parseScriptData } from '../media/flv/script.js';
 import type { OutPacket } from '../hub/out-packet.js';
 import type { Stream, StreamObserver } from '../hub/stream.js';
-import { flvFormat } from '../hub/wire-formats.js';
 import type { Logger } from '../shared/log.js';
 import type { Recording, RecordingCatalogue } from './catalogue.js';
 import { FlvFileWriter } from './flv-file.js';
@@ -33,7 +32,7 @@ export interface RecorderOptions {
 
 /**
  * A new video configuration starts a part only when the part has this much media: a publisher that
- * alternates sequence headers cannot make a file per keyframe (past it, the header goes into the part).
+ * alternates sequence headers cannot make a file per keyframe (a header that comes sooner goes into the part).
  */
 const MIN_CONFIG_PART_MS = 1000;
 /** Tags held while a part's file opens (a few ms normally); past this the disk is hopeless: failed. */
@@ -84,7 +83,8 @@ export class Recorder implements StreamObserver {
   private readonly sessions = new Map<string, Session>();
   /** Parts being closed: close() waits for them. */
   private readonly closing = new Set<Promise<void>>();
-  private bytesWritten = 0;
+  /** FLV tag bytes handed to the file writers (buffered ones included): livecdn_record_bytes_total. */
+  private tagBytes = 0;
   private readonly errors = new Map<string, number>();
   private closed = false;
 
@@ -152,7 +152,7 @@ export class Recorder implements StreamObserver {
   totals(): RecorderTotals {
     let active = 0;
     for (const s of this.sessions.values()) if (s.part && !s.part.failed) active++;
-    return { active, bytes: this.bytesWritten, errors: this.errors };
+    return { active, bytes: this.tagBytes, errors: this.errors };
   }
 
   /** Ends every recording cleanly (shutdown) and waits for the files to be closed. */
@@ -224,9 +224,9 @@ export class Recorder implements StreamObserver {
       return;
     }
     try {
-      const tag = p.bytes(flvFormat.encoder);
-      w.write(tag, ts, p.kind === 'video-key');
-      this.bytesWritten += tag.length;
+      const before = w.bytes;
+      w.write(p.packet, ts, p.kind === 'video-key');
+      this.tagBytes += w.bytes - before;
     } catch (err) {
       // A bug, not the disk (the hub refuses what FLV cannot carry): it must not reach the publisher's socket.
       return this.fail(part, Object.assign(err as Error, { code: 'EINTERNAL' }));

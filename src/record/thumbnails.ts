@@ -28,7 +28,7 @@ export interface ThumbnailOptions {
   readonly timeoutMs: number;
 }
 
-export const THUMBNAIL_DEFAULTS: ThumbnailOptions = { intervalMs: 10_000, tileWidth: 160, columns: 10, maxTiles: 1000, maxQueue: 100, timeoutMs: 300_000 };
+const THUMBNAIL_DEFAULTS: ThumbnailOptions = { intervalMs: 10_000, tileWidth: 160, columns: 10, maxTiles: 1000, maxQueue: 100, timeoutMs: 300_000 };
 
 /** The sprite as the track names it: relative, beside thumbs.vtt (url-contract thumbsSpritePath). */
 const SPRITE_URI = 'thumbs.jpg';

@@ -22,7 +22,7 @@ import type { FlvIndex } from './flv-scan.js';
 import { planVod, remuxSegment, vodInitSegment, vodPlaylistText } from './vod.js';
 import type { VodPlan } from './vod.js';
 
-export const VOD_DEFAULTS = {
+const VOD_DEFAULTS = {
   /** Playlist, segment and init requests being answered at once. */
   maxConcurrent: 16,
   /** Clips being made at once. */
@@ -53,7 +53,7 @@ interface Derived {
 
 /** What every recording request shares: the lookup, the index, the plan and the file. */
 export class RecordingFiles {
-  readonly indexes: FlvIndexCache;
+  private readonly indexes: FlvIndexCache;
   private readonly derived = new WeakMap<FlvIndex, Derived>();
 
   constructor(

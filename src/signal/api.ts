@@ -133,7 +133,7 @@ function playUrls(base: string, app: string, stream: string, token: string | und
  * The stream's DVR playlist (when its origin keeps a window) and snapshot (once it has video) on `base`,
  * signed like the play URLs.
  */
-function extraUrls(base: string, app: string, stream: string, token: string | undefined, st: StreamStats): { dvr?: string; snapshot?: string } {
+function dvrAndSnapshotUrls(base: string, app: string, stream: string, token: string | undefined, st: StreamStats): { dvr?: string; snapshot?: string } {
   const q = token ? `?token=${token}` : '';
   return {
     ...(st.dvr ? { dvr: joinUrl(base, dvrPlaylistPath(app, stream) + q) } : {}),
@@ -239,7 +239,7 @@ function streamView(rec: StreamRecord | undefined, app: string, stream: string, 
     transcode: st.transcode ?? null,
     dvr: st.dvr ?? null,
     // The origin's snapshot: the dashboard's thumbnail.
-    snapshot: st.originUrl ? (extraUrls(st.originUrl, app, stream, token, st).snapshot ?? null) : null,
+    snapshot: st.originUrl ? (dvrAndSnapshotUrls(st.originUrl, app, stream, token, st).snapshot ?? null) : null,
     nodes: st.nodes,
     createdAt: rec?.createdAt ?? null,
     tokenExp: rec?.tokenExp ?? null,
@@ -448,7 +448,7 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
   const token = ctx.streams.playToken(app, stream, now);
   const originBase = choice.origin?.publicUrl ?? ctx.fallbackOrigin.httpUrl;
   const st = statsFor(view, streamKey(app, stream));
-  const urls = (base: string) => ({ ...playUrls(base, app, stream, token), ...extraUrls(base, app, stream, token, st) });
+  const urls = (base: string) => ({ ...playUrls(base, app, stream, token), ...dvrAndSnapshotUrls(base, app, stream, token, st) });
   const targets = [
     ...choice.edges.map((e) => ({ ...nodeRef(e), ...urls(e.publicUrl) })),
     ...(originBase ? [{ ...(choice.origin ? nodeRef(choice.origin) : { id: 'origin', kind: 'origin' as const, region: null }), ...urls(originBase) }] : []),

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { classify } from '../../src/hub/out-packet.js';
-import { flvFormat } from '../../src/hub/wire-formats.js';
 import { FLV_HEADER_SIZE } from '../../src/media/flv/header.js';
 import { parseKeyframesIndex } from '../../src/media/flv/file-meta.js';
 import { FlvReader } from '../../src/media/flv/reader.js';
@@ -57,12 +56,12 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-/** Feeds packets [from, to) as the hub would: its FLV tag bytes, hub timestamps, keyframe flag. */
+/** Feeds packets [from, to) as the recorder would: the packets, hub timestamps, keyframe flag. */
 function feed(w: FlvFileWriter, from = 0, to = packets.length): void {
   for (const p of packets.slice(from, to)) {
     if (p.type === TagType.Script) continue;
     const hub = { ...p, timestamp: ms(p.timestamp + HUB_OFFSET) };
-    w.write(flvFormat.encoder.encode(hub), hub.timestamp, classify(hub) === 'video-key');
+    w.write(hub, hub.timestamp, classify(hub) === 'video-key');
   }
 }
 
@@ -231,20 +230,19 @@ test('a full disk (tmpfs of 256 KiB): onError once with ENOSPC, then nothing mor
   assert.equal(errors.length, 1);
 });
 
-// Synthetic tags: what the hub hands over around a join, without FFmpeg.
-const tag = (p: MediaPacket): Buffer => flvFormat.encoder.encode(p);
+// Synthetic packets: what the hub hands over around a join, without FFmpeg.
 
 test('rebasing: headers before the first frame at 0, the first frame at 0; batches reach disk by size or timer only', async () => {
   const file = join(dir, 'synthetic.flv');
   const w = await FlvFileWriter.open(file, { audio: true, video: true }, undefined, { flushMs: 60_000, flushBytes: 4096, indexCapacity: 4 }, () => assert.fail('no error expected'));
   const head = (await stat(file)).size;
   assert.equal(w.bytes, head);
-  w.write(tag(videoHeader(9000)), 9000, false);
-  w.write(tag(aacHeader(9000)), 9000, false);
+  w.write(videoHeader(9000), 9000, false);
+  w.write(aacHeader(9000), 9000, false);
   for (let i = 0; i < 10; i++) {
     const t = 10_000 + i * 40;
-    w.write(tag(i % 5 === 0 ? videoKey(t, 600) : videoInter(t, 600)), t, i % 5 === 0);
-    w.write(tag(aacFrame(t + 5)), t + 5, false);
+    w.write(i % 5 === 0 ? videoKey(t, 600) : videoInter(t, 600), t, i % 5 === 0);
+    w.write(aacFrame(t + 5), t + 5, false);
   }
   await sleep(50);
   const onDisk = (await stat(file)).size;
@@ -257,19 +255,19 @@ test('rebasing: headers before the first frame at 0, the first frame at 0; batch
   assert.equal(tags.at(-1)!.timestamp, 9 * 40 + 5);
   assert.equal(w.durationMs, 9 * 40 + 5 + 40, 'the last frame (audio) lasts as long as the one before it');
   assert.deepEqual(parseKeyframesIndex(headMeta(bytes))?.timesMs, [0, 200]);
-  w.write(tag(videoKey(20_000)), 20_000, true);
+  w.write(videoKey(20_000), 20_000, true);
   assert.equal(w.bytes, bytes.length, 'ignored after close');
 });
 
 test('indexFull once the reserved index is full; later keyframes are written but not indexed', async () => {
   const file = join(dir, 'full.flv');
   const w = await FlvFileWriter.open(file, { audio: false, video: true }, { width: 2 }, { ...OPTS, indexCapacity: 2 }, () => assert.fail('no error expected'));
-  w.write(tag(videoHeader()), 0, false);
-  w.write(tag(videoKey(0)), 0, true);
+  w.write(videoHeader(), 0, false);
+  w.write(videoKey(0), 0, true);
   assert.equal(w.indexFull, false);
-  w.write(tag(videoKey(1000)), 1000, true);
+  w.write(videoKey(1000), 1000, true);
   assert.equal(w.indexFull, true);
-  w.write(tag(videoKey(2000)), 2000, true);
+  w.write(videoKey(2000), 2000, true);
   assert.equal(w.keyframeCount, 2);
   await w.close();
   const bytes = await readFile(file);
@@ -290,9 +288,8 @@ test('open refuses an existing file and a missing directory; bad tags and option
 
   const errors: NodeJS.ErrnoException[] = [];
   const w = await FlvFileWriter.open(join(dir, 'backlog.flv'), { audio: true, video: true }, undefined, { flushMs: 60_000, flushBytes: 1024, maxBacklogBytes: 2048 }, (e) => errors.push(e));
-  assert.throws(() => w.write(Buffer.alloc(10), 0, false), RangeError);
-  assert.throws(() => w.write(tag(videoKey(0)).subarray(0, 50), 0, false), RangeError);
-  for (let i = 0; i < 10; i++) w.write(tag(videoKey(i * 40, 900)), i * 40, true);
+  assert.throws(() => w.write({ type: TagType.Video, payload: Buffer.alloc(0x1000000) }, 0, false), RangeError, 'a body over the 24-bit size field');
+  for (let i = 0; i < 10; i++) w.write(videoKey(i * 40, 900), i * 40, true);
   assert.equal(errors.length, 1, 'batches queued faster than the disk takes them');
   assert.equal(errors[0]!.code, 'ENOBUFS');
   await w.abort();

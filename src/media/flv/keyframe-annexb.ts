@@ -26,7 +26,7 @@ export type KeyframeAnnexBResult =
   /** 'unsupported': a codec without an Annex B form (AV1); 'malformed': the header or frame does not parse, or the frame is no keyframe. */
   | { readonly ok: false; readonly reason: 'unsupported' | 'malformed'; readonly codec?: string };
 
-/** `header`: the stream's video sequence header tag body; `key`: a video keyframe tag body of that stream. */
+/** `header`: the stream's video sequence header packet; `key`: a video keyframe packet of that stream. */
 export function keyframeAnnexB(header: MediaPacket, key: MediaPacket): KeyframeAnnexBResult {
   const demuxer = new FlvDemuxer();
   const config = demuxer.push(header);

@@ -168,8 +168,8 @@ export function startHlsJs(video: HTMLVideoElement, url: string, onError: ErrorS
   // lowLatencyMode: an LL-HLS playlist (EXT-X-PART-INF) is played from its parts with blocking reloads,
   // PART-HOLD-BACK behind the edge, catching up at up to 1.25x. No liveSync* here: set, they would
   // override PART-HOLD-BACK; each kind of playlist gets its targets once the first one is read.
-  // DVR: the live seekable range spans the window and the duration stays Infinity (video.js's liveui);
-  // the back buffer is kept longer, as a viewer who rewound tends to rewind again.
+  // DVR: the live seekable range spans the window and the duration stays Infinity (video.js's liveui).
+  // DVR and VOD keep a longer back buffer, as a viewer who rewound tends to rewind again.
   const hls = new Hls({
     lowLatencyMode: mode === 'live',
     maxLiveSyncPlaybackRate: 1.25,
