@@ -135,12 +135,7 @@ function lastSpeed(logFile: string): number {
 /** Publishes the clip in real time from a helper process on the load core. */
 async function publish(file: string, url: string): Promise<Helper> {
   const pub = Helper.start('publisher', join(process.cwd(), 'bench/lib/pubprobe-child.ts'), LOAD_CORE, NICE);
-  try {
-    await pub.call('publish', { file, durationMs: MEDIA_DURATION_MS, urls: [url], stampFirstOnly: true, staggerMs: 0 } satisfies PublishArgs);
-  } catch (e) {
-    await pub.stop();
-    throw e;
-  }
+  await pub.callOrStop('publish', { file, durationMs: MEDIA_DURATION_MS, urls: [url], stampFirstOnly: true, staggerMs: 0 } satisfies PublishArgs);
   return pub;
 }
 

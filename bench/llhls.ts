@@ -107,12 +107,7 @@ async function publish(file: string, urls: string[], logs: SendLog[] = []): Prom
     const [i, n, t] = data as [number, number, number];
     logs[i]?.record(n, t);
   });
-  try {
-    await pub.call('publish', { file, durationMs: MEDIA_DURATION_MS, urls, stampFirstOnly: true, staggerMs: 0, logFrames: logs.length > 0 } satisfies PublishArgs);
-  } catch (e) {
-    await pub.stop();
-    throw e;
-  }
+  await pub.callOrStop('publish', { file, durationMs: MEDIA_DURATION_MS, urls, stampFirstOnly: true, staggerMs: 0, logFrames: logs.length > 0 } satisfies PublishArgs);
   return pub;
 }
 

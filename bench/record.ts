@@ -187,13 +187,8 @@ async function startServer(server: ServerName, recordDir: string | undefined): P
 /** Publishes `file` to each URL from a helper on the load core, keyframes spread over the GOP. */
 async function publish(file: string, urls: string[]): Promise<Helper> {
   const pub = Helper.start('publisher', PUB_SCRIPT, LOAD_CORE, NICE);
-  try {
-    const args: PublishArgs = { file, durationMs: CLIP_MS, urls, stampFirstOnly: true, staggerMs: Math.floor(GOP_MS / urls.length) };
-    await pub.call('publish', args, 300_000);
-  } catch (e) {
-    await pub.stop();
-    throw e;
-  }
+  const args: PublishArgs = { file, durationMs: CLIP_MS, urls, stampFirstOnly: true, staggerMs: Math.floor(GOP_MS / urls.length) };
+  await pub.callOrStop('publish', args, 300_000);
   return pub;
 }
 

@@ -361,7 +361,7 @@ const DVR_START_SEED =
 
 function handwritten(): void {
   // No capture exists for request paths and chat frames: the URL contract and the chat protocol.
-  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv', '/live/s.m3u8?_HLS_msn=100&_HLS_part=2&_HLS_skip=YES&token=abc', '/live/s.m3u8?_HLS_part=1&_HLS_msn=0099 s/100.2.m4s', '/live/s/dvr.m3u8?start=2026-11-30T09:00:00%2B01:00&token=abc 100.m4s'];
+  const paths = ['/live/s.flv', '/live/s.m3u8?token=abc', '/live/s/12.ts', '/live/s.m3u8 s/13.ts', '/live/s.m3u8 ../other/3.ts', '/api/streams', '/player/', '/live/a%20b.flv', '/live/s.m3u8?_HLS_msn=100&_HLS_part=2&_HLS_skip=YES&token=abc', '/live/s.m3u8?_HLS_part=1&_HLS_msn=0099 s/100.2.m4s', '/live/s/dvr.m3u8?start=2026-11-30T09:00:00%2B01:00&token=abc 100.m4s', '/live/s.jpg?width=0160&token=abc'];
   paths.forEach((p, i) => put('http-paths', `path-${i}`, text(p)));
   ['bytes=0-99', 'bytes=100-', 'bytes=-16', 'bytes=0-1,5-9', 'bytes=1000-'].forEach((r, i) => put('http-range', `range-${i}`, text(r)));
   const frames = ['{"type":"msg","text":"hello"}', '{"type":"msg","text":"  "}', '{"type":"join"}', '[1,2]'];

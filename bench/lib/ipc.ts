@@ -117,6 +117,16 @@ export class Helper {
     };
   }
 
+  /** call(), and stop() when it fails: a helper whose starting command failed leaves no process behind. */
+  async callOrStop<T>(cmd: string, args: unknown = null, timeoutMs?: number): Promise<T> {
+    try {
+      return await this.call<T>(cmd, args, timeoutMs);
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.exit) return;
     const done = new Promise<void>((r) => this.child.once('exit', () => r()));

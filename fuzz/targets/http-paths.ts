@@ -1,10 +1,12 @@
 // Request targets as the origin and the edge route them: the URL parse of the origin's server, its route
 // patterns and name checks, the URL contract's path classification (the edge's), the LL-HLS delivery
 // directives of the query (the origin's parseDirectives, the edge's playlist key), the DVR playlist's
-// ?start= (parseDvrStart, and the edge's key for it), and the prefetcher's playlist URI resolution.
+// ?start= (parseDvrStart, and the edge's key for it), a snapshot's ?width= (the edge's key for it), and the
+// prefetcher's playlist URI resolution.
 import fc from 'fast-check';
 import { playlistRequest } from '../../src/edge/playlist-request.js';
 import { resolveSegment } from '../../src/edge/prefetcher.js';
+import { snapshotRequest } from '../../src/edge/snapshot-request.js';
 import { parseDirectives } from '../../src/origin/hls-directives.js';
 import {
   DVR_PLAYLIST_ROUTE,
@@ -15,6 +17,7 @@ import {
   PART_ROUTE,
   PLAYLIST_ROUTE,
   SEGMENT_ROUTE,
+  SNAPSHOT_ROUTE,
   parseDvrStart,
   parsePath,
   validNames,
@@ -24,7 +27,7 @@ import { bound, text } from './util.js';
 
 export const target: FuzzTarget = {
   name: 'http-paths',
-  description: 'origin routes (new URL, every *_ROUTE, validNames), LL-HLS directives (origin and edge), DVR ?start=, parsePath, playlistRequest, resolveSegment',
+  description: 'origin routes (new URL, every *_ROUTE, validNames), LL-HLS directives (origin and edge), DVR ?start=, snapshot ?width=, parsePath, playlistRequest, snapshotRequest, resolveSegment',
   expected: [],
   maxLength: 8192,
   run(input) {
@@ -38,7 +41,7 @@ export const target: FuzzTarget = {
     } catch {
       pathname = target;
     }
-    for (const re of [FLV_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, INIT_ROUTE, FMP4_SEGMENT_ROUTE, PART_ROUTE, DVR_PLAYLIST_ROUTE]) {
+    for (const re of [FLV_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, INIT_ROUTE, FMP4_SEGMENT_ROUTE, PART_ROUTE, DVR_PLAYLIST_ROUTE, SNAPSHOT_ROUTE]) {
       const m = re.exec(pathname);
       if (m) validNames(m[1], m[2]);
     }
@@ -56,13 +59,16 @@ export const target: FuzzTarget = {
       if (ms !== undefined && !Number.isFinite(ms)) throw new Error('parseDvrStart: not a finite time');
     }
     if (version.ok) bound('playlist cache key', version.key.length, pathname.length, 1, 64);
+    // The snapshot key adds at most one canonical ?width= to the path, whatever the query.
+    const snapshot = snapshotRequest(pathname, q < 0 ? '' : target.slice(q));
+    if (snapshot.ok) bound('snapshot cache key', snapshot.key.length, pathname.length, 1, 16);
     if (cut >= 0) resolveSegment(pathname, s.slice(cut + 1));
   },
   arbitrary: fc
     .tuple(
-      fc.oneof(fc.webPath(), fc.constantFrom('/live/s.flv', '/live/s.m3u8', '/live/s.m3u8?_HLS_msn=7&_HLS_part=1&_HLS_skip=YES', '/live/s/12.ts', '//[', '/%/x.flv', '/live/s/dvr.m3u8?start=2026-11-30T09:00:00Z')),
+      fc.oneof(fc.webPath(), fc.constantFrom('/live/s.flv', '/live/s.m3u8', '/live/s.m3u8?_HLS_msn=7&_HLS_part=1&_HLS_skip=YES', '/live/s/12.ts', '//[', '/%/x.flv', '/live/s/dvr.m3u8?start=2026-11-30T09:00:00Z', '/live/s.jpg?width=160')),
       fc.option(fc.webPath()),
     )
     .map(([p, uri]) => new Uint8Array(text(uri === null ? p : `${p} ${uri}`))),
-  dictionary: ['%', '%2f', '%00', '%E0%A4%A', '..', '//', '.flv', '.m3u8', '.ts', '?token=', '#', '\\', 'http://x/', '_HLS_msn=', '&_HLS_part=', '&_HLS_skip=YES', '_HLS_', '/dvr.m3u8', '?start=', '&start=', 'T09:00:00', '+01:00', '%2B01:00', 'Z'].map(text),
+  dictionary: ['%', '%2f', '%00', '%E0%A4%A', '..', '//', '.flv', '.m3u8', '.ts', '?token=', '#', '\\', 'http://x/', '_HLS_msn=', '&_HLS_part=', '&_HLS_skip=YES', '_HLS_', '/dvr.m3u8', '?start=', '&start=', 'T09:00:00', '+01:00', '%2B01:00', 'Z', '.jpg', '?width=', '&width='].map(text),
 };

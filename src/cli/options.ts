@@ -65,6 +65,9 @@ export function readCommandOptions<T extends z.ZodTypeAny>(schema: T, cmd: Comma
 /** A default in milliseconds as the value of a flag that takes seconds. */
 export const inSeconds = (ms: number): string => String(ms / 1000);
 
+/** The argument parser of a repeatable flag: its values in command-line order. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 /** A node's HTTP listener: `--http-port` (`serves`: what it answers there) and `--host`. */
 export function addHttpListenOptions(cmd: Command, serves: string, defaults: { readonly httpPort: number; readonly host: string }): Command {
   return cmd.option('--http-port <port>', `HTTP port (${serves})`, String(defaults.httpPort)).option('--host <addr>', 'address to bind', defaults.host);

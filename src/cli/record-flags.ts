@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ORIGIN_DEFAULTS } from '../origin/defaults.js';
 import type { OriginRecordConfig } from '../origin/origin.js';
 import { parseRecordPatterns, recordPatternList } from '../record/patterns.js';
-import { httpUrl } from './options.js';
+import { collect, httpUrl } from './options.js';
 
 const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Readonly<Record<string, number>> = {
@@ -71,8 +71,6 @@ export const recordFields = {
 };
 
 type RecordOptions = z.infer<z.ZodObject<typeof recordFields>>;
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 const minutes = (ms: number): string => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${ms / 60_000}m`);
 

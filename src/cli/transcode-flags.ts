@@ -8,7 +8,7 @@ import { ORIGIN_DEFAULTS } from '../origin/defaults.js';
 import type { OriginTranscodeConfig } from '../origin/origin.js';
 import { DEFAULT_RUNGS, parseLadderFile, parseTranscodeFlag, X264_PRESETS, X264_TUNES } from '../transcode/ladder.js';
 import type { LadderConfig, Rung } from '../transcode/ladder.js';
-import { boolFlag, inSeconds, OptionsError } from './options.js';
+import { boolFlag, collect, inSeconds, OptionsError } from './options.js';
 
 /** Ladder files are small; anything bigger is not one. */
 const MAX_LADDER_FILE_BYTES = 1024 * 1024;
@@ -28,8 +28,6 @@ export const transcodeFields = {
 };
 
 type TranscodeOptions = z.infer<z.ZodObject<typeof transcodeFields>>;
-
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function addTranscodeOptions(cmd: Command): Command {
   const d = ORIGIN_DEFAULTS;

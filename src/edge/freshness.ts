@@ -72,14 +72,9 @@ export function freshnessMs(
   const cc = parseCacheControl(typeof headers['cache-control'] === 'string' ? headers['cache-control'] : undefined);
   if (cc.noStore || cc.noCache || cc.isPrivate) return 0;
   const maxAge = cc.sMaxAge ?? cc.maxAge;
+  const fallbackMs = kind === 'playlist' ? policy.defaultPlaylistTtlMs : kind === 'snapshot' ? policy.snapshotTtlMs : policy.defaultSegmentTtlMs;
+  const lifetime = maxAge !== undefined ? maxAge * 1000 : fallbackMs;
   // A snapshot is the latest picture: a parent that asks for longer still never makes viewers see an old one.
-  const lifetime =
-    kind === 'snapshot'
-      ? Math.min(maxAge !== undefined ? maxAge * 1000 : policy.snapshotTtlMs, policy.snapshotTtlMs)
-      : maxAge !== undefined
-        ? maxAge * 1000
-        : kind === 'playlist'
-          ? policy.defaultPlaylistTtlMs
-          : policy.defaultSegmentTtlMs;
-  return Math.max(0, lifetime - upstreamAgeMs(headers));
+  const capped = kind === 'snapshot' ? Math.min(lifetime, policy.snapshotTtlMs) : lifetime;
+  return Math.max(0, capped - upstreamAgeMs(headers));
 }

@@ -139,8 +139,10 @@ export class HttpCache {
             else if (this.lru.peek(key)?.isFresh(Date.now()) === false) this.lru.delete(key);
             if (kind === 'playlist' && up.status === 200) {
               this.holds.onPlaylist(path, obj.body);
-              // Per object: a DVR playlist from ?start= lists older segments than the plain one, and must not make the edge fetch them.
-              this.prefetcher?.onPlaylist(key, obj.body);
+              // Per object: a DVR playlist from ?start= lists older segments than the plain one, and must not
+              // make the edge fetch them. Blocking LL-HLS versions are one playlist under many keys (one per
+              // _HLS_msn/_HLS_part): by path, or each version would take a slot of the prefetcher's bounded map.
+              this.prefetcher?.onPlaylist(blocking ? path : key, obj.body);
             }
           });
           // 'close' without 'end': the upstream died mid-body. Viewers with headers sent are cut (their

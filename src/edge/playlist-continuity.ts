@@ -1,7 +1,8 @@
 // An edge's HLS viewers must see one continuous playlist even when the upstream's is not: a restarted
 // origin (or a failover to another one) starts its playlist from scratch, with its own media sequence
-// and discontinuity count. Per playlist path this remembers the sequence number each segment URI was
-// handed out with, and rewrites every new upstream playlist so that
+// and discontinuity count. Per playlist (its cache key: the path, and a DVR playlist's ?start=) this
+// remembers the sequence number each segment URI was handed out with, and rewrites every new upstream
+// playlist so that
 //  - a segment keeps the number viewers already know it by, and the media sequence only grows;
 //  - where the upstream started over (no segment in common with what this edge served before), the first
 //    new segment carries EXT-X-DISCONTINUITY and numbers on from the last one served;
@@ -45,13 +46,13 @@ const LOW_LATENCY_TAGS = ['#EXT-X-SERVER-CONTROL:', '#EXT-X-PART-INF:', '#EXT-X-
 export class PlaylistContinuity {
   private readonly states = new Map<string, PlaylistState>();
 
-  /** The playlist at `path` as viewers get it; `body` is what the upstream answered (200). */
-  apply(path: string, body: Buffer): Buffer {
-    const st = this.states.get(path);
+  /** The playlist cached under `key` (playlistRequest) as viewers get it; `body` is what the upstream answered (200). */
+  apply(key: string, body: Buffer): Buffer {
+    const st = this.states.get(key);
     if (st) {
       // Re-inserted: the map stays in recency order for the cap below.
-      this.states.delete(path);
-      this.states.set(path, st);
+      this.states.delete(key);
+      this.states.set(key, st);
       if (st.input === body || st.input.equals(body)) return st.output;
     }
     if (LOW_LATENCY_TAGS.some((tag) => body.includes(tag))) return body;
@@ -93,7 +94,7 @@ export class PlaylistContinuity {
     for (const s of history.slice(0, drop)) if (s.disc) discBefore++;
 
     const output = render(body, first, discSeq, served);
-    this.states.set(path, { history: history.slice(drop), discBefore, offset: first - playlist.mediaSequence, input: body, output });
+    this.states.set(key, { history: history.slice(drop), discBefore, offset: first - playlist.mediaSequence, input: body, output });
     if (this.states.size > MAX_PLAYLISTS) {
       const oldest = this.states.keys().next().value;
       if (oldest !== undefined) this.states.delete(oldest);

@@ -253,6 +253,11 @@ export class Recorder implements StreamObserver {
       this.o.log.info({ id: r.id, bytes: r.bytes, durationMs: r.durationMs }, 'recording done');
       await this.o.catalogue.finish(r, 'done');
     })();
+    this.track(done);
+  }
+
+  /** A close in the background (never rejects): close() waits for it. */
+  private track(done: Promise<void>): void {
     this.closing.add(done);
     void done.finally(() => this.closing.delete(done));
   }
@@ -271,7 +276,6 @@ export class Recorder implements StreamObserver {
       await w?.abort().catch(() => undefined);
       await this.o.catalogue.finish(r, 'failed', code);
     })();
-    this.closing.add(done);
-    void done.finally(() => this.closing.delete(done));
+    this.track(done);
   }
 }

@@ -148,15 +148,16 @@ function dvrAndSnapshotUrls(base: string, app: string, stream: string, token: st
  * HLS URL one for `{stream}_source`, as the multivariant playlist lists it: play-auth.ts).
  */
 function renditionUrls(base: string, app: string, stream: string, ladder: readonly RungStat[], tokenFor: (hubStream: string) => string | undefined) {
+  const query = (name: string): string => {
+    const token = tokenFor(name);
+    return token ? `?token=${token}` : '';
+  };
   const out = [];
   for (const r of ladder) {
+    const rendition = renditionStream(stream, r.rung);
     // A heartbeat is another process's word: only names that make valid stream names become URLs.
-    if (!RUNG_NAME.test(r.rung) || !isValidName(renditionStream(stream, r.rung))) continue;
-    const hub = r.rung === SOURCE_RUNG ? stream : renditionStream(stream, r.rung);
-    const query = (name: string): string => {
-      const token = tokenFor(name);
-      return token ? `?token=${token}` : '';
-    };
+    if (!RUNG_NAME.test(r.rung) || !isValidName(rendition)) continue;
+    const hub = r.rung === SOURCE_RUNG ? stream : rendition;
     out.push({
       rung: r.rung,
       stream: hub,
@@ -164,7 +165,7 @@ function renditionUrls(base: string, app: string, stream: string, ladder: readon
       ...(r.width !== undefined ? { width: r.width } : {}),
       ...(r.height !== undefined ? { height: r.height } : {}),
       ...(r.bandwidthBps !== undefined ? { bandwidthBps: r.bandwidthBps } : {}),
-      hls: joinUrl(base, playlistPath(app, renditionStream(stream, r.rung)) + query(renditionStream(stream, r.rung))),
+      hls: joinUrl(base, playlistPath(app, rendition) + query(rendition)),
       flv: joinUrl(base, flvPath(app, hub) + query(hub)),
     });
   }

@@ -223,15 +223,11 @@ export class RemoteJob {
     );
     this.feed = feed;
     const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => body.destroy(new Error(`source ${this.key}: no data for ${this.opts.pullIdleMs} ms`)), this.opts.pullIdleMs);
-    };
-    armIdle();
+    // Re-armed per chunk with refresh(): no new timer per chunk.
+    const idle = setTimeout(() => body.destroy(new Error(`source ${this.key}: no data for ${this.opts.pullIdleMs} ms`)), this.opts.pullIdleMs);
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        armIdle();
+        idle.refresh();
         feed.push(chunk);
       }
     } finally {

@@ -1,7 +1,7 @@
 // Shared by the transcoder tests: a small test ladder, an origin transcoding with it, and what the
 // tests read back from recorded HTTP-FLV (the bytes as a file, keyframe times, the video bit rate).
 import type { TestContext } from 'node:test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeFlvHeader } from '../../src/media/flv/header.js';
@@ -9,6 +9,7 @@ import { encodeFlvTag } from '../../src/media/flv/tag-writer.js';
 import { TagType } from '../../src/media/packet.js';
 import type { OriginConfig, OriginTranscodeConfig } from '../../src/origin/origin.js';
 import { parseLadderFile } from '../../src/transcode/ladder.js';
+import { childPids } from '../helpers/cli-process.js';
 import { ffprobeJson } from '../helpers/ffmpeg.js';
 import type { FlvViewer } from '../helpers/http.js';
 import { startOrigin, type TestOrigin } from '../helpers/origin.js';
@@ -71,17 +72,11 @@ export function videoKbps(v: FlvViewer): { kbps: number; spanMs: number } {
 
 /** The transcoder FFmpeg children of this process (the publisher is one too, without -copyts). */
 export function transcoderPids(): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  return childPids(process.pid).filter((pid) => {
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
-      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes('-copyts')) pids.push(Number(d));
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('-copyts');
     } catch {
-      // gone meanwhile
+      return false; // gone meanwhile
     }
-  }
-  return pids;
+  });
 }
