@@ -10,15 +10,15 @@
 // Writes the "## Signal" section of BENCHMARKS.md.
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import WebSocket from 'ws';
 import { Signal } from '../src/signal/signal.js';
 import { cpuSeconds as procCpuSeconds } from './lib/proc.js';
 import { mdTable, replaceSection } from './lib/report.js';
 import { max, quantiles } from './lib/stats.js';
+import { runWrk, type WrkResult } from './lib/wrk.js';
 import { sleep } from '../test/helpers/wait.js';
 
 const argv = process.argv.slice(2);
@@ -274,31 +274,18 @@ async function post(port: number, path: string, body: unknown): Promise<number> 
   return res.status;
 }
 
-function runWrk(port: number, seconds: number, connections: number, beforeMeasuring: () => void): Record<string, unknown> | undefined {
-  if (spawnSync('wrk', ['--version']).error) return undefined;
-  const dir = mkdtempSync(join(os.tmpdir(), 'signal-bench-'));
-  const script = join(dir, 'play.lua');
-  writeFileSync(
-    script,
-    `local regions = {${REGIONS.map((r) => `"${r}"`).join(',')}}
-request = function()
-  return wrk.format("GET", "/api/play/live/s" .. math.random(0, ${STREAMS - 1}) .. "?region=" .. regions[math.random(1, #regions)])
-end
-done = function(summary, latency, requests)
-  io.write(string.format("JSON {\\"rps\\":%f,\\"p50\\":%f,\\"p99\\":%f,\\"max\\":%f,\\"errors\\":%d,\\"non2xx\\":%d}\\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
-end
-`,
-  );
-  const [cmd, args] = pinned(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, `http://127.0.0.1:${port}/`]);
-  // warm-up (JIT, ring caches), then the measured run
-  spawnSync(cmd, args.map((a) => (a === `-d${seconds}s` ? '-d2s' : a)), { encoding: 'utf8' });
+/** wrk on core 1 over random streams and regions: a 2 s warm-up (JIT, ring caches), then the measured run. */
+async function runPlacementWrk(port: number, seconds: number, connections: number, beforeMeasuring: () => void): Promise<WrkResult | undefined> {
+  const o = {
+    url: `http://127.0.0.1:${port}/`,
+    prelude: `local regions = {${REGIONS.map((r) => `"${r}"`).join(',')}}`,
+    request: `return wrk.format("GET", "/api/play/live/s" .. math.random(0, ${STREAMS - 1}) .. "?region=" .. regions[math.random(1, #regions)])`,
+    connections,
+    prefix: [...NICE, ...(hasTaskset ? ['taskset', '-c', '1'] : [])],
+  };
+  if (!(await runWrk({ ...o, seconds: 2 }))) return undefined;
   beforeMeasuring();
-  const out = spawnSync(cmd, args, { encoding: 'utf8' });
-  const line = out.stdout.split('\n').find((l) => l.startsWith('JSON '));
-  if (!line) throw new Error(`wrk failed: ${out.stderr || out.stdout}`);
-  return { ...(JSON.parse(line.slice(5)) as Record<string, unknown>), tool: `wrk -c${connections}` };
+  return runWrk({ ...o, seconds });
 }
 
 async function main(): Promise<void> {
@@ -323,7 +310,7 @@ async function main(): Promise<void> {
     // CPU used by the signal during the measured run: requests per CPU-second is what one dedicated core
     // would serve, whatever else the shared machine is doing.
     let cpu0 = NaN;
-    let placement = runWrk(port, PLACEMENT_SECONDS, CONNECTIONS, () => (cpu0 = cpuSeconds(server.proc.pid)));
+    let placement: object | undefined = await runPlacementWrk(port, PLACEMENT_SECONDS, CONNECTIONS, () => (cpu0 = cpuSeconds(server.proc.pid)));
     if (!placement) {
       cpu0 = cpuSeconds(server.proc.pid);
       const lg = child(1, 'loadgen', [String(port), String(PLACEMENT_SECONDS), '0']);
@@ -338,7 +325,7 @@ async function main(): Promise<void> {
     );
 
     // Throughput and p99 together: a closed loop over few connections keeps wrk's own queueing small.
-    const few = runWrk(port, PLACEMENT_SECONDS, FEW_CONNECTIONS, () => undefined) as typeof p | undefined;
+    const few = await runPlacementWrk(port, PLACEMENT_SECONDS, FEW_CONNECTIONS, () => undefined);
     if (few) console.log(`placement (${few.tool}): ${few.rps.toFixed(0)} req/s, p50 ${few.p50.toFixed(2)} ms, p99 ${few.p99.toFixed(2)} ms, max ${few.max.toFixed(1)} ms`);
 
     // Latency at the target rate: open loop at TARGET_RPS (the saturation run above measures queueing).

@@ -33,6 +33,7 @@ import { RelayApp } from '../test/rtmp/relay-app.js';
 import { corpusDir } from './corpus.js';
 import { segmenterInput } from './targets/hls-segmenter.js';
 import { keyframeInput } from './targets/keyframe-annexb.js';
+import { continuitySeeds } from './targets/playlist-continuity.js';
 
 /** Byte 0 of a streaming seed: index 7 of PIECE_SIZES (whole input), 0 (1-byte pieces), 4 (188). */
 const WHOLE = 7;
@@ -221,7 +222,16 @@ async function media(): Promise<void> {
   // A recording's thumbnail track as the origin writes it (95 s, 10 s a tile, 5 a row) and one past 100 hours.
   put('thumbs-vtt', 'livecdn-track', text(thumbnailVtt(thumbnailLayout(95_000, { intervalMs: 10_000, columns: 5, maxTiles: 1000 }), 95_000, 160, 90, 'thumbs.jpg')));
   put('thumbs-vtt', 'long-hours', text('WEBVTT\r\n\r\n100:00:00.000 --> 100:00:10.000 align:start\r\nthumbs.jpg?token=t#xywh=320,90,160,90\r\n'));
+  for (const [name, body] of Object.entries(ROUTE_ANSWER_SEEDS)) put('route-answer', name, text(body));
+  for (const [name, body] of Object.entries(continuitySeeds())) put('playlist-continuity', name, body);
 }
+
+/** The signal's route answers: found on two origins, not found, and one with entries an edge must drop. */
+const ROUTE_ANSWER_SEEDS: Record<string, string> = {
+  'found-two': JSON.stringify({ app: 'live', stream: 's', origins: [{ id: 'origin-a', url: 'http://10.0.0.1:8080', rtmpUrl: 'rtmp://10.0.0.1:1935', publishing: true }, { id: 'origin-b', url: 'https://b.example/cdn/', publishing: false }], ttlMs: 2000 }),
+  'not-found': JSON.stringify({ app: 'live', stream: 's', origins: [], ttlMs: 2000 }),
+  'bad-entries': JSON.stringify({ origins: [null, 'x', { id: 'a' }, { id: 'b', url: 'ftp://b' }, { id: 'c', url: 'http://[' }, { id: 'd', url: 'http://d:1', publishing: 'yes' }], ttlMs: -5 }),
+};
 
 /** A transcoder's -progress output (two outputs, as a ladder has), whole and bytewise. */
 async function progressSeeds(): Promise<void> {

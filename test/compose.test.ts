@@ -1,12 +1,13 @@
 // docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is read with a
 // YAML parser (merge keys on, as compose resolves its `<<: *anchor` fragments). Every livecdn service's
 // command is checked against the real CLI: `livecdn <cmd> --help` must list each flag used, LIVECDN_*
-// variables must name real flags, and ports and URLs must line up.
+// variables must name real flags, and ports and URLs must line up; both nginx services' commands render
+// their templates into configurations that Debian's `nginx -t` accepts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,6 +37,9 @@ function readCompose(): Compose {
 }
 
 const LIVECDN_COMMANDS = ['origin', 'edge', 'signal', 'all'] as const;
+
+/** Debian's folder of dynamic nginx modules (libnginx-mod-stream). */
+const NGINX_MODULES = process.env.NGINX_MODULES ?? '/usr/lib/nginx/modules';
 
 const helpCache = new Map<string, Promise<string>>();
 function help(cmd: string): Promise<string> {
@@ -75,17 +79,30 @@ const compose = readCompose();
 const services = compose.services;
 const livecdnServices = Object.entries(services).filter(([, s]) => s.image?.startsWith('livecdn') || s.build !== undefined);
 
+const ORIGINS = ['origin-a', 'origin-b'] as const;
+const EDGES = ['edge-eu', 'edge-us'] as const;
+
+/** The two nginx services: the template each renders, and the placeholder values that work outside compose. */
+const NGINX_SERVICES = [
+  { name: 'nginx-edge', template: 'nginx/edge.conf.template', local: { LIVECDN_UPSTREAM: '127.0.0.1:8080' } },
+  { name: 'ingest', template: 'nginx/ingest.conf.template', local: { LIVECDN_ORIGIN_A: '127.0.0.1:19350', LIVECDN_ORIGIN_B: '127.0.0.1:19351' } },
+] as const;
+
+/** The prefix an nginx service's command runs in (`exec nginx -p DIR`). */
+const nginxPrefix = (s: Service | undefined): string | undefined => /exec nginx -p (\S+) -c nginx\.conf -g 'daemon off;'/.exec(s?.command?.join(' ') ?? '')?.[1];
+
 describe('docker-compose.yml', () => {
-  it('has the origin, the signal, Redis, two edges in two regions and an nginx edge', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['edge-eu', 'edge-us', 'nginx-edge', 'origin', 'redis', 'signal']);
-    const regions = ['edge-eu', 'edge-us'].map((n) => parseArgs(services[n]?.command ?? []).get('--region'));
+  it('has two origins behind an nginx ingest front, the signal, Redis, two edges in two regions and an nginx edge', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['edge-eu', 'edge-us', 'ingest', 'nginx-edge', 'origin-a', 'origin-b', 'redis', 'signal']);
+    const regions = EDGES.map((n) => parseArgs(services[n]?.command ?? []).get('--region'));
     assert.deepEqual(regions, ['eu', 'us']);
     assert.match(services.redis?.image ?? '', /^redis:/);
-    assert.match(services['nginx-edge']?.image ?? '', /^nginx:/);
+    for (const n of ['nginx-edge', 'ingest']) assert.match(services[n]?.image ?? '', /^nginx:/, n);
+    for (const o of ORIGINS) assert.equal(services[o]?.command?.[0], 'origin', `${o} runs livecdn origin`);
   });
 
   it('runs every livecdn service from this repository image with a real subcommand', () => {
-    assert.equal(livecdnServices.length, 4);
+    assert.equal(livecdnServices.length, 5);
     for (const [name, s] of livecdnServices) {
       assert.equal(s.build, '.', `${name} builds the Dockerfile`);
       assert.equal(s.image, 'livecdn:latest', `${name} shares one image`);
@@ -111,33 +128,58 @@ describe('docker-compose.yml', () => {
     });
   }
 
-  it('wires the services together: upstreams, signal URL, Redis URL and ports line up', () => {
+  it('wires the services together: origins register, edges locate through the signal, the ingest front covers both origins', () => {
     const args = (n: string): Map<string, string | true> => parseArgs(services[n]?.command ?? []);
-    const origin = args('origin');
     const signal = args('signal');
-    const originHttp = origin.get('--http-port');
     const signalPort = signal.get('--api-port');
-    assert.equal(typeof originHttp, 'string');
     assert.equal(typeof signalPort, 'string');
-    for (const e of ['edge-eu', 'edge-us']) {
-      const a = args(e);
-      assert.equal(a.get('--upstream'), `http://origin:${String(originHttp)}`, `${e} pulls from the origin service`);
-      assert.equal(a.get('--signal'), `http://signal:${String(signalPort)}`, `${e} registers with the signal service`);
-      assert.ok(services[e]?.depends_on?.origin, `${e} starts after the origin`);
+    const signalUrl = `http://signal:${String(signalPort)}`;
+    const originHttp = new Map<string, string>();
+    for (const o of ORIGINS) {
+      const a = args(o);
+      const http = a.get('--http-port');
+      const rtmp = a.get('--rtmp-port');
+      assert.equal(typeof http, 'string');
+      assert.equal(typeof rtmp, 'string');
+      originHttp.set(o, `http://${o}:${String(http)}`);
+      // each origin registers under its own id with URLs that resolve inside the compose network: edges pull
+      // from the URL the signal's route answer gives, and the signal's kicks (revocation) go there too
+      assert.equal(a.get('--signal'), signalUrl, `${o} registers with the signal`);
+      assert.equal(a.get('--node-id'), o);
+      assert.equal(a.get('--public-url'), `http://${o}:${String(http)}`);
+      assert.equal(a.get('--rtmp-url'), `rtmp://${o}:${String(rtmp)}`);
+      // the origin asks the signal before each publish, so that a revoked token stays refused after the kick
+      assert.equal(a.get('--on-publish'), `${signalUrl}/api/hooks/on_publish`);
+      assert.equal(a.get('--on-done'), `${signalUrl}/api/hooks/on_done`);
+      // behind the front, every publisher reaches the origin from one address: the default 32 per address would cap the cluster
+      assert.ok(Number(a.get('--max-connections-per-ip')) > 32, `${o}: --max-connections-per-ip above the per-address default`);
+      assert.equal(services[o]?.ports, undefined, `${o} is reached through the ingest front and the edges only`);
+      assert.equal(services[o]?.depends_on?.signal?.condition, 'service_healthy');
     }
-    // the origin does not register itself: the signal hands encoders the origin it is told about (the host's
-    // published RTMP port), and kicks it (revocation) at the origin service, inside the compose network:
-    // `localhost` in the signal's container would be the signal itself
-    assert.equal(signal.get('--origin-rtmp'), `rtmp://localhost:${String(origin.get('--rtmp-port'))}`);
-    assert.equal(signal.get('--origin-http'), `http://origin:${String(originHttp)}`);
-    // the origin asks the signal before each publish, so that a revoked token stays refused after the kick
-    assert.equal(origin.get('--on-publish'), `http://signal:${String(signalPort)}/api/hooks/on_publish`);
-    assert.equal(origin.get('--on-done'), `http://signal:${String(signalPort)}/api/hooks/on_done`);
+    for (const e of EDGES) {
+      const a = args(e);
+      assert.equal(a.get('--upstream'), [...originHttp.values()].join(','), `${e} falls back to both origins`);
+      assert.equal(a.get('--signal'), signalUrl, `${e} registers with the signal and locates streams through it`);
+      assert.equal(a.get('--locate'), undefined, `${e} locates through the signal (the default with --signal)`);
+      for (const o of ORIGINS) assert.ok(services[e]?.depends_on?.[o], `${e} starts after ${o}`);
+    }
+    // the ingest front proxies to both origins' RTMP ports; the signal hands out push URLs on it, at the
+    // host's published port (encoders run outside the compose network); no fallback origin: both register
+    const ingest = services.ingest;
+    for (const [v, o] of [['LIVECDN_ORIGIN_A', 'origin-a'], ['LIVECDN_ORIGIN_B', 'origin-b']] as const) {
+      assert.equal(ingest?.environment?.[v], `${o}:${String(args(o).get('--rtmp-port'))}`, v);
+      assert.ok(ingest?.depends_on?.[o], `the ingest front starts after ${o} (nginx resolves its servers at start)`);
+    }
+    const ingestHost = ingest?.ports?.find((p) => p.endsWith(`:${String(ingest.environment?.LIVECDN_INGEST_LISTEN)}`))?.split(':')[0];
+    assert.equal(signal.get('--ingest-url'), `rtmp://localhost:${String(ingestHost)}`);
+    assert.equal(signal.get('--origin-rtmp'), undefined);
+    assert.equal(signal.get('--origin-http'), undefined);
     const redisUrl = signal.get('--redis');
     assert.equal(redisUrl, 'redis://redis:6379');
     assert.equal(services.signal?.depends_on?.redis?.condition, 'service_healthy');
-    // the secret comes from the environment (not visible in `ps`), one for every livecdn service (edges sign
-    // their registration with it), and there is no default: compose refuses to start without it (${VAR:?…})
+    // the secret comes from the environment (not visible in `ps`), one for every livecdn service (nodes sign
+    // their registration with it, every origin checks publish tokens with it), and there is no default:
+    // compose refuses to start without it (${VAR:?…})
     for (const [name, svc] of livecdnServices) {
       assert.equal(svc.environment?.LIVECDN_SECRET, services.signal?.environment?.LIVECDN_SECRET, `${name} has the cluster secret`);
     }
@@ -149,8 +191,11 @@ describe('docker-compose.yml', () => {
     const hostPorts = new Set<string>();
     for (const [name, s] of Object.entries(services)) {
       const a = parseArgs(s.command ?? []);
-      const listening = new Set([a.get('--http-port'), a.get('--rtmp-port'), a.get('--api-port')].filter((x): x is string => typeof x === 'string'));
-      if (name === 'nginx-edge') listening.add('80');
+      const listening = new Set(
+        [a.get('--http-port'), a.get('--rtmp-port'), a.get('--api-port'), s.environment?.LIVECDN_LISTEN, s.environment?.LIVECDN_INGEST_LISTEN].filter(
+          (x): x is string => typeof x === 'string',
+        ),
+      );
       for (const p of s.ports ?? []) {
         const m = /^(\d+):(\d+)$/.exec(p);
         assert.ok(m, `${name}: port mapping ${p} is HOST:CONTAINER`);
@@ -160,60 +205,73 @@ describe('docker-compose.yml', () => {
         assert.ok(listening.has(container as string), `${name} publishes ${container} but listens on ${[...listening].join(', ')}`);
       }
     }
-    for (const want of ['1935', '8080', '8090', '8081', '8082', '8083']) assert.ok(hostPorts.has(want), `host port ${want}`);
+    for (const want of ['1935', '8090', '8081', '8082', '8083']) assert.ok(hostPorts.has(want), `host port ${want}`);
     // each edge's public URL is the host port that reaches it
-    for (const e of ['edge-eu', 'edge-us']) {
+    for (const e of EDGES) {
       const pub = parseArgs(services[e]?.command ?? []).get('--public-url');
       const host = services[e]?.ports?.[0]?.split(':')[0];
       assert.equal(pub, `http://localhost:${String(host)}`);
     }
   });
 
-  it('runs the nginx edge from nginx/edge.conf.template with every placeholder set', () => {
+  it('runs the nginx edge in front of the eu edge, which locates streams (nginx cannot ask the signal)', () => {
     const nginx = services['nginx-edge'];
-    const vol = nginx?.volumes?.[0] ?? '';
-    const [src, dst] = vol.split(':');
-    assert.equal(src, './nginx/edge.conf.template');
-    const script = nginx?.command?.join(' ') ?? '';
-    assert.ok(dst && script.includes(`< ${dst} >`), 'the command renders the mounted template');
-    assert.match(script, /exec nginx -p (\S+) -c nginx\.conf -g 'daemon off;'/);
-    assert.equal(nginx?.environment?.LIVECDN_UPSTREAM, `origin:${String(parseArgs(services.origin?.command ?? []).get('--http-port'))}`);
+    assert.equal(nginx?.environment?.LIVECDN_UPSTREAM, `edge-eu:${String(parseArgs(services['edge-eu']?.command ?? []).get('--http-port'))}`);
+    assert.ok(nginx?.depends_on?.['edge-eu']);
     assert.equal(nginx?.environment?.LIVECDN_LISTEN, nginx?.ports?.[0]?.split(':')[1], 'nginx listens on the published container port');
-    const tpl = readFileSync(join(root, 'nginx/edge.conf.template'), 'utf8');
-    const vars = new Set([...tpl.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1] as string));
-    assert.ok(vars.size > 0, 'the template has placeholders');
-    for (const v of vars) {
-      assert.ok(nginx?.environment?.[v] !== undefined, `the template uses \${${v}}: set it in the compose file`);
-      // $$ is compose's escape for a literal $: envsubst must see ${VAR}, not the host's value.
-      assert.ok(script.includes(`$\${${v}}`), `envsubst substitutes only the listed variables, and ${v} is one`);
-    }
   });
 
-  it('the nginx command renders a configuration that `nginx -t` accepts (Debian nginx)', async () => {
-    const nginx = services['nginx-edge'];
-    // The compose command itself, with the container paths moved into a temp dir, compose's $$ unescaped,
-    // and the upstream pointed at an address that resolves outside the compose network.
-    const dir = await mkdtemp(join(tmpdir(), 'livecdn-compose-nginx-'));
-    try {
-      const script = (nginx?.command?.[2] ?? '')
-        .replaceAll('$$', '$')
-        .replaceAll('/tmp/edge', dir)
-        .replaceAll('/etc/livecdn/edge.conf.template', join(root, 'nginx/edge.conf.template'))
-        .replace("exec nginx -p", 'nginx -t -p')
-        .replace(" -g 'daemon off;'", '');
-      assert.ok(script.includes('nginx -t -p'), script);
-      const env = { ...process.env, ...nginx?.environment, LIVECDN_UPSTREAM: '127.0.0.1:8080' };
-      const r = await run('sh', ['-c', script], { env, timeout: 20_000 }).catch((err: { stderr?: string; message: string }) => {
-        throw new Error(`nginx -t refused the rendered configuration: ${err.stderr ?? err.message}`);
-      });
-      assert.match(r.stderr, /test is successful/);
-      const conf = await readFile(join(dir, 'nginx.conf'), 'utf8');
-      assert.doesNotMatch(conf, /\$\{LIVECDN_/, 'every placeholder substituted');
-      assert.match(conf, /\$uri|\$upstream_cache_status|\$proxy_host/, "nginx's own $variables left alone");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+  for (const { name, template } of NGINX_SERVICES) {
+    it(`runs ${name} from ${template} with every placeholder set`, () => {
+      const nginx = services[name];
+      const vol = nginx?.volumes?.[0] ?? '';
+      const [src, dst] = vol.split(':');
+      assert.equal(src, `./${template}`);
+      const script = nginx?.command?.join(' ') ?? '';
+      assert.ok(dst && script.includes(`< ${dst} >`), 'the command renders the mounted template');
+      assert.ok(nginxPrefix(nginx), `runs nginx in the foreground in its prefix: ${script}`);
+      const tpl = readFileSync(join(root, template), 'utf8');
+      const vars = new Set([...tpl.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1] as string));
+      assert.ok(vars.size > 0, 'the template has placeholders');
+      for (const v of vars) {
+        assert.ok(nginx?.environment?.[v] !== undefined, `the template uses \${${v}}: set it in the compose file`);
+        // $$ is compose's escape for a literal $: envsubst must see ${VAR}, not the host's value.
+        assert.ok(script.includes(`$\${${v}}`), `envsubst substitutes only the listed variables, and ${v} is one`);
+      }
+    });
+  }
+
+  for (const { name, template, local } of NGINX_SERVICES) {
+    it(`the ${name} command renders a configuration that \`nginx -t\` accepts (Debian nginx)`, async () => {
+      const nginx = services[name];
+      const prefix = nginxPrefix(nginx) ?? '';
+      const mounted = nginx?.volumes?.[0]?.split(':')[1] ?? '';
+      // The compose command itself, with the container paths moved into a temp dir, compose's $$ unescaped,
+      // and the upstreams pointed at addresses that resolve outside the compose network. Debian builds the
+      // stream module as a dynamic module that the template's modules-enabled include loads from the prefix.
+      const dir = await mkdtemp(join(tmpdir(), `livecdn-compose-${name}-`));
+      try {
+        await symlink(NGINX_MODULES, join(dir, 'modules'));
+        const script = (nginx?.command?.[2] ?? '')
+          .replaceAll('$$', '$')
+          .replaceAll(prefix, dir)
+          .replaceAll(mounted, join(root, template))
+          .replace('exec nginx -p', 'nginx -t -p')
+          .replace(" -g 'daemon off;'", '');
+        assert.ok(script.includes('nginx -t -p'), script);
+        const env = { ...process.env, ...nginx?.environment, ...local };
+        const r = await run('sh', ['-c', script], { env, timeout: 20_000 }).catch((err: { stderr?: string; message: string }) => {
+          throw new Error(`nginx -t refused the rendered configuration: ${err.stderr ?? err.message}`);
+        });
+        assert.match(r.stderr, /test is successful/);
+        const conf = await readFile(join(dir, 'nginx.conf'), 'utf8');
+        assert.doesNotMatch(conf, /\$\{LIVECDN_/, 'every placeholder substituted');
+        assert.match(conf, /\$(uri|upstream_cache_status|proxy_host|binary_remote_addr)\b/, "nginx's own $variables left alone");
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 
   it('has no tabs (YAML forbids them in indentation)', () => {
     assert.ok(!readFileSync(join(root, 'docker-compose.yml'), 'utf8').includes('\t'));

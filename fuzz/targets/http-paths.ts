@@ -2,12 +2,14 @@
 // patterns and name checks, the URL contract's path classification (the edge's), the LL-HLS delivery
 // directives of the query (the origin's parseDirectives, the edge's playlist key), the DVR playlist's
 // ?start= (parseDvrStart, and the edge's key for it), a snapshot's ?width= (the edge's key for it), and the
-// prefetcher's playlist URI resolution.
+// prefetcher's playlist URI resolution; origin-to-origin's reading of a stream request and of a Via header
+// (the request target stands for one: the loop check splits any text).
 import fc from 'fast-check';
 import { playlistRequest } from '../../src/edge/playlist-request.js';
 import { resolveSegment } from '../../src/edge/prefetcher.js';
 import { snapshotRequest } from '../../src/edge/snapshot-request.js';
 import { parseDirectives } from '../../src/origin/hls-directives.js';
+import { missStep, streamRequestOf } from '../../src/origin/cluster-miss.js';
 import {
   DVR_PLAYLIST_ROUTE,
   DVR_START_PARAM,
@@ -27,7 +29,7 @@ import { bound, text } from './util.js';
 
 export const target: FuzzTarget = {
   name: 'http-paths',
-  description: 'origin routes (new URL, every *_ROUTE, validNames), LL-HLS directives (origin and edge), DVR ?start=, snapshot ?width=, parsePath, playlistRequest, snapshotRequest, resolveSegment',
+  description: 'origin routes (new URL, every *_ROUTE, validNames), LL-HLS directives (origin and edge), DVR ?start=, snapshot ?width=, parsePath, playlistRequest, snapshotRequest, resolveSegment, streamRequestOf, missStep (Via)',
   expected: [],
   maxLength: 8192,
   run(input) {
@@ -47,6 +49,9 @@ export const target: FuzzTarget = {
     }
     parsePath(pathname);
     parsePath(target);
+    const wanted = streamRequestOf('GET', pathname);
+    if (wanted && !validNames(wanted.app, wanted.stream)) throw new Error('streamRequestOf: a stream request with invalid names');
+    missStep(s, 'origin-a', 8, () => false);
     // The cache key holds at most the three directives, canonical and bounded, whatever the query.
     const q = target.indexOf('?');
     const version = playlistRequest(pathname, q < 0 ? '' : target.slice(q));
@@ -70,5 +75,5 @@ export const target: FuzzTarget = {
       fc.option(fc.webPath()),
     )
     .map(([p, uri]) => new Uint8Array(text(uri === null ? p : `${p} ${uri}`))),
-  dictionary: ['%', '%2f', '%00', '%E0%A4%A', '..', '//', '.flv', '.m3u8', '.ts', '?token=', '#', '\\', 'http://x/', '_HLS_msn=', '&_HLS_part=', '&_HLS_skip=YES', '_HLS_', '/dvr.m3u8', '?start=', '&start=', 'T09:00:00', '+01:00', '%2B01:00', 'Z', '.jpg', '?width=', '&width='].map(text),
+  dictionary: ['%', '%2f', '%00', '%E0%A4%A', '..', '//', '.flv', '.m3u8', '.ts', '?token=', '#', '\\', 'http://x/', '_HLS_msn=', '&_HLS_part=', '&_HLS_skip=YES', '_HLS_', '/dvr.m3u8', '?start=', '&start=', 'T09:00:00', '+01:00', '%2B01:00', 'Z', '.jpg', '?width=', '&width=', '1.1 origin-a', ', 1.1 '].map(text),
 };

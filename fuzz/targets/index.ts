@@ -27,7 +27,9 @@ import { target as chat } from './chat.js';
 import { target as remoteFeed } from './remote-feed.js';
 import { target as transcodeProgress } from './transcode-progress.js';
 import { target as thumbsVtt } from './thumbs-vtt.js';
+import { target as routeAnswer } from './route-answer.js';
+import { target as playlistContinuity } from './playlist-continuity.js';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  amf0, amf3, flvReader, flvTags, keyframeAnnexB, flvKeyframes, flvScan, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, httpRange, chat, remoteFeed, transcodeProgress, thumbsVtt,
+  amf0, amf3, flvReader, flvTags, keyframeAnnexB, flvKeyframes, flvScan, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, httpRange, chat, remoteFeed, transcodeProgress, thumbsVtt, routeAnswer, playlistContinuity,
 ];

@@ -11,6 +11,12 @@ export const httpUrl = z
   .url()
   .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
 export const hostSchema = z.string().min(1);
+/** Comma-separated http(s) URLs (--upstream, --signal), in their order; `message` when there is none. */
+export const httpUrlList = (message: string) =>
+  z
+    .string({ required_error: message })
+    .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== ''))
+    .pipe(z.array(httpUrl).min(1, message));
 
 /** Environment variable for a flag: --rtmp-port -> LIVECDN_RTMP_PORT. */
 export const envName = (flag: string): string => 'LIVECDN_' + flag.replace(/^--/, '').replace(/-/g, '_').toUpperCase();
@@ -93,7 +99,7 @@ export interface RegistrationFlags {
  */
 export function registrationFields(defaults: RegistrationFlags['defaults']) {
   return {
-    signal: httpUrl.optional(),
+    signal: httpUrlList('one or more signal URLs, comma-separated').optional(),
     publicUrl: httpUrl.optional(),
     region: regionSchema.default(defaults.region),
     nodeId: nodeIdSchema.optional(),
@@ -105,7 +111,10 @@ export function registrationFields(defaults: RegistrationFlags['defaults']) {
 /** The flags of registration with the control plane, shared by `edge`, `origin` and `transcode`. */
 export function addRegistrationOptions(cmd: Command, f: RegistrationFlags): Command {
   return cmd
-    .option('--signal <url>', 'control plane to register with, e.g. http://signal:8090 (requests are signed with the cluster secret)')
+    .option(
+      '--signal <urls>',
+      'control plane to register with, e.g. http://signal:8090; several instances (sharing a Redis) comma-separated, the next used when one fails (requests are signed with the cluster secret)',
+    )
     .option('--public-url <url>', f.publicUrl)
     .option('--region <name>', 'region reported to the control plane', f.defaults.region)
     .option('--node-id <id>', `node id for registration${f.nodeIdNote ?? ''} (default ${f.kind}-REGION-HOST-PORT)`)

@@ -9,6 +9,7 @@ import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
 import type { ShardPosition } from './shard.js';
 import type { UpstreamOptions } from './upstream.js';
 import { EDGE_DEFAULTS } from './defaults.js';
+import type { LocateMode } from './locator.js';
 
 
 export interface EdgeConfig {
@@ -23,8 +24,17 @@ export interface EdgeConfig {
   readonly nodeId?: string;
   /** URL viewers use, for registration; default http://{hostname}:{port}. */
   readonly publicUrl?: string;
-  /** Control plane base URL: register, heartbeat, deregister. */
-  readonly signal?: string;
+  /**
+   * Control plane base URL(s): register, heartbeat, deregister, and locate streams (GET /api/route). Several
+   * signal instances (one registry in Redis): the next is used when one fails.
+   */
+  readonly signal?: string | readonly string[];
+  /**
+   * How the upstream holding a stream is found (locator.ts): 'signal' asks the control plane's route
+   * first, then the upstreams; 'upstreams' asks the upstreams in turn and remembers the one that answered.
+   * Default 'signal' with a signal configured, else 'upstreams'. A child tier uses 'upstreams' (its parent).
+   */
+  readonly locate?: LocateMode;
   /** HLS cache budget. */
   readonly cacheBytes?: number;
   /** Prefetch new segments listed by refreshed playlists. */
@@ -71,7 +81,9 @@ export interface ResolvedEdgeConfig {
   readonly region: string;
   readonly nodeId: string | undefined;
   readonly publicUrl: string | undefined;
-  readonly signal: string | undefined;
+  /** Signal base URLs, without trailing slashes; empty without a control plane. */
+  readonly signals: readonly string[];
+  readonly locate: LocateMode;
   readonly cacheBytes: number;
   readonly prefetch: boolean;
   readonly maxHops: number;
@@ -101,6 +113,9 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
     if (!/^https?:\/\//.test(u)) throw new Error(`edge: upstream must be an http(s) URL: ${u}`);
   }
   const d = EDGE_DEFAULTS;
+  const signals = (c.signal === undefined ? [] : typeof c.signal === 'string' ? [c.signal] : [...c.signal]).map((u) => u.replace(/\/+$/, '')).filter((u) => u !== '');
+  const locate = c.locate ?? (signals.length > 0 ? d.locate : 'upstreams');
+  if (locate === 'signal' && signals.length === 0) throw new Error('edge: locating streams through the signal needs a signal URL');
   return {
     upstreams: c.upstreams,
     httpPort: c.httpPort ?? d.httpPort,
@@ -108,7 +123,8 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
     region: c.region ?? d.region,
     nodeId: c.nodeId,
     publicUrl: c.publicUrl,
-    signal: c.signal?.replace(/\/+$/, ''),
+    signals,
+    locate,
     cacheBytes: c.cacheBytes ?? d.cacheBytes,
     prefetch: c.prefetch ?? d.prefetch,
     maxHops: c.maxHops ?? d.maxHops,
@@ -137,10 +153,10 @@ export const edgeNodeId = (c: ResolvedEdgeConfig, port: number): string => c.nod
 
 /** Registration of the edge listening on `port` as `id`, when a control plane is configured (not started). */
 export function edgeRegistration(c: ResolvedEdgeConfig, id: string, port: number, load: () => NodeLoad, log: Logger): Registration | undefined {
-  if (!c.signal) return undefined;
+  if (c.signals.length === 0) return undefined;
   return new Registration(
     {
-      signal: c.signal,
+      signal: c.signals,
       registration: { id, kind: 'edge', region: c.region, publicUrl: c.publicUrl ?? `http://${hostname()}:${port}`, capacity: c.capacity },
       load,
       intervalMs: c.heartbeatMs,

@@ -1,6 +1,7 @@
 // The edge's defaults, in one place: `new Edge(config)` (config.ts) fills every option it is not given
 // from here, and `livecdn edge` shows them as its flags' defaults (converted once to the unit each flag
 // names). Durations are milliseconds, sizes bytes.
+import type { LocateMode } from './locator.js';
 import { defaultUpstreamOptions } from './upstream.js';
 
 export const EDGE_DEFAULTS = {
@@ -23,6 +24,8 @@ export const EDGE_DEFAULTS = {
    */
   writeBatchMs: 40,
   upstream: defaultUpstreamOptions,
+  /** With a signal configured: streams are located through its route answers first (locator.ts); without one, 'upstreams'. */
+  locate: 'signal' as LocateMode,
   capacity: 5000,
   heartbeatMs: 5000,
   hookTimeoutMs: 2000,

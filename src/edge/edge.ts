@@ -23,7 +23,9 @@ import { parsePath, streamKey, type StreamPath } from '../shared/url-contract.js
 import type { Registration } from '../shared/registration.js';
 import { ShardRouter } from './shard.js';
 import { UpstreamPool } from './upstream.js';
-import { checkVia } from './via.js';
+import { Locator, type LocatorCounts } from './locator.js';
+import { RouteClient } from '../shared/route-client.js';
+import { checkVia } from '../shared/via.js';
 
 export type { EdgeConfig } from './config.js';
 
@@ -38,6 +40,8 @@ export interface EdgeStatus {
   /** With --workers: this worker's slot, its loopback port, and the port of every slot as it knows them. */
   readonly shard: ReturnType<ShardRouter['status']>;
   readonly upstreams: ReturnType<UpstreamPool['status']>;
+  /** How streams were located: route answers, fallbacks to the upstream list, upstreams remembered. */
+  readonly locator: LocatorCounts | undefined;
   readonly cache: ReturnType<HttpCache['stats']> | undefined;
   /** Viewer requests for HLS objects served from the cache, and the others, since start. */
   readonly hits: number;
@@ -76,7 +80,9 @@ export class Edge {
     this.config = resolveEdgeConfig(config);
     this.log = config.logger ?? createLogger('edge');
     this.metrics = new EdgeMetrics({ defaultMetrics: this.config.defaultMetrics });
-    this.pool = new UpstreamPool(this.config.upstreams, this.config.upstream, this.log);
+    // Sibling workers' pools (shard.ts) never locate: the owner of a stream's objects does, here.
+    const routes = this.config.locate === 'signal' ? new RouteClient({ signals: this.config.signals, key: this.config.nodeKey }) : undefined;
+    this.pool = new UpstreamPool(this.config.upstreams, this.config.upstream, this.log, new Locator({ upstreams: this.config.upstreams, routes }));
     this.router = new ShardRouter(this.pool, this.config.shard, this.config.upstream, this.log);
     this.hub = new Hub({ writeBatchMs: this.config.writeBatchMs, logger: this.log.child({ part: 'hub' }) });
     this.hooks = new Hooks({ onPlay: this.config.onPlay }, this.log.child({ part: 'hooks' }), this.config.hookTimeoutMs);
@@ -128,7 +134,7 @@ export class Edge {
     });
     this.registration = edgeRegistration(this.config, this.id, this.port, () => this.nodeLoad(), this.log);
     await this.registration?.start();
-    this.log.info({ id: this.id, port: this.port, privatePort: this.privatePort, upstreams: this.config.upstreams }, 'edge listening');
+    this.log.info({ id: this.id, port: this.port, privatePort: this.privatePort, upstreams: this.config.upstreams, locate: this.config.locate }, 'edge listening');
     return { httpPort: this.port };
   }
 
@@ -193,6 +199,7 @@ export class Edge {
       pid: process.pid,
       shard: this.router.status(this.privatePort),
       upstreams: this.pool.status(),
+      locator: this.pool.locatorCounts(),
       cache: this.cache?.stats(),
       ...counts,
       cacheHitRatio: hitRatio(counts) ?? 0,

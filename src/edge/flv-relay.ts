@@ -3,8 +3,9 @@
 // instant start, bytes serialized once and shared, slow viewers handled). Every later viewer is a hub
 // subscriber, served by the hub's HTTP-FLV handler.
 // The upstream is closed a linger time after the last viewer leaves; when it drops, the relay
-// reconnects with backoff (failing over through the pool) while viewers stay connected, up to a grace.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// reconnects with backoff (failing over through the pool, locating the stream afresh: it may have moved
+// to another origin) while viewers stay connected, up to a grace.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { FlvReader } from '../media/flv/reader.js';
 import type { MediaPacket } from '../media/packet.js';
@@ -15,11 +16,11 @@ import type { Hub, PublishOutcome, PublishRefusal } from '../hub/hub.js';
 import { classify } from '../hub/out-packet.js';
 import { reply } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-import { flvPath, streamKey } from '../shared/url-contract.js';
+import { PUBLICATION_HEADER, PUBLICATION_ID, flvPath, streamKey } from '../shared/url-contract.js';
 import type { EdgeMetrics } from './metrics.js';
 import type { ShardRouter } from './shard.js';
 import { UpstreamError } from './upstream.js';
-import { appendVia } from './via.js';
+import { appendVia } from '../shared/via.js';
 
 export interface FlvRelayOptions {
   readonly nodeId: string;
@@ -35,10 +36,19 @@ export interface FlvRelayOptions {
 type Publication = Extract<PublishOutcome, { ok: true }>;
 type ConnectResult = { ok: true } | { ok: false; status: number; message: string };
 
-// After a reconnect the upstream replays its GOP cache: frames this far behind the last one forwarded
-// are duplicates of what viewers already have. Further back means a different timeline (another
-// upstream, a restarted origin): those pass, and the hub's timeline rebases them.
+// After a reconnect the upstream replays its GOP cache. When both connections named their publication
+// (PUBLICATION_HEADER), the same id means every frame up to the last one forwarded is a duplicate, and
+// another id that none is. Without the ids the relay guesses: frames this far behind the last one
+// forwarded are duplicates, further back is a different timeline (another upstream, a restarted origin),
+// passed on for the hub's timeline to rebase. The guess fails for a new publication younger than this,
+// which would be dropped until it passes the old times: only upstreams without the header pay that.
 const REPLAY_WINDOW_MS = 15_000;
+
+/** The upstream's publication id, undefined when it sent none (an older or foreign upstream) or a malformed one. */
+function publicationOf(headers: IncomingHttpHeaders): string | undefined {
+  const id = headers[PUBLICATION_HEADER];
+  return typeof id === 'string' && PUBLICATION_ID.test(id) ? id : undefined;
+}
 
 /** The hub's publish refusal as HTTP says it, to the viewer that opened the relay. */
 function publishRefusal(key: string, reason: PublishRefusal): { status: number; message: string } {
@@ -68,6 +78,10 @@ class RelaySession {
   private readonly last: Record<'audio' | 'video', number> = { audio: -1, video: -1 };
   /** Per track, after a reconnect: dropping the replayed GOP until a frame passes the last one forwarded. */
   private readonly resyncing: Record<'audio' | 'video', boolean> = { audio: false, video: false };
+  /** The upstream publication relayed (its PUBLICATION_HEADER), undefined when unknown. */
+  private upstreamPublication: string | undefined;
+  /** The replay is known to be one (same publication id): every frame up to the last forwarded goes, whatever its age. */
+  private replayKnown = false;
 
   constructor(
     readonly app: string,
@@ -101,6 +115,7 @@ class RelaySession {
     try {
       up = await pool.get(flvPath(this.app, this.stream) + this.query, {
         headers: { via: appendVia(hops, opts.nodeId) },
+        stream: { app: this.app, stream: this.stream },
         idleTimeoutMs: opts.idleTimeoutMs ?? 10_000,
         onAttempt: (upstream) => metrics.countUpstreamRequest('flv', upstream, peer),
       });
@@ -118,6 +133,7 @@ class RelaySession {
     }
     this.upstream = up.upstream;
     this.body = up.body;
+    const publication = publicationOf(up.headers);
     this.backoff = opts.backoffMs ?? 250;
     this.graceDeadline = 0;
     if (!this.publication) {
@@ -132,8 +148,9 @@ class RelaySession {
         return { ok: false, ...publishRefusal(this.key, pub.reason) };
       }
       this.publication = pub;
-    }
-    log.info({ stream: this.key, upstream: up.upstream, reconnects: this.reconnects }, 'flv relay connected');
+    } else this.resync(this.publication, publication);
+    this.upstreamPublication = publication;
+    log.info({ stream: this.key, upstream: up.upstream, reconnects: this.reconnects, publication: this.upstreamPublication }, 'flv relay connected');
     const reader = new FlvReader();
     const body = up.body;
     body.on('data', (chunk: Buffer) => {
@@ -162,10 +179,28 @@ class RelaySession {
       if (this.closed) return;
       // A clean end means the stream ended upstream (the publisher left): not the upstream's fault.
       if (!clean) pool.markDown(up.upstream, 'flv connection dropped');
+      // Either way the stream may come back elsewhere (a publisher failing over to another origin): the
+      // reconnect locates it afresh instead of insisting on this upstream.
+      pool.lost({ app: this.app, stream: this.stream });
       log.warn({ stream: this.key, upstream: up.upstream, clean }, 'flv upstream dropped; reconnecting');
       this.reconnectLater();
     });
     return { ok: true };
+  }
+
+  /** After a reconnect: how the upstream's first frames relate to those forwarded before. */
+  private resync(pub: Publication, id: string | undefined): void {
+    const known = id !== undefined && this.upstreamPublication !== undefined;
+    if (known && id !== this.upstreamPublication) {
+      // Another publication (the stream moved to another origin, or was published anew): none of its
+      // frames reached our viewers yet, and its times may start anywhere (near 0 for a new publish).
+      this.resyncing.audio = this.resyncing.video = false;
+      this.relay.log.info({ stream: this.key, from: this.upstreamPublication, to: id }, 'flv relay follows a new publication');
+      pub.stream.sourceChanged();
+      return;
+    }
+    this.resyncing.audio = this.resyncing.video = true;
+    this.replayKnown = known;
   }
 
   private forward(p: MediaPacket): void {
@@ -177,7 +212,7 @@ class RelaySession {
       if (kind !== 'video-header' && kind !== 'audio-header') {
         const last = this.last[track];
         if (this.resyncing[track]) {
-          if (last >= 0 && p.timestamp <= last && last - p.timestamp < REPLAY_WINDOW_MS) return;
+          if (last >= 0 && p.timestamp <= last && (this.replayKnown || last - p.timestamp < REPLAY_WINDOW_MS)) return;
           // Past the replay: from here on the upstream's timeline is followed as it is, so a later jump
           // back (a publisher restarting at zero) is never taken for a replay.
           this.resyncing[track] = false;
@@ -211,8 +246,6 @@ class RelaySession {
     this.retry = setTimeout(() => {
       this.retry = undefined;
       this.reconnects++;
-      this.resyncing.audio = true;
-      this.resyncing.video = true;
       void this.connect([]).then((r) => {
         if (this.closed || r.ok) return;
         log.info({ stream: this.key, status: r.status, message: r.message }, 'flv reconnect failed');

@@ -14,7 +14,9 @@ import type { PlaylistRequest } from './playlist-request.js';
 import { Prefetcher } from './prefetcher.js';
 import type { ShardRouter } from './shard.js';
 import { UpstreamError } from './upstream.js';
-import { appendVia } from './via.js';
+import { appendVia } from '../shared/via.js';
+import { parsePath } from '../shared/url-contract.js';
+import type { StreamRef } from './locator.js';
 
 export interface HttpCacheOptions {
   readonly nodeId: string;
@@ -118,9 +120,11 @@ export class HttpCache {
     const part = kind === 'segment' && isPartPath(path);
     // Held upstream (LL-HLS): a blocking reload until its version exists, a part until it opens.
     const heldTimeoutMs = blocking || part ? this.holds.timeoutMs(path) : undefined;
+    const stream = streamOf(path);
     pool
       .get(path + search, {
         headers: { via: appendVia(hops, this.opts.nodeId) },
+        ...(stream ? { stream } : {}),
         onAttempt: (upstream) => this.metrics.countUpstreamRequest('hls', upstream, peer),
         ...(heldTimeoutMs !== undefined ? { heldTimeoutMs } : {}),
       })
@@ -151,6 +155,7 @@ export class HttpCache {
             if (obj.state === 'complete') return;
             this.log.warn({ path: key, upstream: up.upstream, received: obj.bodyLength }, 'upstream body cut');
             pool.markDown(up.upstream, 'body cut');
+            if (stream) pool.lost(stream);
             obj.fail(502, 'upstream body cut');
             done();
           });
@@ -167,3 +172,9 @@ export class HttpCache {
   }
 }
 
+
+/** The stream an object belongs to (every cached path is one of a stream's): its upstream is located by it. */
+function streamOf(path: string): StreamRef | undefined {
+  const p = parsePath(path);
+  return 'app' in p ? { app: p.app, stream: p.stream } : undefined;
+}

@@ -10,7 +10,7 @@ import { newClientId, type Hooks } from './hooks.js';
 import { reply, type RouteHandler } from '../shared/http.js';
 import { CHUNKED_END, flvFormat, httpFlvFormat } from './wire-formats.js';
 import type { ViewerSink } from './viewer.js';
-import { CONTENT_TYPE, streamKey, validNames } from '../shared/url-contract.js';
+import { CONTENT_TYPE, PUBLICATION_HEADER, streamKey, validNames } from '../shared/url-contract.js';
 import type { PlayWaits, WaitOutcome } from './play-wait.js';
 
 /** Time a cleanly ended viewer gets to take its last bytes before the socket is cut. */
@@ -117,6 +117,8 @@ export function flvHandler(hub: Hub, opts: FlvHandlerOptions = {}): RouteHandler
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPE.flv,
       'Cache-Control': 'no-cache, no-store',
+      // Which publication this answer carries: a relay reconnecting to it tells a replay from new frames.
+      [PUBLICATION_HEADER]: stream.publicationId,
       ...(chunked ? { 'Transfer-Encoding': 'chunked' } : {}),
       Connection: 'close',
     });

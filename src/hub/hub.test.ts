@@ -65,3 +65,30 @@ test('a republish rebases its first packet and maps codec headers, unless the pu
   }
   hub.closeAll('test over');
 });
+
+test('each publish gets a new publication id; a source change within one keeps times ahead and rebases times behind', () => {
+  const hub = new Hub({ writeBatchMs: 0, logger: createLogger('test', 'silent') });
+  const seen: number[] = [];
+  hub.observe({ onPacket: (_s, p) => void seen.push(p.packet.timestamp) });
+  const key = (timestamp: number): { type: TagType; timestamp: ReturnType<typeof ms>; payload: Buffer } => ({ type: TagType.Video, timestamp: ms(timestamp), payload: Buffer.from([0x17, 1, 0, 0, 0, 0xaa]) });
+  const first = hub.publish('live', 's', publisher('relay', []));
+  assert.ok(first.ok);
+  const id = first.stream.publicationId;
+  assert.match(id, /^[0-9a-f]{16}$/);
+  for (const t of [200, 240]) first.push(key(t));
+  // The relay's upstream is another publication now, starting near 0 (a publish that moved to another
+  // origin 240 ms in): a step back too small to be taken for a jump, which would be clamped, not rebased.
+  first.stream.sourceChanged();
+  for (const t of [40, 80]) first.push(key(t));
+  // ... and once more, whose times continue the last ones 120 ms on (an upstream that continued its own timeline).
+  first.stream.sourceChanged();
+  for (const t of [200, 240]) first.push(key(t));
+  assert.deepEqual(seen, [200, 240, 280, 320, 440, 480]);
+  assert.equal(first.stream.publicationId, id, 'one publication across source changes');
+  first.end();
+  const second = hub.publish('live', 's', publisher('relay', []));
+  assert.ok(second.ok);
+  assert.match(second.stream.publicationId, /^[0-9a-f]{16}$/);
+  assert.notEqual(second.stream.publicationId, id);
+  hub.closeAll('test over');
+});

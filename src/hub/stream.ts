@@ -1,6 +1,7 @@
 // One live stream (app/name): its publisher session, timeline, codec headers, metadata, GOP cache and
 // viewers. Packets are normalized on arrival, offered to observers (HLS) at once, and written to viewers
 // in batches: one timer per stream, not per viewer.
+import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { MAX_SCRIPT_DATA_BYTES } from '../media/flv/script.js';
 import { FLV_MAX_TAG_BODY } from '../media/flv/tag-writer.js';
@@ -88,6 +89,12 @@ export class Stream {
   publisher: PublisherInfo | undefined;
   /** Publish sessions so far; a later one is a republish. */
   sessions = 0;
+  /**
+   * The current publish session's id, random (unique across restarts of this process and across nodes):
+   * HTTP-FLV answers carry it (PUBLICATION_HEADER) so that a relay reconnecting to this stream knows
+   * whether it continues what it relayed. '' before the first publish.
+   */
+  publicationId = '';
   info = new StreamInfo();
   /** app/name, built once: observers look streams up by it for every packet. */
   readonly key: string;
@@ -140,6 +147,7 @@ export class Stream {
     const republish = this.sessions > 0;
     this.publisher = publisher;
     this.sessions++;
+    this.publicationId = randomBytes(8).toString('hex');
     this.info = new StreamInfo();
     // The time since the last packet lets a keepClock publisher whose clock ran on meanwhile keep its times.
     if (republish) this.timeline.discontinuity(publisher.keepClock ? { elapsedMs: performance.now() - this.lastPacketAt } : undefined);
@@ -150,6 +158,17 @@ export class Stream {
       for (const v of this.viewers()) v.sink.publisherChanged?.('republish');
     }
     for (const o of this.observers) o.onPublish?.(this, republish);
+  }
+
+  /**
+   * The publisher's source changed within its session: an edge relay's upstream now carries another
+   * publication (the stream moved to another origin, or was published anew), whose times need not follow
+   * ours. Its next packets are placed as a same-clock republish's (media/timeline.ts): kept when they lie
+   * ahead by at most the jump limit plus the time since our last packet (an upstream that continued its
+   * own timeline), else one frame after the last output. Viewers stay as they are.
+   */
+  sourceChanged(): void {
+    if (this.publisher) this.timeline.discontinuity({ elapsedMs: performance.now() - this.lastPacketAt });
   }
 
   /**

@@ -4,6 +4,7 @@
 import { RTMP_SERVER_DEFAULTS } from '../rtmp/server.js';
 import { DEFAULT_PLAY_WAIT_LIMITS } from '../hub/play-wait.js';
 import { DEFAULT_SLOW_VIEWER_LIMITS } from '../hub/viewer-policy.js';
+import type { ClusterMissMode } from './cluster-miss.js';
 
 export const ORIGIN_DEFAULTS = {
   host: '0.0.0.0',
@@ -87,6 +88,17 @@ export const ORIGIN_DEFAULTS = {
   maxViewerLagMs: DEFAULT_SLOW_VIEWER_LIMITS.maxLagMs,
   publishTakeover: false,
   playWaitMs: DEFAULT_PLAY_WAIT_LIMITS.timeoutMs,
+  /**
+   * With a signal, a request without Via for a live stream another origin holds is proxied from it
+   * ('proxy'), redirected there ('redirect', 302), or answered 404 ('off') (--cluster-miss).
+   */
+  clusterMiss: 'proxy' as ClusterMissMode,
+  /** Requests proxied to other origins at once (each a live FLV body perhaps); past it, 503. */
+  clusterMaxProxies: 1000,
+  /** A proxied request's upstream silent this long (connect, head, body) is cut: longer than an LL-HLS hold (3 target durations). */
+  clusterProxyIdleMs: 30_000,
+  /** A stream request that crossed this many nodes (Via), or names this origin in its Via, is 508. */
+  clusterMaxHops: 8,
   /** Registration with the signal service. */
   region: 'default',
   capacity: 100,

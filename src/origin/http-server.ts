@@ -1,15 +1,20 @@
 // Plain node:http with a tiny router. Routes match on method and a RegExp over the path; handlers the
 // origin does not own (the player pages) are mounted with use() and tried, in order, after the routes.
+// Hooks added with before() see every request first (origin-to-origin: a stream held elsewhere).
 import type http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { allowCrossOrigin, createHttpServer, reply, replyThrown, type HttpLimits, type MountedHandler, type Route, type RouteHandler } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
 
+/** A hook tried before the routes: true when it answered the request. */
+export type BeforeRoutes = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+
 export class HttpServer {
   readonly server: http.Server;
   private readonly routes: Route[] = [];
   private readonly fallbacks: MountedHandler[] = [];
+  private readonly hooks: BeforeRoutes[] = [];
   private readonly sockets = new Set<Socket>();
   private readonly closers: Array<() => void> = [];
 
@@ -27,6 +32,12 @@ export class HttpServer {
   /** Adds a route; `pattern` is matched against the URL path, its groups become `params`. */
   route(methods: string | readonly string[], pattern: RegExp, handler: RouteHandler): this {
     this.routes.push({ methods: typeof methods === 'string' ? [methods] : methods, pattern, handler });
+    return this;
+  }
+
+  /** Adds a hook tried before the routes, in order of adding; one that answers (true) ends the request there. */
+  before(hook: BeforeRoutes): this {
+    this.hooks.push(hook);
     return this;
   }
 
@@ -68,6 +79,7 @@ export class HttpServer {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
+      for (const hook of this.hooks) if (await hook(req, res, url)) return;
       let pathMatched = false;
       for (const r of this.routes) {
         const m = r.pattern.exec(url.pathname);

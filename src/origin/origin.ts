@@ -43,12 +43,14 @@ import { vodRoutes } from '../record/vod-routes.js';
 import { Snapshots, type SnapshotLimits } from './snapshots.js';
 import { Thumbnails } from '../record/thumbnails.js';
 import { parseRecordPatterns } from '../record/patterns.js';
+import { ClusterMiss, type ClusterMissMode } from './cluster-miss.js';
+import { RouteClient } from '../shared/route-client.js';
 import { RECORDING_API_ROUTE, RECORDING_FILE_ROUTE, RECORDINGS_API_ROUTE, SNAPSHOT_ROUTE, STREAM_RECORD_ROUTE, THUMBS_ROUTE } from '../shared/url-contract.js';
 
 /** Registration with the signal service as a node of kind 'origin', where encoders are placed. */
 export interface OriginSignalConfig {
-  /** Base URL of the signal service, e.g. http://signal:8090 */
-  readonly url: string;
+  /** Base URL of the signal service, e.g. http://signal:8090, or several instances' (registration fails over). */
+  readonly url: string | readonly string[];
   /** Default ORIGIN_DEFAULTS.region. */
   readonly region?: string;
   /** Default origin-REGION-HOST-HTTPPORT. */
@@ -159,6 +161,15 @@ export interface OriginConfig {
   readonly httpLimits?: Partial<HttpLimits>;
   readonly gop?: GopCacheLimits;
   readonly signal?: OriginSignalConfig | undefined;
+  /**
+   * With a signal: a request without Via for a live stream this origin does not hold is proxied from the
+   * origin that holds it, or redirected there (302); 'off': 404 as without a cluster. Default ORIGIN_DEFAULTS.clusterMiss.
+   */
+  readonly clusterMiss?: ClusterMissMode;
+  /** Requests proxied to other origins at once (503 past it). Default ORIGIN_DEFAULTS.clusterMaxProxies. */
+  readonly clusterMaxProxies?: number;
+  /** A proxied request's upstream connection silent this long is cut. Default ORIGIN_DEFAULTS.clusterProxyIdleMs. */
+  readonly clusterProxyIdleMs?: number;
   /** Transcoding ladders; with a ladder and no remote transcoder, start() fails without FFmpeg. */
   readonly transcode?: OriginTranscodeConfig | undefined;
   /** Recording; without it nothing is recorded and the recordings API answers 404. */
@@ -191,6 +202,10 @@ export class Origin {
   readonly dvr: DvrStore | undefined;
   /** /{app}/{stream}.jpg: the latest keyframe as JPEG. */
   readonly snapshots: Snapshots;
+  /** Requests for streams another origin holds (with a signal and --cluster-miss proxy|redirect). */
+  readonly clusterMiss: ClusterMiss | undefined;
+  /** The registration id, once started with a signal: what this origin adds to Via. */
+  private nodeId: string | undefined;
   private readonly retention: Retention | undefined;
   private readonly log: Logger;
   private readonly load: LoadSampler;
@@ -307,11 +322,27 @@ export class Origin {
     if (this.dvr) registerDvrMetrics(this.metrics.registry, this.dvr);
     this.snapshots = new Snapshots(this.hub, this.metrics.registry, this.log.child({ part: 'snapshots' }), config.snapshots);
     this.hub.observe(this.snapshots);
-    this.load = new LoadSampler(() => this.hub.totals.bytesOut + this.hls.bytesOut + (this.dvr?.bytesOut ?? 0));
+    this.load = new LoadSampler(() => this.hub.totals.bytesOut + this.hls.bytesOut + (this.dvr?.bytesOut ?? 0) + (this.clusterMiss?.bytesOut ?? 0));
     const latency = this.metrics.hlsSegmentLatency;
     onSegmentListed = (ms) => latency.observe(ms);
 
     this.http = new HttpServer(this.log.child({ part: 'http' }), config.httpLimits);
+    const missMode = config.clusterMiss ?? d.clusterMiss;
+    if (config.signal && missMode !== 'off') {
+      this.clusterMiss = new ClusterMiss({
+        mode: missMode,
+        nodeId: () => this.nodeId,
+        route: new RouteClient({ signals: [config.signal.url].flat(), key: config.keys?.node }),
+        holds: (app, stream) => this.holds(app, stream),
+        playKey,
+        maxHops: d.clusterMaxHops,
+        maxProxies: config.clusterMaxProxies ?? d.clusterMaxProxies,
+        idleTimeoutMs: config.clusterProxyIdleMs ?? d.clusterProxyIdleMs,
+        registry: this.metrics.registry,
+        log: this.log.child({ part: 'cluster' }),
+      });
+      this.http.before(this.clusterMiss.intercept);
+    }
     // Play tokens on every path that serves media; on_play per viewer for FLV (in its handler), per
     // client address and stream for HLS (cached: not on every playlist refresh or segment).
     const decisions = new PlayDecisions(hooks);
@@ -349,6 +380,18 @@ export class Origin {
     if (config.pages) this.http.use(config.pages);
     // Live responses are ended by the hub on shutdown before the HTTP server cuts what is left.
     this.http.onClose(() => this.hub.closeAll('origin shutting down'));
+  }
+
+  /**
+   * Whether this origin holds app/stream: a live hub stream, a playlist still in its republish grace (not
+   * ended), or a rung (or `_source`) of a source live here.
+   */
+  private holds(app: string, stream: string): boolean {
+    if (this.hub.get(app, stream)) return true;
+    const pl = this.hls.playlist(app, stream);
+    if (pl && !pl.ended) return true;
+    const source = this.transcode?.sourceOf(app, stream)?.source;
+    return source !== undefined && this.hub.get(app, source) !== undefined;
   }
 
   /** With DVR, segments and init segments that left the memory window are served from its files (same URLs). */
@@ -400,11 +443,12 @@ export class Origin {
     // A wildcard bind address is no address to hand out: fall back to the host name.
     const publicHost = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
     const region = sig.region ?? ORIGIN_DEFAULTS.region;
+    this.nodeId = sig.nodeId ?? defaultNodeId('origin', region, httpPort);
     this.registration = new Registration(
       {
-        signal: sig.url.replace(/\/+$/, ''),
+        signal: sig.url,
         registration: {
-          id: sig.nodeId ?? defaultNodeId('origin', region, httpPort),
+          id: this.nodeId,
           kind: 'origin',
           region,
           publicUrl: sig.publicUrl ?? `http://${publicHost}:${httpPort}`,
@@ -433,6 +477,7 @@ export class Origin {
       this.hls.endAll();
       await this.dvr?.close();
       await Promise.all([this.rtmp.close(), this.http.close()]);
+      this.clusterMiss?.close();
       this.hls.close();
       this.log.info('origin stopped');
     })();

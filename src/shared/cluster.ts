@@ -153,3 +153,25 @@ export interface NodeRecord extends NodeRegistration {
   /** ms since epoch of the last heartbeat. */
   readonly lastSeen: number;
 }
+
+/** One origin that holds a stream, as GET /api/route/{app}/{stream} lists it. */
+export interface RouteOrigin {
+  readonly id: string;
+  /** The origin's HTTP base (its registered publicUrl): HTTP-FLV, HLS, snapshots. */
+  readonly url: string;
+  readonly rtmpUrl?: string;
+  /** Its last heartbeat said a publisher is connected (false: it still serves the stream, e.g. in its republish grace). */
+  readonly publishing: boolean;
+}
+
+/**
+ * GET /api/route/{app}/{stream} on the signal (node-signed, or the admin bearer): the origins whose
+ * heartbeats list the stream, in preference order (publishing first, then the freshest heartbeat). 404
+ * with an empty list when no origin holds it. `ttlMs`: how long a caller may reuse the answer.
+ */
+export interface RouteAnswer {
+  readonly app: string;
+  readonly stream: string;
+  readonly origins: readonly RouteOrigin[];
+  readonly ttlMs: number;
+}

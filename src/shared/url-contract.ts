@@ -111,12 +111,26 @@ export const LLHLS_PART = /^\d{1,4}$/;
 /** The path of an RTMP URL (rtmp://HOST:PORT + this). */
 export const rtmpPath = (app: string, stream: string): string => `/${app}/${stream}`;
 
+/**
+ * Response header of an HTTP-FLV answer (origin and edge): the id of the hub publication it carries, new
+ * for each publish (an edge's relay keeps one across its upstream reconnects). A relay that reconnects
+ * compares it with the previous one: the same id means the upstream replays frames already forwarded,
+ * another id a new publication whose frames are all new. Absent (an older or foreign upstream): unknown.
+ */
+export const PUBLICATION_HEADER = 'x-livecdn-publication';
+/** What a relay accepts as a publication id (hub/stream.ts writes 16 hex digits); anything else counts as absent. */
+export const PUBLICATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
 // The control plane's per-stream routes that other parts call: the player asks the signal where to
 // play, the signal asks each origin to drop a revoked stream.
 export const playApiPath = (app: string, stream: string): string => `/api/play/${app}/${stream}`;
 /** The signal's route for playApiPath (express syntax). */
 export const PLAY_API_ROUTE = '/api/play/:app/:stream';
 export const streamApiPath = (app: string, stream: string): string => `/api/streams/${app}/${stream}`;
+/** Where a stream lives: the origins that hold it (RouteAnswer in shared/cluster.ts), for edges and origins. */
+export const routeApiPath = (app: string, stream: string): string => `/api/route/${app}/${stream}`;
+/** The signal's route for routeApiPath (express syntax). */
+export const ROUTE_API_ROUTE = '/api/route/:app/:stream';
 
 /** A recording's name: its start (UTC) as {YYYYMMDD}-{HHMMSS}, and -{N} when a second one starts in the same second. */
 export const RECORDING_NAME = /^\d{8}-\d{6}(?:-\d{1,3})?$/;

@@ -8,12 +8,13 @@ import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
-import type { DvrStat, NodeRecord, RungStat, StreamHlsInfo, TranscodeStat } from '../shared/cluster.js';
+import type { DvrStat, NodeRecord, RouteAnswer, RungStat, StreamHlsInfo, TranscodeStat } from '../shared/cluster.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { SIGNATURE_HEADER, checkHeaderShape, signedFetch } from '../shared/signed-request.js';
 import {
   PLAY_API_ROUTE,
+  ROUTE_API_ROUTE,
   RUNG_NAME,
   SOURCE_RUNG,
   dvrPlaylistPath,
@@ -29,6 +30,7 @@ import {
 } from '../shared/url-contract.js';
 import { HttpError, reply } from '../shared/http.js';
 import { TRANSCODE_ASSIGNMENTS_PATH } from '../shared/transcode-job.js';
+import { SIGNAL_DEFAULTS } from './defaults.js';
 import type { SignalMetrics } from './metrics.js';
 import type { ClusterView, Placement } from './placement.js';
 import { addRecordingRoutes } from './recordings.js';
@@ -61,6 +63,8 @@ export interface ApiContext {
   readonly regionMap: RegionMap | undefined;
   /** Used when no origin is registered. */
   readonly fallbackOrigin: { readonly rtmpUrl: string | undefined; readonly httpUrl: string | undefined };
+  /** rtmp://host:port of the ingest front (--ingest-url): every push URL is on it. */
+  readonly ingestRtmpUrl?: string | undefined;
   /** The cluster's keys; undefined in an --insecure cluster (write routes open, nothing signed). */
   readonly keys: ClusterKeys | undefined;
   readonly kickTimeoutMs: number;
@@ -184,21 +188,22 @@ interface StreamStats {
   transcode: TranscodeStat | undefined;
   /** The origin's DVR window of this stream. */
   dvr: DvrStat | undefined;
-  /** The public URL of an origin that has it. */
-  originUrl: string | undefined;
+  /** The origin a viewer or an edge is sent to (the first in route order). */
+  origin: NodeRecord | undefined;
   nodes: string[];
+  /** The edges whose heartbeat lists it (they pull it). */
+  edges: string[];
 }
 
 /** What heartbeats say about one stream: where it is, its viewers (edges and origins), its codecs. */
 function statsFor(view: ClusterView, key: string): StreamStats {
-  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, ladder: undefined, transcode: undefined, dvr: undefined, originUrl: undefined, nodes: [] };
+  const origin = view.originsOf.get(key)?.[0]?.node;
+  const s: StreamStats = { live: false, viewers: 0, video: undefined, audio: undefined, bitrateBps: undefined, hls: undefined, ladder: undefined, transcode: undefined, dvr: undefined, origin, nodes: [], edges: [] };
   let remote: TranscodeStat | undefined;
   for (const { node: n, stat } of view.streams.get(key) ?? []) {
     s.nodes.push(n.id);
-    if (n.kind === 'origin') {
-      s.live = stat?.publishing ?? true;
-      s.originUrl ??= n.publicUrl;
-    }
+    if (n.kind === 'edge') s.edges.push(n.id);
+    if (n.kind === 'origin') s.live = stat?.publishing ?? true;
     if (stat) {
       s.viewers += stat.viewers;
       s.video ??= stat.video;
@@ -240,8 +245,10 @@ function streamView(rec: StreamRecord | undefined, app: string, stream: string, 
     transcode: st.transcode ?? null,
     dvr: st.dvr ?? null,
     // The origin's snapshot: the dashboard's thumbnail.
-    snapshot: st.originUrl ? (dvrAndSnapshotUrls(st.originUrl, app, stream, token, st).snapshot ?? null) : null,
+    snapshot: st.origin ? (dvrAndSnapshotUrls(st.origin.publicUrl, app, stream, token, st).snapshot ?? null) : null,
     nodes: st.nodes,
+    origin: st.origin ? { id: st.origin.id, url: st.origin.publicUrl } : null,
+    edges: st.edges,
     createdAt: rec?.createdAt ?? null,
     tokenExp: rec?.tokenExp ?? null,
     chat: `/api/streams/${streamId(app, stream)}/chat`,
@@ -266,9 +273,10 @@ export function createApiRouter(ctx: ApiContext): Router {
 
   r.post('/api/streams', admin, small, async (req, res) => {
     const body = parse(createStreamSchema, req.body ?? {}, 'stream request');
-    const view = await ctx.view();
-    const { origin, registered } = ctx.placement.publish(view);
-    const rtmpBase = origin?.rtmpUrl ?? (registered === 0 ? ctx.fallbackOrigin.rtmpUrl : undefined);
+    // Behind an ingest front the front picks the origin (the live one with the fewest connections), not the placement:
+    // the answer names none, and a publisher whose origin died reconnects to the same URL and lands on another.
+    const { origin, registered } = ctx.ingestRtmpUrl ? { origin: undefined, registered: 0 } : ctx.placement.publish(await ctx.view());
+    const rtmpBase = ctx.ingestRtmpUrl ?? origin?.rtmpUrl ?? (registered === 0 ? ctx.fallbackOrigin.rtmpUrl : undefined);
     if (!rtmpBase) {
       throw registered > 0
         ? new HttpError(503, 'no_capacity', 'every registered origin is at capacity')
@@ -355,6 +363,16 @@ export function createApiRouter(ctx: ApiContext): Router {
     const stream = parse(nameSchema, req.params.stream, 'stream');
     const q = parse(playQuerySchema, req.query, 'query');
     reply(res, 200, await placePlay(ctx, app, stream, q.region ?? ctx.regionMap?.lookup(req.ip ?? req.socket.remoteAddress)));
+  });
+
+  // ---- route: where a stream lives, for nodes (edges and origins locate streams: shared/route-client.ts) ----
+
+  // Signed like the other node routes (or the admin bearer): origins' addresses are the cluster's business.
+  r.get(ROUTE_API_ROUTE, ...requireNode(ctx.keys, '1kb', true), async (req, res) => {
+    const app = parse(nameSchema, req.params.app, 'app');
+    const stream = parse(nameSchema, req.params.stream, 'stream');
+    const { status, answer } = await lookupRoute(ctx, app, stream);
+    reply(res, status, answer);
   });
 
   // ---- nodes ----
@@ -479,6 +497,19 @@ export async function placePlay(ctx: ApiContext, app: string, stream: string, re
     ...(renditions.length ? { renditions } : {}),
     fallbacks: targets.slice(1),
   };
+}
+
+/**
+ * The route answer for validated names (the route and Signal's direct path for plain lookups share it): the
+ * origins whose heartbeats list app/stream, in route order (ClusterView.originsOf: no scan, no sort here);
+ * 404 with the same shape when there is none.
+ */
+export async function lookupRoute(ctx: ApiContext, app: string, stream: string): Promise<{ status: 200 | 404; answer: RouteAnswer }> {
+  const holders = (await ctx.view()).originsOf.get(streamKey(app, stream)) ?? [];
+  const found = holders.length > 0;
+  ctx.metrics.routeLookups.inc({ result: found ? 'found' : 'not_found' });
+  const origins = holders.map(({ node, publishing }) => ({ id: node.id, url: node.publicUrl, ...(node.rtmpUrl ? { rtmpUrl: node.rtmpUrl } : {}), publishing }));
+  return { status: found ? 200 : 404, answer: { app, stream, origins, ttlMs: SIGNAL_DEFAULTS.routeTtlMs } };
 }
 
 export interface KickResult {

@@ -15,4 +15,6 @@ export const SIGNAL_DEFAULTS = {
   kickTimeoutMs: 2000,
   /** GET and DELETE /api/recordings: how long the signal waits for each origin's answer. */
   recordingsTimeoutMs: 5000,
+  /** GET /api/route: how long a caller may reuse the answer (edges and origins cache it that long). */
+  routeTtlMs: 2000,
 } as const;

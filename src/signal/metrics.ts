@@ -22,6 +22,12 @@ export class SignalMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly routeLookups = new Counter({
+    name: 'livecdn_signal_route_lookups_total',
+    help: 'GET /api/route answers: found (an origin holds the stream) or not_found',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly hooks = new Counter({
     name: 'livecdn_signal_hooks_total',
     help: 'Hook calls by hook and result (allowed or the refusal code)',

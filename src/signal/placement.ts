@@ -33,9 +33,8 @@ export class ClusterView {
   readonly byRegion = new Map<string, RegionEdges>();
   readonly all: RegionEdges;
   readonly origins: readonly NodeRecord[];
-  /** "app/stream" -> the first origin whose heartbeat lists it: built once here, not per play request. */
-  readonly originOf = new Map<string, NodeRecord>();
   private presence: Map<string, StreamPresence[]> | undefined;
+  private holders: Map<string, StreamOrigin[]> | undefined;
 
   constructor(
     readonly nodes: readonly NodeRecord[],
@@ -51,7 +50,37 @@ export class ClusterView {
     for (const [region, list] of groups) this.byRegion.set(region, rings.group(list));
     this.all = rings.group(edges);
     this.origins = nodes.filter((n) => n.kind === 'origin');
-    for (const o of this.origins) for (const key of o.load.streams) if (!this.originOf.has(key)) this.originOf.set(key, o);
+  }
+
+  /**
+   * "app/stream" -> the origins whose heartbeat lists it, in route order: publishing first, then the
+   * freshest heartbeat. Built on first use, once per view, in time linear in what the origins list: play
+   * placement and GET /api/route read it per request, and must not scan or sort per request.
+   */
+  get originsOf(): ReadonlyMap<string, readonly StreamOrigin[]> {
+    if (this.holders) return this.holders;
+    const index = new Map<string, StreamOrigin[]>();
+    const freshestFirst = [...this.origins].sort((a, b) => b.lastSeen - a.lastSeen);
+    const contested: StreamOrigin[][] = [];
+    for (const node of freshestFirst) {
+      const publishing = new Set<string>();
+      for (const s of node.load.streamStats ?? []) if (s.publishing === true) publishing.add(s.stream);
+      for (const key of node.load.streams) {
+        const list = index.get(key);
+        const entry = { node, publishing: publishing.has(key) };
+        if (!list) index.set(key, [entry]);
+        // Every entry of this origin is appended while it is walked: a repeat is the list's last entry.
+        else if (list[list.length - 1]?.node !== node) {
+          list.push(entry);
+          if (list.length === 2) contested.push(list);
+        }
+      }
+    }
+    // Only streams that several origins list need ordering (a republish on another origin, a grace):
+    // a stable sort keeps the freshest first among equals.
+    for (const list of contested) list.sort((a, b) => Number(b.publishing) - Number(a.publishing));
+    this.holders = index;
+    return index;
   }
 
   /**
@@ -73,6 +102,12 @@ export class ClusterView {
     this.presence = index;
     return index;
   }
+}
+
+/** An origin whose heartbeat lists a stream, and whether a publisher is connected there. */
+export interface StreamOrigin {
+  readonly node: NodeRecord;
+  readonly publishing: boolean;
 }
 
 /** One node that lists a stream, and what it says about it. */
@@ -206,7 +241,7 @@ export class Placement {
 
   /** The origin that has the stream (by its heartbeat), else the least loaded one. */
   originFor(view: ClusterView, key: string): NodeRecord | undefined {
-    return view.originOf.get(key) ?? this.leastLoadedOrigin(view.origins, false);
+    return view.originsOf.get(key)?.[0]?.node ?? this.leastLoadedOrigin(view.origins, false);
   }
 
   private leastLoadedOrigin(origins: readonly NodeRecord[], needRtmp: boolean): NodeRecord | undefined {

@@ -8,8 +8,9 @@ import { HttpError, createHttpServer, reply, type HttpLimits, type MountedHandle
 import type { ClusterKeys } from '../shared/keys.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
-import { PLAY_API_ROUTE, streamKey } from '../shared/url-contract.js';
-import { createApiRouter, placePlay } from './api.js';
+import { checkNodeSignature, hasAdminBearer } from '../shared/admin-auth.js';
+import { PLAY_API_ROUTE, ROUTE_API_ROUTE, streamKey } from '../shared/url-contract.js';
+import { createApiRouter, lookupRoute, placePlay } from './api.js';
 import type { ApiContext } from './api.js';
 import { ChatHub, defaultChatLimits } from './chat.js';
 import { clientAddress } from './client-address.js';
@@ -50,6 +51,11 @@ export interface SignalConfig {
   /** rtmp://host:1935 and http://host:8080 of an origin to use when none is registered. */
   readonly originRtmp?: string;
   readonly originHttp?: string;
+  /**
+   * rtmp://host:1935 of a TCP front over every origin's RTMP port (nginx/ingest.conf.template): push URLs are
+   * handed out on it, so a publisher that reconnects after its origin died lands on a live one.
+   */
+  readonly ingestRtmpUrl?: string;
   /** A node that has not sent a heartbeat for this long leaves. */
   readonly nodeTtlMs?: number;
   /** POST /api/streams may ask for less or more, up to maxPublishTokenTtlMs. */
@@ -80,6 +86,9 @@ const VIEW_MAX_AGE_MS = 1000;
  * which validates it and answers errors the usual way.
  */
 const PLAIN_PLAY = /^\/api\/play\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})(?:\?region=([A-Za-z0-9_-]{1,64}))?$/;
+/** A plain route lookup (GET /api/route/{app}/{stream}, valid names, no query): the same shortcut. */
+const PLAIN_ROUTE = /^\/api\/route\/([A-Za-z0-9_-]{1,64})\/([A-Za-z0-9_-]{1,64})$/;
+const NO_BODY = Buffer.alloc(0);
 
 export class Signal {
   readonly log: Logger;
@@ -215,6 +224,7 @@ export class Signal {
         rtmpUrl: this.config.originRtmp?.replace(/\/+$/, ''),
         httpUrl: this.config.originHttp?.replace(/\/+$/, ''),
       },
+      ingestRtmpUrl: this.config.ingestRtmpUrl?.replace(/\/+$/, ''),
       keys: this.config.keys,
       kickTimeoutMs: this.config.kickTimeoutMs ?? SIGNAL_DEFAULTS.kickTimeoutMs,
       recordingsTimeoutMs: this.config.recordingsTimeoutMs ?? SIGNAL_DEFAULTS.recordingsTimeoutMs,
@@ -231,25 +241,45 @@ export class Signal {
     if (req.method !== 'GET' || this.config.trustProxy !== undefined) return false;
     const m = PLAIN_PLAY.exec(req.url ?? '');
     if (!m) return false;
-    const start = process.hrtime.bigint();
     const ctx = this.apiContext();
-    const counted = (): void => {
-      this.metrics.httpRequests.inc({ route: PLAY_API_ROUTE, method: 'GET', status: String(res.statusCode) });
-      this.metrics.httpDuration.observe({ route: PLAY_API_ROUTE }, Number(process.hrtime.bigint() - start) / 1e9);
-    };
     const region = m[3] ?? ctx.regionMap?.lookup(req.socket.remoteAddress);
-    placePlay(ctx, m[1] as string, m[2] as string, region)
+    this.answerDirect(res, PLAY_API_ROUTE, placePlay(ctx, m[1] as string, m[2] as string, region).then((body) => ({ status: 200, body })));
+    return true;
+  }
+
+  /**
+   * Direct answer to a plain, authorised route lookup (edges and origins ask it per stream); false when the
+   * request is not one: express takes it, and answers a request with a body, a bad name or a refused
+   * signature the usual way.
+   */
+  private routeDirect(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' || (req.headers['content-length'] ?? '0') !== '0' || req.headers['transfer-encoding'] !== undefined) return false;
+    const url = req.url ?? '';
+    const m = PLAIN_ROUTE.exec(url);
+    if (!m) return false;
+    const keys = this.config.keys;
+    if (keys && !hasAdminBearer(req.headers.authorization, keys) && !checkNodeSignature(keys, req.headers, 'GET', url, NO_BODY).ok) return false;
+    this.answerDirect(res, ROUTE_API_ROUTE, lookupRoute(this.apiContext(), m[1] as string, m[2] as string).then(({ status, answer }) => ({ status, body: answer })));
+    return true;
+  }
+
+  /** Replies with what `answer` resolves to (or its error, as the API answers errors), counted as express counts `route`. */
+  private answerDirect(res: ServerResponse, route: string, answer: Promise<{ status: number; body: object }>): void {
+    const start = process.hrtime.bigint();
+    answer
       .then(
-        (body) => reply(res, 200, body),
+        ({ status, body }) => reply(res, status, body),
         (err: unknown) => replyApiError(res, err, this.log),
       )
-      .then(counted)
+      .then(() => {
+        this.metrics.httpRequests.inc({ route, method: 'GET', status: String(res.statusCode) });
+        this.metrics.httpDuration.observe({ route }, Number(process.hrtime.bigint() - start) / 1e9);
+      })
       // The client may be gone, or a reply may fail: never an unhandled rejection.
       .catch((err: unknown) => {
-        this.log.warn({ err }, 'play reply failed');
+        this.log.warn({ err, route }, 'direct reply failed');
         res.destroy();
       });
-    return true;
   }
 
   async start(): Promise<{ apiPort: number }> {
@@ -265,7 +295,7 @@ export class Signal {
     const app = this.buildApp();
     const server = createHttpServer(
       (req, res) => {
-        if (!this.playDirect(req, res)) app(req, res);
+        if (!this.playDirect(req, res) && !this.routeDirect(req, res)) app(req, res);
       },
       // Longer than the 60 s idle timeout of usual load balancers in front of the API, so that they close first.
       { keepAliveTimeoutMs: 65_000, ...this.config.http },

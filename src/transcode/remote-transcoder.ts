@@ -35,8 +35,8 @@ export const REMOTE_TRANSCODER_DEFAULTS = {
 } as const;
 
 export interface RemoteTranscoderConfig {
-  /** The signal's base URL. */
-  readonly signal: string;
+  /** The signal's base URL, or several instances' (shared/registration.ts fails over between them). */
+  readonly signal: string | readonly string[];
   /** Pull sources from here instead of their origins' public URLs. */
   readonly upstream?: string | undefined;
   /** The cluster's keys; undefined in an --insecure cluster (unsigned requests, no tokens). */
@@ -158,10 +158,9 @@ export class RemoteTranscoder {
     const httpPort = (server.address() as AddressInfo).port;
     const publicHost = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
     const region = this.config.region ?? d.region;
-    const signal = this.config.signal.replace(/\/+$/, '');
     this.registration = new Registration(
       {
-        signal,
+        signal: this.config.signal,
         registration: {
           id: this.config.nodeId ?? defaultNodeId('transcoder', region, httpPort),
           kind: 'transcoder',
@@ -176,7 +175,7 @@ export class RemoteTranscoder {
       this.log.child({ part: 'registration' }),
     );
     await this.registration.start();
-    this.log.info({ id: this.id, httpPort, signal, upstream: this.config.upstream ?? null }, 'transcoder started');
+    this.log.info({ id: this.id, httpPort, signal: this.registration.signal, upstream: this.config.upstream ?? null }, 'transcoder started');
     const poll = (): void => {
       // A timer callback: whatever a poll throws costs that poll, never the process.
       this.polling ??= this.poll()
@@ -239,7 +238,8 @@ export class RemoteTranscoder {
   private async poll(): Promise<void> {
     const reg = this.registration;
     if (this.stopped || !reg?.isRegistered) return;
-    const url = `${this.config.signal.replace(/\/+$/, '')}${TRANSCODE_ASSIGNMENTS_PATH}?node=${encodeURIComponent(reg.id)}`;
+    // The instance it is registered with: after a failover, the one that knows it.
+    const url = `${reg.signal}${TRANSCODE_ASSIGNMENTS_PATH}?node=${encodeURIComponent(reg.id)}`;
     let list: TranscodeAssignment[];
     try {
       const res = await signedFetch(url, { method: 'GET', key: this.config.keys?.node, timeoutMs: REMOTE_TRANSCODER_DEFAULTS.signalTimeoutMs });

@@ -32,6 +32,8 @@ test('livecdn origin without flags runs ORIGIN_DEFAULTS', () => {
       maxViewerLagMs: c.slowViewer?.maxLagMs,
       publishTakeover: c.publishTakeover,
       playWaitMs: c.playWaitMs,
+      clusterMiss: c.clusterMiss,
+      clusterMaxProxies: c.clusterMaxProxies,
     },
     {
       host: d.host,
@@ -52,6 +54,8 @@ test('livecdn origin without flags runs ORIGIN_DEFAULTS', () => {
       maxViewerLagMs: d.maxViewerLagMs,
       publishTakeover: d.publishTakeover,
       playWaitMs: d.playWaitMs,
+      clusterMiss: d.clusterMiss,
+      clusterMaxProxies: d.clusterMaxProxies,
     },
   );
   const registered = originCliConfig(['--signal', 'http://signal.test:8090']).signal;

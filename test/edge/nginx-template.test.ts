@@ -3,10 +3,20 @@
 // wins) against normalised paths, which is what nginx matches ($uri: merged slashes, no dot segments,
 // percent-decoded). Every path the contract builds must reach the location of its kind, and no proxied
 // location may accept a path the contract refuses or classifies differently.
+// nginx/ingest.conf.template, rendered as nginx/README.md says, on Debian's nginx with its stream module:
+// `nginx -t` accepts it, and as a TCP front it skips a dead origin at once, spreads connections over live
+// ones, and closes a connection whose origin died (so that the encoder reconnects).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import { promisify } from 'node:util';
 import fc from 'fast-check';
+import { freePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/wait.js';
+import { INGEST_VARIABLES, NGINX, prepareIngestNginx, startIngestNginx } from './nginx.js';
 import {
   dvrPlaylistPath,
   flvPath,
@@ -112,4 +122,119 @@ test('no nginx location proxies a path that the contract refuses or classifies o
     }),
     { numRuns: 20_000 },
   );
+});
+
+// ---- nginx/ingest.conf.template ----
+
+const ingestTemplate = readFileSync(new URL('../../nginx/ingest.conf.template', import.meta.url), 'utf8');
+
+test('ingest template: its placeholders are the documented ones, and every origin fails fast', () => {
+  const vars = new Set([...ingestTemplate.matchAll(/\$\{([A-Z_][A-Z0-9_]*)\}/g)].map((m) => m[1]));
+  assert.deepEqual([...vars].sort(), [...INGEST_VARIABLES].sort());
+  const readme = readFileSync(new URL('../../nginx/README.md', import.meta.url), 'utf8');
+  for (const v of INGEST_VARIABLES) assert.ok(readme.includes(v), `nginx/README.md documents ${v}`);
+  const servers = [...ingestTemplate.matchAll(/^\s*server\s+(?!\{)(\S+)([^;]*);/gm)];
+  assert.equal(servers.length, 2);
+  for (const m of servers) assert.match(m[2] ?? '', /max_fails=1 fail_timeout=10s/, `passive health on ${m[1]}`);
+  for (const d of ['proxy_connect_timeout 1s;', 'proxy_next_upstream on;', 'zone livecdn_origins', 'least_conn;']) {
+    assert.ok(ingestTemplate.includes(d), d);
+  }
+});
+
+test('ingest template: rendered with envsubst, `nginx -t` accepts it', async () => {
+  const { prefix, args } = await prepareIngestNginx(['127.0.0.1:1935', '127.0.0.1:1936'], await freePort());
+  try {
+    const conf = readFileSync(`${prefix}/nginx.conf`, 'utf8');
+    assert.doesNotMatch(conf, /\$\{LIVECDN_/, 'every placeholder substituted');
+    assert.match(conf, /\$binary_remote_addr/, "nginx's own $variables left alone");
+    const r = await promisify(execFile)(NGINX, ['-t', ...args.slice(0, -2)], { timeout: 20_000 }).catch((e: { stderr?: string; message: string }) => {
+      throw new Error(`nginx -t refused the rendered ingest configuration: ${e.stderr ?? e.message}`);
+    });
+    assert.match(r.stderr, /test is successful/);
+  } finally {
+    await rm(prefix, { recursive: true, force: true });
+  }
+});
+
+/** A stand-in origin: a TCP server that greets every connection with its name; kill() drops it all at once. */
+async function namedServer(name: string, port: number): Promise<{ kill(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    s.write(name);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    kill: () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      return closed;
+    },
+  };
+}
+
+/** Connects through the front: the greeting (the origin reached), how long it took, and the open socket. */
+function through(port: number): Promise<{ name: string; ms: number; socket: net.Socket }> {
+  const t0 = Date.now();
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no greeting through the front within 10 s')));
+    socket.once('data', (b: Buffer) => {
+      socket.setTimeout(0);
+      resolve({ name: b.toString(), ms: Date.now() - t0, socket });
+    });
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error('closed before a greeting')));
+  });
+}
+
+test('ingest front (real nginx stream module): a dead origin is skipped at once, live ones share the load, a lost origin closes its connections', async (t) => {
+  const [portA, portB] = [await freePort(), await freePort()];
+  const sockets: net.Socket[] = [];
+  // Clients first: nginx's graceful stop waits for the connections it proxies.
+  t.after(() => sockets.forEach((s) => s.destroy()));
+  const b = await namedServer('B', portB);
+  t.after(() => b.kill());
+  // A is not listening: its connect is refused.
+  const front = await startIngestNginx([`127.0.0.1:${portA}`, `127.0.0.1:${portB}`]);
+  t.after(() => front.stop());
+
+  for (let i = 0; i < 3; i++) {
+    const c = await through(front.port);
+    sockets.push(c.socket);
+    assert.equal(c.name, 'B', 'every connection reaches the live origin');
+    assert.ok(c.ms < 1500, `without waiting on the dead one (${c.ms} ms)`);
+  }
+  for (const s of sockets.splice(0)) s.destroy();
+
+  // A comes up; once its fail_timeout (10 s) has passed, new connections go to whichever has fewer.
+  const a = await namedServer('A', portA);
+  t.after(() => a.kill());
+  const held = await through(front.port);
+  sockets.push(held.socket);
+  const deadline = Date.now() + 20_000;
+  let other = held.name;
+  while (other === held.name && Date.now() < deadline) {
+    const c = await through(front.port);
+    other = c.name;
+    if (c.name === held.name) {
+      c.socket.destroy();
+      await new Promise((r) => setTimeout(r, 500));
+    } else {
+      sockets.push(c.socket);
+    }
+  }
+  assert.notEqual(other, held.name, 'with one connection held on one origin, a new one goes to the other (least_conn)');
+
+  // The origin holding `held` dies: its connection through the front is closed, and the next one lands on the other.
+  const dying = held.name === 'A' ? a : b;
+  held.socket.on('error', () => undefined);
+  await dying.kill();
+  await waitFor('the front to close the connection of the dead origin', () => held.socket.destroyed, 5000);
+  const again = await through(front.port);
+  sockets.push(again.socket);
+  assert.equal(again.name, held.name === 'A' ? 'B' : 'A');
+  assert.ok(again.ms < 1500, `reconnect in ${again.ms} ms`);
 });

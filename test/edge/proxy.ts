@@ -9,6 +9,8 @@ export interface CountingProxy {
   count(path: string): number;
   /** Requests per request target, query included (LL-HLS directives name playlist versions). */
   readonly targets: Map<string, number>;
+  /** Requests for `path` whose Via header was exactly `via` (e.g. '1.1 edge-1'): who asked. */
+  countVia(path: string, via: string): number;
   /** HTTP-FLV connections opened through the proxy so far, and currently open. */
   readonly flv: { opened: number; open: number };
   /** Destroys every connection at once (a crashed upstream) and stops listening. */
@@ -18,6 +20,7 @@ export interface CountingProxy {
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const counts = new Map<string, number>();
   const targets = new Map<string, number>();
+  const byVia = new Map<string, number>();
   const flv = { opened: 0, open: 0 };
   const sockets = new Set<Socket>();
   const agent = new http.Agent({ keepAlive: true });
@@ -25,6 +28,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     counts.set(path, (counts.get(path) ?? 0) + 1);
     targets.set(req.url ?? '/', (targets.get(req.url ?? '/') ?? 0) + 1);
+    const viaKey = `${path} ${String(req.headers.via ?? '')}`;
+    byVia.set(viaKey, (byVia.get(viaKey) ?? 0) + 1);
     const isFlv = path.endsWith('.flv');
     const up = http.request(target + (req.url ?? '/'), { method: req.method, headers: req.headers, agent }, (ures) => {
       if (isFlv && ures.statusCode === 200) {
@@ -54,6 +59,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     counts,
     count: (p) => counts.get(p) ?? 0,
     targets,
+    countVia: (path, via) => byVia.get(`${path} ${via}`) ?? 0,
     flv,
     kill: () =>
       (killed ??= new Promise<void>((resolve) => {

@@ -51,7 +51,7 @@ test('the --signal flags map onto the registration config, named as the edge nam
   // the registration is signed with the node key derived from the secret
   assert.deepEqual(config.keys?.node, KEYS.node);
   assert.deepEqual(config.signal, {
-    url: 'http://signal.test:8090',
+    url: ['http://signal.test:8090'],
     region: 'eu',
     nodeId: 'origin-1',
     publicUrl: 'http://o1.test:8080',
@@ -60,6 +60,9 @@ test('the --signal flags map onto the registration config, named as the edge nam
     heartbeatMs: 2000,
   });
   assert.equal(config.playWaitMs, 7000);
+  // several signal instances: a comma-separated list, each an http(s) URL
+  assert.deepEqual(originCliConfig(['--signal', 'http://s1.test:8090, http://s2.test:8090']).signal?.url, ['http://s1.test:8090', 'http://s2.test:8090']);
+  assert.throws(() => originCliConfig(['--signal', 'http://s1.test:8090,ftp://s2']), /--signal: must be an http:\/\/ or https:\/\/ URL/);
   assert.throws(() => originCliConfig(['--rtmp-url', 'http://wrong', '--region', 'no spaces']), /--rtmp-url: must be an rtmp:\/\/[\s\S]*--region/);
   const plain = originCliConfig([]);
   assert.equal(plain.signal, undefined, 'no --signal: no registration');

@@ -1,6 +1,7 @@
 // The player pages on their own: the esbuild bundle, the /player/ handler (content types, caching,
 // traversal, build on first use), and the three pages in Debian's Chromium against a small in-test
-// server: FFmpeg's live HLS and HTTP-FLV test streams, a fake control plane API and a chat WebSocket.
+// server: FFmpeg's live HLS and HTTP-FLV test streams, a fake control plane API and a chat WebSocket;
+// and the dashboard against a real signal whose heartbeats place streams on origins and edges.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
@@ -13,10 +14,13 @@ import express from 'express';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import { createPlayerHandler, playerPath } from '../../src/player/serve.js';
+import { streamRows } from '../../src/player/web/streams.js';
 import { buildPlayer, closeServer, launchBrowser, listen, median, playAndMeasure, Procs, saveArtifact, screenshot, stderrTail, TEST_SOURCE_ARGS, watchConsole, withPage } from './helpers.js';
 import type { Browser } from './helpers.js';
 import { waitFor } from '../helpers/wait.js';
 import { ffmpegPath } from '../helpers/ffmpeg.js';
+import { freePort } from '../helpers/net.js';
+import { Signal } from '../../src/signal/signal.js';
 
 interface Got {
   status: number;
@@ -541,6 +545,113 @@ describe('pages in Chromium (in-test server, FFmpeg test streams)', () => {
       await page.selectOption('#pick-proto', 'flv');
       await Promise.all([page.waitForURL(/stream=live%2Ftest/), page.press('#pick-input', 'Enter')]);
       assert.match(page.url(), /proto=flv/);
+    });
+  });
+});
+
+describe('dashboard in Chromium against a real signal: the origin and the edges of each stream', () => {
+  let signal: Signal | undefined;
+  let browser: Browser | undefined;
+  let base = '';
+
+  const post = (path: string, body: unknown): Promise<Response> =>
+    fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  /** The heartbeat of a node that lists `streams`, publishers connected to those in `publishing`. */
+  async function heartbeat(id: string, kind: 'origin' | 'edge', streams: string[], publishing: string[] = []): Promise<void> {
+    const streamStats = streams.map((stream) => ({ stream, viewers: 1, ...(kind === 'origin' ? { publishing: publishing.includes(stream) } : {}) }));
+    const hb = await post(`/api/nodes/${id}/heartbeat`, { load: { viewers: streams.length, publishers: publishing.length, egressBps: 0, cpu: 0, streams, streamStats } });
+    assert.equal(hb.status, 204, await hb.text());
+  }
+
+  /** Registers a node (without a secret the signal takes unsigned node requests), then its heartbeat; its URL. */
+  async function node(id: string, kind: 'origin' | 'edge', streams: string[], publishing: string[] = []): Promise<string> {
+    // A port nothing listens on: the dashboard's own look-ups at the node (/api/streams, /api/edge) fail fast.
+    const publicUrl = `http://127.0.0.1:${await freePort()}`;
+    const reg = await post('/api/nodes', { id, kind, region: 'eu', publicUrl, capacity: 100, ...(kind === 'origin' ? { rtmpUrl: `rtmp://127.0.0.1:${await freePort()}` } : {}) });
+    assert.equal(reg.status, 201, await reg.text());
+    await heartbeat(id, kind, streams, publishing);
+    return publicUrl;
+  }
+
+  before(async () => {
+    signal = new Signal({ apiPort: 0, host: '127.0.0.1', insecure: true, nodeTtlMs: 120_000, pages: createPlayerHandler({ root: www }) });
+    base = `http://127.0.0.1:${(await signal.start()).apiPort}`;
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await signal?.stop();
+  });
+
+  it('reads origin and edges from /api/streams rows, leaving out malformed values', () => {
+    const rows = streamRows({
+      streams: [
+        { app: 'live', stream: 'a', origin: { id: 'origin-a', url: 'http://o:8080' }, edges: ['e1', 3, null, 'e2'] },
+        { app: 'live', stream: 'b', origin: { url: 'http://o:8080' }, edges: 'e1' },
+        { app: 'live', stream: 'c', origin: null, edges: [] },
+        { app: 'live', stream: 'd', origin: { id: 'o', url: 'javascript:alert(1)' } },
+      ],
+    });
+    assert.deepEqual(
+      rows.map((r) => [r.key, r.origin, r.edges]),
+      [
+        ['live/a', { id: 'origin-a', url: 'http://o:8080' }, ['e1', 'e2']],
+        ['live/b', undefined, undefined],
+        ['live/c', undefined, []],
+        ['live/d', { id: 'o', url: undefined }, undefined],
+      ],
+    );
+  });
+
+  it('shows the origin that holds each stream (the publishing one first) and the edges pulling it', async () => {
+    // live/moved was republished on origin-b; origin-a still lists it in its republish grace.
+    await node('origin-a', 'origin', ['live/moved', 'live/solo'], ['live/solo']);
+    const originB = await node('origin-b', 'origin', ['live/moved'], ['live/moved']);
+    await node('edge-1', 'edge', ['live/moved']);
+    await node('edge-2', 'edge', ['live/moved']);
+    await node('edge-3', 'edge', []);
+    await node('origin-c', 'origin', ['live/wide'], ['live/wide']);
+    const wideEdges = Array.from({ length: 8 }, (_, i) => `edge-w${i + 1}`);
+    for (const id of wideEdges) await node(id, 'edge', ['live/wide']);
+    const listed = (await (await fetch(`${base}/api/streams`)).json()) as { streams: { id: string; origin: { id: string; url: string } | null; edges: string[] }[] };
+    const moved = listed.streams.find((s) => s.id === 'live.moved');
+    assert.deepEqual(moved && { origin: moved.origin, edges: [...moved.edges].sort() }, { origin: { id: 'origin-b', url: originB }, edges: ['edge-1', 'edge-2'] });
+
+    await withPage(browser, async (page) => {
+      const errors = watchConsole(page);
+      await page.goto(`${base}/player/dashboard.html`);
+      const row = 'tr[data-stream="live/moved"]';
+      await page.waitForSelector(row, { timeout: 10_000 });
+      assert.deepEqual(
+        await page.$$eval('#streams thead th', (ths) => ths.map((t) => t.textContent)),
+        ['Preview', 'Stream', 'State', 'Origin', 'Edges', 'Codecs', 'Resolution', 'HLS', 'Ladder', 'Bit rate in', 'Viewers by protocol', 'Viewers'],
+      );
+      assert.equal(await page.textContent(`${row} [data-col="origin"]`), 'origin-b');
+      assert.equal(await page.getAttribute(`${row} [data-col="origin"]`, 'title'), originB);
+      assert.deepEqual((await page.$$eval(`${row} [data-col="edges"] .chip`, (cs) => cs.map((c) => c.textContent))).sort(), ['edge-1', 'edge-2']);
+      const solo = 'tr[data-stream="live/solo"]';
+      assert.equal(await page.textContent(`${solo} [data-col="origin"]`), 'origin-a');
+      assert.equal(await page.textContent(`${solo} [data-col="edges"]`), '–');
+      // Past six edges the rest are counted; the tooltip names them all.
+      const wide = 'tr[data-stream="live/wide"]';
+      assert.equal(await page.locator(`${wide} [data-col="edges"] .chip`).count(), 6);
+      assert.equal(await page.textContent(`${wide} [data-col="edges"] .muted`), '+2 more');
+      assert.deepEqual((await page.getAttribute(`${wide} [data-col="edges"]`, 'title'))?.split(', ').sort(), wideEdges);
+      // Each row has as many cells as the header.
+      assert.deepEqual(await page.$$eval('#streams-body tr', (trs) => trs.map((tr) => tr.children.length)), [12, 12, 12]);
+      await screenshot(page, 'dashboard-cluster.png');
+
+      // An edge that stops pulling the stream leaves the row on the next refresh (every 2 s).
+      await heartbeat('edge-2', 'edge', []);
+      await waitFor(
+        'edge-2 to leave the row',
+        async () => ((await page.$$eval(`${row} [data-col="edges"] .chip`, (cs) => cs.map((c) => c.textContent))).join() === 'edge-1' ? true : undefined),
+        10_000,
+        250,
+      );
+      assert.deepEqual(errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED/.test(e)), []);
     });
   });
 });

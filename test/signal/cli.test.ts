@@ -19,13 +19,13 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}): CliProcess => startCl
 
 test('bad values are refused with a clear message and exit code 2', async () => {
   const env = { LIVECDN_SECRET: undefined };
-  const p = run(['--api-port', '70000', '--region-map', '10.0.0.0/99=eu', '--region-graph', 'eu=us', '--redis', 'http://x', '--origin-rtmp', 'http://x', '--node-ttl', '0'], env);
+  const p = run(['--api-port', '70000', '--region-map', '10.0.0.0/99=eu', '--region-graph', 'eu=us', '--redis', 'http://x', '--origin-rtmp', 'http://x', '--ingest-url', 'rtmp://ingest:1935/live', '--node-ttl', '0'], env);
   const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
   const code = await p.exited;
   clearTimeout(timer);
   assert.equal(code, 2, p.stderr());
   const err = p.stderr();
-  for (const needle of ['--api-port', '--region-map: bad region map entry "10.0.0.0/99=eu"', '--region-graph', '--redis: must be a redis://', '--origin-rtmp', '--node-ttl']) {
+  for (const needle of ['--api-port', '--region-map: bad region map entry "10.0.0.0/99=eu"', '--region-graph', '--redis: must be a redis://', '--origin-rtmp', '--ingest-url: must be an rtmp:// URL without a path', '--node-ttl']) {
     assert.ok(err.includes(needle), `stderr mentions ${needle}: ${err}`);
   }
 });

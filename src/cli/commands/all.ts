@@ -63,6 +63,8 @@ export function registerAll(program: Command): void {
       region: 'local',
       publicUrl: `http://${host}:${edgePort}`,
       signal: signalUrl,
+      // One origin, its upstream already: nothing to locate.
+      locate: 'upstreams',
       ...(keys ? { keys } : {}),
       playTokens: o.playTokens,
       httpLimits: httpLimitsOf(o),

@@ -6,11 +6,13 @@ import { EDGE_DEFAULTS } from '../../edge/defaults.js';
 import { runEdge } from '../../edge/workers.js';
 import { createLogger } from '../../shared/log.js';
 import {
+  OptionsError,
   addHttpListenOptions,
   addRegistrationOptions,
   boolFlag,
   httpListenFields,
   httpUrl,
+  httpUrlList,
   inSeconds,
   positiveInt,
   readCommandOptions,
@@ -21,13 +23,8 @@ import { addSecretOptions, readKeys, requirePlayKeys, secretFields } from '../se
 import { addHttpLimitOptions, httpLimitFields, httpLimitsOf } from '../http-limits.js';
 import { stopOnSignals } from '../shutdown.js';
 
-const urlList = z
-  .string({ required_error: 'required: one or more upstream URLs, comma-separated' })
-  .transform((s) => s.split(',').map((u) => u.trim()).filter((u) => u !== ''))
-  .pipe(z.array(httpUrl).min(1, 'required: one or more upstream URLs, comma-separated'));
-
 export const edgeSchema = z.object({
-  upstream: urlList,
+  upstream: httpUrlList('required: one or more upstream URLs, comma-separated'),
   ...httpListenFields,
   ...registrationFields(EDGE_DEFAULTS),
   ...secretFields,
@@ -41,6 +38,7 @@ export const edgeSchema = z.object({
   writeBatchMs: z.coerce.number().nonnegative().max(1000),
   upstreamTimeout: z.coerce.number().positive().max(600),
   upstreamDown: z.coerce.number().nonnegative().max(3600),
+  locate: z.enum(['signal', 'upstreams']).optional(),
   onPlay: httpUrl.optional(),
   ...httpLimitFields,
 });
@@ -70,7 +68,8 @@ export function addEdgeOptions(cmd: Command): Command {
     .option('--flv-grace <sec>', 'keep HTTP-FLV viewers connected this long while the upstream reconnects', inSeconds(d.flvGraceMs))
     .option('--write-batch-ms <ms>', 'HTTP-FLV viewer write window, on top of the upstream\'s (0: unbatched)', String(d.writeBatchMs))
     .option('--upstream-timeout <sec>', 'connect + response head timeout, and body idle timeout', inSeconds(d.upstream.headersTimeoutMs))
-    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', inSeconds(d.upstream.downMs));
+    .option('--upstream-down <sec>', 'how long a failed upstream is avoided', inSeconds(d.upstream.downMs))
+    .option('--locate <how>', `how the upstream holding a stream is found: signal (the control plane's route, then the upstreams) or upstreams (each in turn, the one that answered remembered; a child tier); default ${d.locate} with --signal, else upstreams`);
 }
 
 export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): EdgeOptions {
@@ -80,6 +79,7 @@ export function readEdgeOptions(cmd: Command, flags: Record<string, unknown>): E
 export function edgeConfig(o: EdgeOptions): EdgeConfig {
   const keys = readKeys(o);
   requirePlayKeys(o.playTokens, keys);
+  if (o.locate === 'signal' && !o.signal) throw new OptionsError('invalid options:\n  --locate: signal needs --signal (the control plane to ask)');
   return {
     upstreams: o.upstream,
     httpPort: o.httpPort,
@@ -88,6 +88,7 @@ export function edgeConfig(o: EdgeOptions): EdgeConfig {
     ...(o.nodeId ? { nodeId: o.nodeId } : {}),
     ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.locate ? { locate: o.locate } : {}),
     ...(keys ? { keys } : {}),
     playTokens: o.playTokens,
     cacheBytes: Math.floor(o.cacheMb * 1024 * 1024),

@@ -68,6 +68,8 @@ export const originSchema = z.object({
   // Registration with the signal service (`origin` only).
   rtmpUrl: rtmpUrl.optional(),
   ...registrationFields(ORIGIN_DEFAULTS),
+  clusterMiss: z.enum(['proxy', 'redirect', 'off']).default(ORIGIN_DEFAULTS.clusterMiss),
+  clusterMaxProxies: positiveInt.default(ORIGIN_DEFAULTS.clusterMaxProxies),
 });
 
 export type OriginOptions = z.infer<typeof originSchema>;
@@ -110,7 +112,14 @@ export function addOriginSignalOptions(cmd: Command): Command {
     publicUrl: 'HTTP URL viewers, edges and the control plane use to reach this origin',
     capacity: 'publishers before this origin counts as full',
     defaults: ORIGIN_DEFAULTS,
-  }).option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935');
+  })
+    .option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935')
+    .option(
+      '--cluster-miss <mode>',
+      'with --signal, a direct request for a stream another origin holds: proxy (fetched from there), redirect (302 there) or off (404)',
+      ORIGIN_DEFAULTS.clusterMiss,
+    )
+    .option('--cluster-max-proxies <n>', 'requests proxied to other origins at once (503 past it)', String(ORIGIN_DEFAULTS.clusterMaxProxies));
 }
 
 /** Parses the command's flags over LIVECDN_* variables; throws OptionsError with one line per bad value. */
@@ -152,6 +161,8 @@ export function originConfig(o: OriginOptions, logger: Logger): OriginConfig {
     slowViewer: { maxQueueBytes: o.maxViewerQueue, resumeQueueBytes: Math.floor(o.maxViewerQueue / 4), maxLagMs: o.maxViewerLag * 1000 },
     publishTakeover: o.publishTakeover,
     playWaitMs: o.playWait * 1000,
+    clusterMiss: o.clusterMiss,
+    clusterMaxProxies: o.clusterMaxProxies,
     httpLimits: httpLimitsOf(o),
     ...(transcode ? { transcode } : {}),
     record: recordConfigOf(o),

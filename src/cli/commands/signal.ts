@@ -37,6 +37,11 @@ const schema = z
       .regex(/^rtmps?:\/\//, 'must be an rtmp:// URL, e.g. rtmp://origin:1935')
       .optional(),
     originHttp: httpUrl.optional(),
+    ingestUrl: z
+      .string()
+      .url()
+      .regex(/^rtmps?:\/\/[^/]+\/?$/, 'must be an rtmp:// URL without a path, e.g. rtmp://ingest.example:1935')
+      .optional(),
     nodeTtl: positiveInt,
     tokenTtl: positiveInt,
     playTokens: boolFlag,
@@ -60,6 +65,7 @@ export function registerSignal(program: Command): void {
     .option('--region-graph <list>', 'fallback regions, nearest first: eu:us,ap;us:eu')
     .option('--origin-rtmp <url>', 'origin to use while none is registered, e.g. rtmp://origin:1935')
     .option('--origin-http <url>', 'its HTTP base, e.g. http://origin:8080')
+    .option('--ingest-url <url>', 'hand out push URLs on this TCP front over every origin (nginx/ingest.conf.template), e.g. rtmp://ingest:1935')
     .option('--node-ttl <sec>', 'a node leaves after this many seconds without a heartbeat', inSeconds(d.nodeTtlMs))
     .option('--token-ttl <sec>', 'publish token lifetime', inSeconds(d.publishTokenTtlMs))
     .option('--play-tokens', 'sign play URLs and require play tokens in on_play')
@@ -80,6 +86,7 @@ export function registerSignal(program: Command): void {
         regionGraph: o.regionGraph,
         originRtmp: o.originRtmp,
         originHttp: o.originHttp,
+        ingestRtmpUrl: o.ingestUrl,
         nodeTtlMs: o.nodeTtl * 1000,
         publishTokenTtlMs: o.tokenTtl * 1000,
         playTokens: o.playTokens,

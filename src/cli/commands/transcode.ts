@@ -5,14 +5,14 @@ import { z } from 'zod';
 import { createLogger } from '../../shared/log.js';
 import { RemoteTranscoder, REMOTE_TRANSCODER_DEFAULTS } from '../../transcode/remote-transcoder.js';
 import { requireFfmpeg } from '../../shared/ffmpeg.js';
-import { addHttpListenOptions, addRegistrationOptions, httpListenFields, httpUrl, readCommandOptions, registrationFields } from '../options.js';
+import { addHttpListenOptions, addRegistrationOptions, httpListenFields, httpUrl, httpUrlList, readCommandOptions, registrationFields } from '../options.js';
 import { addSecretOptions, requireKeys, secretFields } from '../secret.js';
 import { stopOnSignals } from '../shutdown.js';
 
 export const transcodeSchema = z.object({
   ...registrationFields(REMOTE_TRANSCODER_DEFAULTS),
   // Required here: the signal is where a transcoder's work comes from.
-  signal: z.string({ required_error: 'required: the control plane that assigns sources, e.g. http://signal:8090' }).pipe(httpUrl),
+  signal: httpUrlList('required: the control plane that assigns sources, e.g. http://signal:8090 (several instances comma-separated)'),
   upstream: httpUrl.optional(),
   ...httpListenFields,
   ...secretFields,

@@ -7,6 +7,8 @@
 // Nodes that transcode (remote transcoders, origins transcoding locally) show how many sources and the
 // slowest one's speed. Each live stream shows its latest keyframe (the signal's `snapshot` URL, or the
 // origin's /{app}/{stream}.jpg), 160 px wide, asked for again every 10 s, hidden while there is none.
+// In a cluster, each stream shows the origin that holds it (the signal's `origin`: with several, the one
+// edges are sent to first) and the edges pulling it (the signal's `edges`, from their heartbeats).
 import { apiBase, byId, fetchJson, fmtBps, fmtPct, fmtSec, get, h, query, withApi } from './common.js';
 import { SOURCE_RUNG, parseStreamKey, snapshotPath, streamKey } from '../../shared/url-contract.js';
 import { foldRungs, nodeRows, renditionLabel, streamRows, toNodeRow } from './streams.js';
@@ -70,6 +72,8 @@ export function mergeStreams(lists: StreamRow[][]): StreamRow[] {
         transcode: prev.transcode?.speed !== undefined ? prev.transcode : (r.transcode ?? prev.transcode),
         snapshot: prev.snapshot ?? r.snapshot,
         dvrWindowS: prev.dvrWindowS ?? r.dvrWindowS,
+        origin: prev.origin ?? r.origin,
+        edges: prev.edges ?? r.edges,
         viewers,
         totalViewers: max(max(prev.totalViewers, r.totalViewers), Object.keys(viewers).length ? perProtoSum : undefined),
       });
@@ -122,6 +126,34 @@ function ladderCell(r: StreamRow, rungs: ReadonlyMap<string, StreamRow>): HTMLTa
   return c;
 }
 
+/** The origin's id, its URL as the tooltip. */
+function originCell(r: StreamRow): HTMLTableCellElement {
+  const c = td(r.origin?.id ?? '–', 'origin');
+  if (r.origin?.url) c.title = r.origin.url;
+  return c;
+}
+
+/** Edges shown by name in a row; the rest are counted (all of them are in the tooltip). */
+const EDGES_SHOWN = 6;
+
+/** One chip per edge pulling the stream. */
+function edgesCell(r: StreamRow): HTMLTableCellElement {
+  const c = td('', 'edges');
+  const edges = r.edges ?? [];
+  if (!edges.length) {
+    c.textContent = '–';
+    return c;
+  }
+  for (const id of edges.slice(0, EDGES_SHOWN)) {
+    const chip = h('span', 'chip', id);
+    chip.dataset.edge = id;
+    c.append(chip, ' ');
+  }
+  if (edges.length > EDGES_SHOWN) c.append(h('span', 'muted', `+${edges.length - EDGES_SHOWN} more`));
+  c.title = edges.join(', ');
+  return c;
+}
+
 /** The thumbnails by stream key: kept across the table's redraws, so an image loads once per refresh. */
 const thumbs = new Map<string, HTMLImageElement>();
 
@@ -156,7 +188,7 @@ function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>)
   if (!rows.length) {
     const tr = h('tr');
     const c = td('No streams.');
-    c.colSpan = 10;
+    c.colSpan = 12;
     c.className = 'muted';
     tr.append(c);
     body.append(tr);
@@ -179,6 +211,8 @@ function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>)
       thumbCell(r),
       name,
       td(r.live === undefined ? '–' : r.live ? 'live' : r.dvrWindowS ? 'idle (DVR)' : 'idle', 'state'),
+      originCell(r),
+      edgesCell(r),
       td([r.videoCodec, r.audioCodec].filter(Boolean).join(' + ') || '–', 'codecs'),
       td(r.width && r.height ? `${r.width}x${r.height}${r.fps ? ` @${Math.round(r.fps)}` : ''}` : '–', 'resolution'),
       hlsCell(r.hls),

@@ -27,6 +27,16 @@ export interface StreamRow {
   readonly snapshot: string | undefined;
   /** Its DVR window, seconds, when the origin keeps one (`dvr.windowMs`). */
   readonly dvrWindowS: number | undefined;
+  /** The origin that holds it, first in the signal's route order (the signal's `origin`). */
+  readonly origin: NodeRef | undefined;
+  /** Ids of the edges pulling it (the signal's `edges`); undefined when the source does not say. */
+  readonly edges: readonly string[] | undefined;
+}
+
+/** A node as the signal names it in a stream: its id and HTTP base. */
+export interface NodeRef {
+  readonly id: string;
+  readonly url: string | undefined;
 }
 
 /** One rendition of a ladder: from the play answer's `renditions` or a stream's `ladder`. */
@@ -195,6 +205,13 @@ function codecName(v: unknown): string | undefined {
   return str(v);
 }
 
+function nodeRefOf(v: unknown): NodeRef | undefined {
+  const id = str(get(v, 'id'));
+  return id === undefined ? undefined : { id, url: httpUrl(get(v, 'url')) };
+}
+
+const stringsOf = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+
 export function toStreamRow(s: unknown): StreamRow {
   const app = str(first(s, 'app'));
   const name = str(first(s, 'name', 'stream', 'streamName'));
@@ -244,6 +261,8 @@ export function toStreamRow(s: unknown): StreamRow {
     transcode: transcodeOf(get(s, 'transcode')),
     snapshot: httpUrl(get(s, 'snapshot')),
     dvrWindowS: ((ms) => (ms === undefined ? undefined : ms / 1000))(num(get(s, 'dvr.windowMs'))),
+    origin: nodeRefOf(get(s, 'origin')),
+    edges: stringsOf(get(s, 'edges')),
   };
 }
 
@@ -275,7 +294,7 @@ export function toNodeRow(n: unknown): NodeRow {
     egressBps: num(first(n, 'load.egressBps', 'egressBps')),
     cpu: num(first(n, 'load.cpu', 'cpu')),
     hitRatio,
-    streams: Array.isArray(streamsField) ? streamsField.filter((x): x is string => typeof x === 'string') : [],
+    streams: stringsOf(streamsField) ?? [],
     lastSeen: num(first(n, 'lastSeen', 'updatedAt')),
     transcode: nodeTranscode(first(n, 'load.streamStats', 'streamStats')),
   };

@@ -1,7 +1,8 @@
-// Loop refusal between tiers. Every edge appends "1.1 <node-id>" to the standard Via header of the
-// requests it sends upstream; an edge that finds its own id in an incoming Via, or more hops than
-// allowed, answers 508 Loop Detected instead of forwarding (and before joining any coalesced fetch, so
-// a loop can never deadlock two edges waiting on each other).
+// Loop refusal between tiers: edges, and origins that proxy a stream from another origin. Every node
+// appends "1.1 <node-id>" to the standard Via header of the requests it sends upstream; a node that finds
+// its own id in an incoming Via, or more hops than allowed, answers 508 Loop Detected instead of
+// forwarding (and before joining any coalesced fetch, so a loop can never deadlock two nodes waiting on
+// each other).
 
 /** The received-by pseudonyms of a Via header value, in order. */
 export function parseVia(header: string | string[] | undefined): string[] {
