@@ -648,7 +648,7 @@ function report(r: Results): string {
     out.push(
       ...subsection(
         `Failover gap: kill -9 of the origin holding the stream, ${f.runs.length} runs`,
-        `2 origins, 2 edges (\`--signal\`, \`--upstream A,B\`, defaults otherwise: heartbeats 5 s, \`--flv-grace\` 10 s, 2 s HLS segments), a publisher (2 s GOP) republishing at once ${f.via}, each publish live for ${PUBLISH_AGE_MS / 1000} s or more before its origin is killed; the killed origin restarted on its ports after each run. ` +
+        `2 origins, 2 edges (\`--signal\`, \`--upstream A,B\`, defaults otherwise: heartbeats 5 s, \`--flv-grace\` 10 s, 2 s HLS segments), a publisher (2 s GOP) republishing at once ${f.via}, each publish live for ${fmt(Math.min(...f.runs.map((x) => x.publishAgeMs)) / 1000, 0)} s or more before its origin is killed; the killed origin restarted on its ports after each run. ` +
           'Gap = from the kill to the first video frame sent after it (by the send time stamped in the frame) arriving at the HTTP-FLV viewer, and to the first segment holding such frames fetched by the HLS viewer, which polls the edge\'s playlist every 100 ms (a player reloading once per target duration adds up to 2 s; the new publish\'s first segment is listed once closed, so the HLS gap is at least one segment). The medians take the slower of the two edges per run.',
         mdTable(
           ['run', 'killed', 'live for s', 'republished ms', 'HTTP-FLV gap ms (edge-1 / edge-2)', 'HLS gap ms (edge-1 / edge-2)', 'FLV connections dropped', 'HLS DISCONTINUITY / sequence grew (edge-1, edge-2)'],

@@ -4,7 +4,7 @@ import type { NodeLoad } from '../shared/cluster.js';
 import type { HttpLimits, MountedHandler } from '../shared/http.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
-import { Registration, defaultNodeId } from '../shared/registration.js';
+import { Registration, defaultNodeId, signalUrls } from '../shared/registration.js';
 import { defaultFreshness, type FreshnessPolicy } from './freshness.js';
 import type { ShardPosition } from './shard.js';
 import type { UpstreamOptions } from './upstream.js';
@@ -113,7 +113,7 @@ export function resolveEdgeConfig(c: EdgeConfig): ResolvedEdgeConfig {
     if (!/^https?:\/\//.test(u)) throw new Error(`edge: upstream must be an http(s) URL: ${u}`);
   }
   const d = EDGE_DEFAULTS;
-  const signals = (c.signal === undefined ? [] : typeof c.signal === 'string' ? [c.signal] : [...c.signal]).map((u) => u.replace(/\/+$/, '')).filter((u) => u !== '');
+  const signals = c.signal === undefined ? [] : signalUrls(c.signal);
   const locate = c.locate ?? (signals.length > 0 ? d.locate : 'upstreams');
   if (locate === 'signal' && signals.length === 0) throw new Error('edge: locating streams through the signal needs a signal URL');
   return {

@@ -267,6 +267,51 @@ test('pool: a 404 kept while a slow upstream answers is no idle upstream (not ma
   assert.ok(pool.status().every((u) => u.up), JSON.stringify(pool.status()));
 });
 
+test('pool: a 404 held while the signal is asked again, slower than the idle watchdog, is still a whole answer', async (t) => {
+  const a = await server(has([]));
+  t.after(() => a.close());
+  const routes = fakeRoutes({ 'live/s': origin('oa', a.url) });
+  // Cached from here: the pool's first lookup reuses it, and its 404 makes the pool ask the signal again.
+  await routes.lookup('live', 's');
+  const slowSignal = {
+    forget: routes.forget,
+    lookup: async (app: string, stream: string): Promise<RouteLookup> => {
+      const r = await routes.lookup(app, stream);
+      if (r.ok && !r.cached) await new Promise((resolve) => setTimeout(resolve, 300));
+      return r;
+    },
+  };
+  const opts = { ...defaultUpstreamOptions, idleTimeoutMs: 100 };
+  const pool = new UpstreamPool([a.url], opts, log, new Locator({ upstreams: [a.url], routes: slowSignal }));
+  t.after(() => pool.close());
+  const r = await pool.get('/live/s.m3u8', { stream: S });
+  assert.equal(r.status, 404);
+  assert.equal(routes.calls.lookups.length, 3, 'asked again once');
+  assert.equal(r.body.destroyed, false, 'the watchdog did not cut the held 404');
+  assert.equal(await body(r), 'not here');
+  assert.ok(pool.status().every((u) => u.up), JSON.stringify(pool.status()));
+});
+
+test('pool: a 404 another answer replaced is read under its watchdog again: a stalled one is cut, not kept for ever', async (t) => {
+  let cut = false;
+  const a = await server((_p, res) => {
+    res.socket?.once('close', () => (cut = true));
+    res.writeHead(404, { 'content-length': '100' });
+    res.write('not here');
+  });
+  const b = await server(has(['s']));
+  t.after(() => Promise.all([a.close(), b.close()]));
+  const opts = { ...defaultUpstreamOptions, idleTimeoutMs: 100 };
+  const pool = new UpstreamPool([a.url, b.url], opts, log, new Locator({ upstreams: [a.url, b.url] }));
+  t.after(() => pool.close());
+  const r = await pool.get('/live/s.m3u8', { stream: S });
+  assert.equal(r.upstream, b.url);
+  assert.equal(await body(r), 'data');
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  assert.ok(cut, 'the stalled 404 body was cut');
+  assert.equal(pool.status()[0]?.up, false, 'a body that went silent is a sick upstream, as for any other answer');
+});
+
 test('edge config: locate defaults to signal with a signal (one or several), upstreams without; signal without one is refused', () => {
   const upstreams = ['http://o:1'];
   assert.equal(resolveEdgeConfig({ upstreams }).locate, 'upstreams');

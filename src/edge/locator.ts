@@ -5,6 +5,7 @@
 // answered, lost() forgets the route answer and the remembered upstream, so the next request asks again.
 import type { RouteClient } from '../shared/route-client.js';
 import { renditionParts, streamKey } from '../shared/url-contract.js';
+import { baseOf } from './upstream.js';
 
 export type LocateMode = 'signal' | 'upstreams';
 
@@ -57,7 +58,7 @@ export class Locator {
   constructor(opts: LocatorOptions) {
     if (opts.upstreams.length === 0) throw new Error('locator: at least one upstream is required');
     // As route answers give them: without trailing slashes, so that one upstream is one candidate.
-    this.upstreams = opts.upstreams.map((u) => u.replace(/\/+$/, ''));
+    this.upstreams = opts.upstreams.map(baseOf);
     this.routes = opts.routes;
     this.mode = opts.routes ? 'signal' : 'upstreams';
     this.maxRemembered = opts.maxRemembered ?? LOCATOR_DEFAULTS.maxRemembered;

@@ -85,7 +85,7 @@ const MAX_TRIES = 8;
 const MAX_LOCATED_STATES = 64;
 
 /** An upstream base as states are keyed: without trailing slashes (route answers give none). */
-const baseOf = (u: string): string => u.replace(/\/+$/, '');
+export const baseOf = (u: string): string => u.replace(/\/+$/, '');
 
 // A 508 says the tier graph loops: that is configuration, not a sick upstream, so it is neither retried
 // nor a reason to mark the upstream down.
@@ -180,14 +180,13 @@ export class UpstreamPool {
     let res = await this.first(this.order(c.bases.map((b) => this.stateOf(b)), Date.now()), path, options, true, tried);
     if (res.status === 404 && c.cachedRoute > 0) {
       // The signal's answer was reused and is stale (the stream moved or ended there): ask it again, once.
+      // The 404 is held from here: asking the signal (a timeout per instance) is no silence of its upstream's.
       locator.lost(ref);
+      const held = hold(res);
       const again = (await locator.candidates(ref)).bases.filter((b) => !tried.has(baseOf(b)));
-      if (again.length > 0) {
-        const held = hold(res);
-        const second = await this.first(this.order(again.map((b) => this.stateOf(b)), Date.now()), path, options, true, tried).catch(() => undefined);
-        if (second) held.body.resume();
-        res = second ?? this.release(held, options);
-      }
+      const second = again.length > 0 ? await this.first(this.order(again.map((b) => this.stateOf(b)), Date.now()), path, options, true, tried).catch(() => undefined) : undefined;
+      if (second) this.discard(held, options);
+      res = second ?? this.release(held, options);
     }
     if (res.status === 200) locator.found(ref, res.upstream);
     // Nobody has it where the signal or memory said: the next request looks it up afresh. A stream that
@@ -213,12 +212,12 @@ export class UpstreamPool {
       try {
         const res = await this.attempt(s, path, options);
         if (moveOn && res.status === 404) {
-          notFound?.body.resume();
+          if (notFound) this.discard(notFound, options);
           notFound = hold(res);
           continue;
         }
         if (!isFailureStatus(res.status) || (res.status === 503 && options.heldTimeoutMs !== undefined)) {
-          notFound?.body.resume();
+          if (notFound) this.discard(notFound, options);
           lastFailure?.body.resume();
           return res;
         }
@@ -248,6 +247,11 @@ export class UpstreamPool {
   private release(res: UpstreamResponse, options: RequestOptions): UpstreamResponse {
     res.body.socket?.setTimeout(options.idleTimeoutMs ?? this.opts.idleTimeoutMs);
     return res;
+  }
+
+  /** A held 404 another answer replaced: read to its end, under its watchdog again (a stalled body must not keep its socket for ever). */
+  private discard(res: UpstreamResponse, options: RequestOptions): void {
+    this.release(res, options).body.resume();
   }
 
   private attempt(s: UpstreamState, path: string, options: RequestOptions): Promise<UpstreamResponse> {

@@ -209,13 +209,6 @@ export class ClusterMiss {
       reply(res, 502, `origin ${at.origin} has no usable URL`);
       return;
     }
-    this.running++;
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      this.running--;
-    };
     const secure = target.protocol === 'https:';
     const headers: Record<string, string> = { via: appendVia([], at.nodeId) };
     const client = req.socket.remoteAddress;
@@ -227,6 +220,14 @@ export class ClusterMiss {
     let clientGone = false;
     let timedOut = false;
     const up = (secure ? https : http).request(target, { method: req.method, headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.o.idleTimeoutMs });
+    // Taken once the request exists (a throw above leaves nothing to give back), given back once.
+    this.running++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.running--;
+    };
     const lost = (why: string): void => {
       // The answer was stale (the origin went away): the next request asks the signal again.
       this.o.route.forget(at.app, at.stream);

@@ -7,7 +7,7 @@ import { LoadSampler } from '../shared/load.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
 import type { ClusterKeys } from '../shared/keys.js';
-import { Registration, defaultNodeId } from '../shared/registration.js';
+import { Registration, defaultNodeId, signalUrls } from '../shared/registration.js';
 import { Hub } from '../hub/hub.js';
 import { Hooks } from '../hub/hooks.js';
 import { HlsService } from './hls-service.js';
@@ -332,7 +332,7 @@ export class Origin {
       this.clusterMiss = new ClusterMiss({
         mode: missMode,
         nodeId: () => this.nodeId,
-        route: new RouteClient({ signals: [config.signal.url].flat(), key: config.keys?.node }),
+        route: new RouteClient({ signals: signalUrls(config.signal.url), key: config.keys?.node }),
         holds: (app, stream) => this.holds(app, stream),
         playKey,
         maxHops: d.clusterMaxHops,

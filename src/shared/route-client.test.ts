@@ -139,12 +139,10 @@ test('with every signal down the answer is ok:false at once, and a signal is ret
   const r = await c.lookup('live', 's');
   assert.equal(r.ok, false);
   assert.match(!r.ok ? r.reason : '', /127\.0\.0\.1/);
-  // Skipped: no request at all (the server is gone; a request would fail the same way but take time).
-  const t0 = Date.now();
+  // Skipped: no request at all (the reason says so: a request would have named the signal and its error).
   const again = await c.lookup('live', 's');
   assert.equal(again.ok, false);
   assert.equal(!again.ok && again.reason, 'every signal is down');
-  assert.ok(Date.now() - t0 < 50);
   // A signal that comes back is asked once its skip ran out.
   const back = await fakeSignal(() => found(0));
   t.after(() => back.close());
@@ -160,13 +158,18 @@ test('with every signal down the answer is ok:false at once, and a signal is ret
 });
 
 test('a slow signal times out and counts as down', async (t) => {
-  const s = await fakeSignal(() => ({ ...found(), delayMs: 500 }));
+  // Far slower than the timeout, so that a loaded machine cannot blur the two.
+  const s = await fakeSignal(() => ({ ...found(), delayMs: 3000 }));
   t.after(() => s.close());
   const c = new RouteClient({ signals: [s.url], key: KEYS.node, timeoutMs: 100 });
   const t0 = Date.now();
   const r = await c.lookup('live', 's');
   assert.equal(r.ok, false);
-  assert.ok(Date.now() - t0 < 400);
+  assert.ok(Date.now() - t0 < 2000, `answered after ${Date.now() - t0} ms`);
+  // Down: skipped, not asked again.
+  const again = await c.lookup('live', 's');
+  assert.equal(!again.ok && again.reason, 'every signal is down');
+  assert.equal(s.asked.length, 1);
 });
 
 test('a malformed body counts as a failed signal, never as an answer', async (t) => {

@@ -4,6 +4,7 @@
 // given: the one that answered last is asked first. A signal that fails is skipped for a while, so that a
 // dead control plane costs callers nothing: they get `ok: false` at once and use their static list.
 import type { RouteAnswer, RouteOrigin } from './cluster.js';
+import { signalUrls } from './registration.js';
 import { signedFetch } from './signed-request.js';
 import { routeApiPath, streamKey } from './url-contract.js';
 
@@ -44,9 +45,10 @@ export class RouteClient {
   private readonly o: Required<Omit<RouteClientOptions, 'key'>> & Pick<RouteClientOptions, 'key'>;
 
   constructor(options: RouteClientOptions) {
-    if (options.signals.length === 0) throw new Error('route client: at least one signal URL is required');
+    const signals = signalUrls(options.signals);
+    if (signals.length === 0) throw new Error('route client: at least one signal URL is required');
     this.o = { ...ROUTE_CLIENT_DEFAULTS, ...options };
-    this.signals = options.signals.map((s) => ({ base: s.replace(/\/+$/, ''), downUntil: 0 }));
+    this.signals = signals.map((base) => ({ base, downUntil: 0 }));
   }
 
   /** The origins holding app/stream, from the cache or the signal. Never rejects. */

@@ -78,10 +78,12 @@ export class HlsPoller {
           seqs.add(playlist.mediaSequence + i);
           this.seqOf.set(s.uri, seqs);
           if (!this.segmentStatus.has(s.uri)) {
-            const seg = await fetch(new URL(s.uri, this.url), { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-            const body = seg ? Buffer.from(await seg.arrayBuffer()) : Buffer.alloc(0);
+            // A body cut short (an upstream killed mid-transfer) counts as not served (0), not as a crash of the loop.
+            const seg = await fetch(new URL(s.uri, this.url), { signal: AbortSignal.timeout(10_000) })
+              .then(async (r) => ({ status: r.status, body: Buffer.from(await r.arrayBuffer()) }))
+              .catch(() => undefined);
             // A TS segment starts with the sync byte.
-            this.segmentStatus.set(s.uri, seg?.status === 200 && body[0] === 0x47 ? 200 : (seg?.status ?? 0));
+            this.segmentStatus.set(s.uri, seg?.status === 200 && seg.body[0] === 0x47 ? 200 : (seg?.status ?? 0));
           }
         }
       } else {
