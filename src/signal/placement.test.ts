@@ -130,3 +130,27 @@ test('pending counts reset when a heartbeat reports the real load', () => {
   const v2 = view(edges(2, 'eu', 0, 10)); // new lastSeen: pending forgotten
   assert.equal(p.play(v2, 'live/z', 'eu').edges[0]?.id, first);
 });
+
+test('a view reuses the origins index of the one before while no origin heartbeat changed', () => {
+  const rings = new RingCache(100);
+  const o1 = node('o1', 'eu', 0, 10, 'origin', ['live/a']);
+  const o2 = node('o2', 'eu', 0, 10, 'origin', ['live/b']);
+  const first = new ClusterView([o1, o2, ...edges(3)], rings);
+  assert.equal(first.originsOf.get('live/a')?.[0]?.node.id, 'o1');
+  // An edge heartbeat: the same origin records, new edge loads. The index is the same object.
+  const second = new ClusterView([o1, o2, ...edges(3, 'eu', 5)], rings, first);
+  assert.equal(second.originsOf, first.originsOf);
+  // An origin heartbeat (a newer lastSeen) with another stream list: built anew, and it shows the change.
+  clock += 1000;
+  const o1b = node('o1', 'eu', 0, 10, 'origin', ['live/c']);
+  const third = new ClusterView([o1b, o2, ...edges(3)], rings, second);
+  assert.notEqual(third.originsOf, second.originsOf);
+  assert.equal(third.originsOf.get('live/a'), undefined);
+  assert.equal(third.originsOf.get('live/c')?.[0]?.node.id, 'o1');
+  // An origin gone: built anew.
+  const fourth = new ClusterView([o1b, ...edges(3)], rings, third);
+  assert.equal(fourth.originsOf.get('live/b'), undefined);
+  // A view whose predecessor never built its index builds its own.
+  const fresh = new ClusterView([o1b, o2], rings, new ClusterView([o1b, o2], rings));
+  assert.equal(fresh.originsOf.get('live/b')?.[0]?.node.id, 'o2');
+});

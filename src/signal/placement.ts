@@ -35,10 +35,18 @@ export class ClusterView {
   readonly origins: readonly NodeRecord[];
   private presence: Map<string, StreamPresence[]> | undefined;
   private holders: Map<string, StreamOrigin[]> | undefined;
+  /** Which origin heartbeats the view holds (id and time of each): equal keys, equal originsOf. */
+  private readonly originsKey: string;
 
+  /**
+   * `previous`: the view this one replaces. Its originsOf is reused when no origin changed: edges heartbeat
+   * far more often than origins (1,000 edges every 5 s rebuild the view ~200 times a second), and the index
+   * over every stream the origins list is what a rebuild costs (~4 ms for 10,000 streams; the rest < 1 ms).
+   */
   constructor(
     readonly nodes: readonly NodeRecord[],
     rings: RingCache,
+    previous?: ClusterView,
   ) {
     const edges = nodes.filter((n) => n.kind === 'edge' && n.capacity > 0);
     const groups = new Map<string, NodeRecord[]>();
@@ -50,6 +58,9 @@ export class ClusterView {
     for (const [region, list] of groups) this.byRegion.set(region, rings.group(list));
     this.all = rings.group(edges);
     this.origins = nodes.filter((n) => n.kind === 'origin');
+    this.originsKey = this.origins.map((o) => `${o.id}@${o.lastSeen}`).join('\n');
+    // Taken now, not read through `previous` later: a view must not keep the one before it alive.
+    if (previous?.originsKey === this.originsKey) this.holders = previous.holders;
   }
 
   /**

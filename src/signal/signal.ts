@@ -167,7 +167,7 @@ export class Signal {
         this.viewDirty = false;
         const at = Date.now();
         const nodes = await this.store.listNodes(at);
-        const view = new ClusterView(nodes, this.rings);
+        const view = new ClusterView(nodes, this.rings, this.view);
         this.rings.commit();
         this.placement.prune(view);
         let validUntil = at + VIEW_MAX_AGE_MS;
