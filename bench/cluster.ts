@@ -9,8 +9,8 @@
 //     the other core GETs /api/route/live/{random stream} with the admin bearer: requests/s (and per
 //     CPU-second of the signal) and latency percentiles, at saturation and with few connections.
 //  3. Failover gap. A signal, 2 origins, 2 edges (`--signal`, `--upstream A,B`), a publisher stamping
-//     each video frame's send time (sei.ts) through the ingest front (nginx/ingest.conf.template; without
-//     it, straight to the surviving origin), an HTTP-FLV and an HLS viewer on each edge. `kill -9` of the
+//     each video frame's send time (sei.ts) through the ingest front (nginx/ingest.conf.template), an
+//     HTTP-FLV and an HLS viewer on each edge. `kill -9` of the
 //     origin holding the stream, the publisher republishing at once; the gap from the kill to the first
 //     frame sent after it reaching the FLV viewers, and to the first segment holding such frames that the
 //     HLS viewers (polling every 100 ms) can fetch; the killed origin restarted between runs; median of 5.
@@ -400,7 +400,7 @@ async function benchLookup(): Promise<LookupResult> {
     try {
       answer = JSON.parse(probe.text) as RouteAnswer;
     } catch {
-      // not JSON: no such route yet
+      // not JSON (an error page): reported below
     }
     if (probe.status !== 200 || answer?.origins?.[0]?.id !== 'origin-4') {
       return { rows: [], registerSeconds, foundShare: NaN, missing: `GET ${routeApiPath(APP, 's4321')} answered ${probe.status}: ${probe.text.slice(0, 200)}` };
@@ -465,8 +465,7 @@ interface Ingest {
 }
 
 /** nginx/ingest.conf.template in front of the two origins' RTMP ports (rendered as test/edge/nginx.ts does), on core 1. */
-async function startIngest(origins: readonly OriginNode[]): Promise<Ingest | undefined> {
-  if (!existsSync(join(process.cwd(), 'nginx/ingest.conf.template'))) return undefined;
+async function startIngest(origins: readonly OriginNode[]): Promise<Ingest> {
   const port = await freePort();
   const { prefix, args } = await prepareIngestNginx([`${HOST}:${origins[0]?.rtmpPort ?? 0}`, `${HOST}:${origins[1]?.rtmpPort ?? 0}`], port);
   const proc = track(await startPinned({ name: 'ingest', command: NGINX, args, core: LOAD_CORE, nice: NICE, logFile: logFile('ingest'), ports: [port] }));
@@ -522,11 +521,10 @@ async function benchFailover(clip: string): Promise<FailoverResult> {
   const signal = await startSignal(LOAD_CORE);
   const origins = [await startOrigin('origin-a', SERVER_CORE, signal.url), await startOrigin('origin-b', SERVER_CORE, signal.url)];
   const ingest = await startIngest(origins);
-  const via = ingest ? 'through the ingest front (nginx/ingest.conf.template, nginx stream module)' : 'straight to the surviving origin (nginx/ingest.conf.template not there yet)';
+  const via = 'through the ingest front (nginx/ingest.conf.template, nginx stream module)';
   log(`failover: publishing ${via}`);
   const edges = [await startEdge('edge-1', SERVER_CORE, signal.url, origins.map((o) => o.url)), await startEdge('edge-2', LOAD_CORE, signal.url, origins.map((o) => o.url))];
-  let alive = 0; // without the front: the origin the publisher goes to
-  const publisher = new StampedPublisher(clip, () => publishUrl(ingest ? ingest.url : (origins[alive]?.rtmp ?? ''), stream));
+  const publisher = new StampedPublisher(clip, () => publishUrl(ingest.url, stream));
   stops.push(() => publisher.stop());
   const runs: FailoverRun[] = [];
   const flv = edges.map((e) => new FlvStampWatch(e.url + flvPath(APP, stream)));
@@ -550,7 +548,6 @@ async function benchFailover(clip: string): Promise<FailoverResult> {
       const victim = origins[h];
       if (!victim) throw new Error('no holder');
       const dropped0 = flv.reduce((s, w) => s + w.reconnects, 0);
-      alive = 1 - h;
       const killAt = nowMs();
       const publishAgeMs = killAt - publisher.publishedAt;
       for (const w of hls) w.mark(killAt);
@@ -582,7 +579,7 @@ async function benchFailover(clip: string): Promise<FailoverResult> {
     for (const w of flv) w.close();
     await Promise.all(hls.map((w) => w.close()));
     await stopAll();
-    if (ingest) rmSync(ingest.prefix, { recursive: true, force: true });
+    rmSync(ingest.prefix, { recursive: true, force: true });
   }
   return { runs, via };
 }

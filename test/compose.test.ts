@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
+import { NGINX_MODULES } from './edge/nginx.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '..');
@@ -37,9 +38,6 @@ function readCompose(): Compose {
 }
 
 const LIVECDN_COMMANDS = ['origin', 'edge', 'signal', 'all'] as const;
-
-/** Debian's folder of dynamic nginx modules (libnginx-mod-stream). */
-const NGINX_MODULES = process.env.NGINX_MODULES ?? '/usr/lib/nginx/modules';
 
 const helpCache = new Map<string, Promise<string>>();
 function help(cmd: string): Promise<string> {

@@ -45,7 +45,8 @@ export interface LocatorOptions {
   readonly maxRemembered?: number;
 }
 
-export const LOCATOR_DEFAULTS = { maxRemembered: 10_000 } as const;
+/** Streams whose answering upstream is remembered, by default. */
+const MAX_REMEMBERED = 10_000;
 
 export class Locator {
   readonly mode: LocateMode;
@@ -61,7 +62,7 @@ export class Locator {
     this.upstreams = opts.upstreams.map(baseOf);
     this.routes = opts.routes;
     this.mode = opts.routes ? 'signal' : 'upstreams';
-    this.maxRemembered = opts.maxRemembered ?? LOCATOR_DEFAULTS.maxRemembered;
+    this.maxRemembered = opts.maxRemembered ?? MAX_REMEMBERED;
   }
 
   /** The upstreams to try for `ref`, best first. Never rejects. */

@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Logger } from '../shared/log.js';
-import type { Locator, StreamRef } from './locator.js';
+import type { Locator, LocatorCounts, StreamRef } from './locator.js';
 
 export interface UpstreamOptions {
   /** How long a failed upstream is avoided. */
@@ -134,13 +134,18 @@ export class UpstreamPool {
     return s;
   }
 
+  /** Located bases as order() ranks them, each with its one state. */
+  private locatedOrder(bases: readonly string[]): UpstreamState[] {
+    return this.order(bases.map((b) => this.stateOf(b)), Date.now());
+  }
+
   /** A stream's upstream went away (an FLV body dropped, a body cut): the next request locates it afresh. */
   lost(ref: StreamRef): void {
     this.locator?.lost(ref);
   }
 
   /** What the locator did so far (undefined without one). */
-  locatorCounts(): ReturnType<Locator['counts']> | undefined {
+  locatorCounts(): LocatorCounts | undefined {
     return this.locator?.counts();
   }
 
@@ -177,14 +182,14 @@ export class UpstreamPool {
     if (!ref || !locator) return this.first(this.order(this.states, Date.now()), path, options, false);
     const c = await locator.candidates(ref);
     const tried = new Set<string>();
-    let res = await this.first(this.order(c.bases.map((b) => this.stateOf(b)), Date.now()), path, options, true, tried);
+    let res = await this.first(this.locatedOrder(c.bases), path, options, true, tried);
     if (res.status === 404 && c.cachedRoute > 0) {
       // The signal's answer was reused and is stale (the stream moved or ended there): ask it again, once.
       // The 404 is held from here: asking the signal (a timeout per instance) is no silence of its upstream's.
       locator.lost(ref);
       const held = hold(res);
       const again = (await locator.candidates(ref)).bases.filter((b) => !tried.has(baseOf(b)));
-      const second = again.length > 0 ? await this.first(this.order(again.map((b) => this.stateOf(b)), Date.now()), path, options, true, tried).catch(() => undefined) : undefined;
+      const second = again.length > 0 ? await this.first(this.locatedOrder(again), path, options, true, tried).catch(() => undefined) : undefined;
       if (second) this.discard(held, options);
       res = second ?? this.release(held, options);
     }

@@ -147,8 +147,9 @@ export class ClusterMiss {
   /** Tried before the routes (HttpServer.before): true when it answered the request. */
   readonly intercept = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> => {
     const nodeId = this.o.nodeId();
-    const target = nodeId === undefined ? undefined : streamRequestOf(req.method ?? 'GET', url.pathname);
-    if (nodeId === undefined || !target) return false;
+    if (nodeId === undefined) return false;
+    const target = streamRequestOf(req.method ?? 'GET', url.pathname);
+    if (!target) return false;
     const { app, stream } = target;
     const step = missStep(req.headers.via, nodeId, this.o.maxHops, () => this.o.holds(app, stream));
     if (step.step === 'loop') {

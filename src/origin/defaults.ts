@@ -90,7 +90,8 @@ export const ORIGIN_DEFAULTS = {
   playWaitMs: DEFAULT_PLAY_WAIT_LIMITS.timeoutMs,
   /**
    * With a signal, a request without Via for a live stream another origin holds is proxied from it
-   * ('proxy'), redirected there ('redirect', 302), or answered 404 ('off') (--cluster-miss).
+   * ('proxy'), redirected there ('redirect', 302), or answered locally as without a cluster ('off': 404, or
+   * for FLV the play wait) (--cluster-miss).
    */
   clusterMiss: 'proxy' as ClusterMissMode,
   /** Requests proxied to other origins at once (each a live FLV body perhaps); past it, 503. */

@@ -163,7 +163,7 @@ export interface OriginConfig {
   readonly signal?: OriginSignalConfig | undefined;
   /**
    * With a signal: a request without Via for a live stream this origin does not hold is proxied from the
-   * origin that holds it, or redirected there (302); 'off': 404 as without a cluster. Default ORIGIN_DEFAULTS.clusterMiss.
+   * origin that holds it, or redirected there (302); 'off': the local answer as without a cluster (404, or for FLV the play wait). Default ORIGIN_DEFAULTS.clusterMiss.
    */
   readonly clusterMiss?: ClusterMissMode;
   /** Requests proxied to other origins at once (503 past it). Default ORIGIN_DEFAULTS.clusterMaxProxies. */

@@ -70,17 +70,15 @@ export class RouteClient {
 
   private async ask(app: string, stream: string, key: string): Promise<RouteLookup> {
     const now = Date.now();
-    const order = [...this.signals.filter((s) => s.downUntil <= now), ...this.signals.filter((s) => s.downUntil > now)];
     let reason = 'every signal is down';
-    for (const s of order) {
-      if (s.downUntil > now) break;
+    // A copy: the one that answers moves to the front of this.signals.
+    for (const s of this.signals.filter((s) => s.downUntil <= now)) {
       try {
         const res = await signedFetch(s.base + routeApiPath(app, stream), { method: 'GET', key: this.o.key, timeoutMs: this.o.timeoutMs });
         if (res.status !== 200 && res.status !== 404) throw new Error(`status ${res.status}`);
         const answer = res.status === 200 ? parseRouteAnswer(res.body) : { origins: [], ttlMs: this.o.notFoundTtlMs };
-        const origins = answer.origins;
-        const ttl = Math.min(this.o.maxTtlMs, answer.ttlMs);
-        this.remember(key, { origins, until: Date.now() + ttl });
+        const { origins } = answer;
+        this.remember(key, { origins, until: Date.now() + Math.min(this.o.maxTtlMs, answer.ttlMs) });
         // The signal that answered is asked first next time.
         this.signals.splice(this.signals.indexOf(s), 1);
         this.signals.unshift(s);

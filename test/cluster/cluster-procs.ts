@@ -18,6 +18,7 @@ import { startCountingProxy, type CountingProxy } from '../edge/proxy.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { signedFetch } from '../../src/shared/signed-request.js';
 import type { RouteAnswer } from '../../src/shared/cluster.js';
+import type { EdgeStatus } from '../../src/edge/edge.js';
 import { signPublishToken } from '../../src/shared/token.js';
 import { playlistPath, routeApiPath, rtmpPath } from '../../src/shared/url-contract.js';
 
@@ -137,6 +138,11 @@ export async function routeOf(signalUrl: string, app: string, stream: string): P
 /** Resolves once the signal's route for app/stream lists the origin `originId` first. */
 export async function waitRouted(signalUrl: string, app: string, stream: string, originId: string, timeoutMs = 15_000): Promise<void> {
   await waitFor(`the signal routing ${app}/${stream} to ${originId}`, async () => (await routeOf(signalUrl, app, stream)).answer?.origins[0]?.id === originId, timeoutMs, 200);
+}
+
+/** An edge's GET /api/edge (its relays' upstreams, the locator's counts, the upstreams' health). */
+export async function edgeStatus(base: string): Promise<EdgeStatus> {
+  return (await (await fetch(`${base}/api/edge`)).json()) as EdgeStatus;
 }
 
 /** An H.264 keyframe (coded frames, not the sequence header) in an FLV video tag. */

@@ -7,8 +7,7 @@ import { requireFfmpeg } from '../helpers/ffmpeg.js';
 import { hlsClient } from '../edge/media-checks.js';
 import { get } from '../edge/util.js';
 import { flvPath, playlistPath } from '../../src/shared/url-contract.js';
-import type { EdgeStatus } from '../../src/edge/edge.js';
-import { checkHls, publishSmall, startEdgeProc, startOriginProc, waitOriginLive, watchFlv } from './cluster-procs.js';
+import { checkHls, edgeStatus, publishSmall, startEdgeProc, startOriginProc, waitOriginLive, watchFlv } from './cluster-procs.js';
 
 /** Requests the origin behind `proxy` got from `via` about live/onb, by path. */
 function askedAbout(counts: Map<string, number>, countVia: (path: string, via: string) => number, via: string): Record<string, number> {
@@ -53,7 +52,7 @@ test('no signal: an edge with two --upstreams finds a stream on the second one o
   assert.ok(p2);
   for (const e of [eh, ef]) {
     assert.equal(p2.countVia(flvPath('live', 'onb'), `1.1 ${e.id}`), 1, `${e.id}: one FLV connection to the second origin`);
-    const st = (await (await fetch(`${e.base}/api/edge`)).json()) as EdgeStatus;
+    const st = await edgeStatus(e.base);
     assert.equal(st.locator?.mode, 'upstreams');
     assert.equal(st.locator?.remembered, 1);
     assert.equal(st.flv.find((r) => r.stream === 'live/onb')?.upstream, o2.url);

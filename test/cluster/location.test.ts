@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { requireFfmpeg } from '../helpers/ffmpeg.js';
 import { hlsClient } from '../edge/media-checks.js';
 import { flvPath, playlistPath } from '../../src/shared/url-contract.js';
-import type { EdgeStatus } from '../../src/edge/edge.js';
 import { waitFor } from '../helpers/wait.js';
-import { checkHls, isKeyframe, publishSmall, startEdgeProc, startOriginProc, startSignalProc, waitOriginLive, waitRouted, watchFlv, type OriginProc } from './cluster-procs.js';
+import { checkHls, edgeStatus, isKeyframe, publishSmall, startEdgeProc, startOriginProc, startSignalProc, waitOriginLive, waitRouted, watchFlv, type OriginProc } from './cluster-procs.js';
 
 test('two origins, two edges, one signal: every edge serves every stream, one FLV connection and one fetch per segment per edge at its origin', { timeout: 180_000 }, async (t) => {
   await requireFfmpeg();
@@ -66,7 +65,7 @@ test('two origins, two edges, one signal: every edge serves every stream, one FL
   assert.equal(ob.proxy?.flv.opened, 2);
 
   for (const e of edges) {
-    const st = (await (await fetch(`${e.base}/api/edge`)).json()) as EdgeStatus;
+    const st = await edgeStatus(e.base);
     assert.equal(st.locator?.mode, 'signal');
     assert.ok((st.locator?.routed ?? 0) > 0, `${e.id} located through the signal: ${JSON.stringify(st.locator)}`);
     const relays = new Map(st.flv.map((r) => [r.stream, r.upstream]));
@@ -94,7 +93,7 @@ test('a stream that moves to the other origin is followed: the FLV viewer stays 
   // Within the edge's --flv-grace (10 s): the same response goes on with frames from origin-b.
   await viewer.waitFor((p) => viewer.packets.indexOf(p) > movedAt && isKeyframe(p), 20_000);
   assert.ok(!viewer.ended, 'the FLV viewer stayed connected');
-  const st = (await (await fetch(`${edge.base}/api/edge`)).json()) as EdgeStatus;
+  const st = await edgeStatus(edge.base);
   const relay = st.flv.find((r) => r.stream === 'live/mv');
   assert.equal(relay?.upstream, ob.url);
   assert.ok((relay?.reconnects ?? 0) >= 1);

@@ -8,9 +8,9 @@ import { ffprobeJson } from '../helpers/ffmpeg.js';
 import { fetchBuffer, fetchText, FlvViewer } from '../helpers/http.js';
 import { decodeErrors, segmentUrl } from '../helpers/hls.js';
 import { crossCheckPlaylist } from '../helpers/m3u8-crosscheck.js';
-import { metricTotal } from '../helpers/metrics.js';
+import { fetchMetric } from '../helpers/metrics.js';
 import { waitFor } from '../helpers/wait.js';
-import { CLUSTER_SECRET, publishSmall, startOriginProc, startSignalProc, waitRouted, type OriginProc } from './cluster-procs.js';
+import { CLUSTER_SECRET, isKeyframe, publishSmall, startOriginProc, startSignalProc, waitRouted, type OriginProc } from './cluster-procs.js';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { TagType, type MediaPacket } from '../../src/media/packet.js';
 import { deriveKeys } from '../../src/shared/keys.js';
@@ -23,8 +23,7 @@ const STREAM = 'onb';
 const expSec = Math.floor(Date.now() / 1000) + 3600;
 const TOKEN = signPlayToken({ app: APP, stream: STREAM, expSec }, KEYS.play);
 const Q = `?token=${TOKEN}`;
-/** An H.264 keyframe (not the sequence header) and a raw AAC frame: media, not just the stream's headers. */
-const isKeyframe = (p: MediaPacket): boolean => p.type === TagType.Video && p.payload[0] === 0x17 && p.payload[1] === 1;
+/** A raw AAC frame (with isKeyframe: media, not just the stream's headers). */
 const isAacFrame = (p: MediaPacket): boolean => p.type === TagType.Audio && p.payload[1] === 1;
 
 /** B's HTTP-FLV viewers of the stream (its /api/streams, asked directly). */
@@ -36,9 +35,8 @@ async function flvViewersOn(origin: OriginProc): Promise<number> {
 }
 
 async function missCount(origin: OriginProc, action: string): Promise<number> {
-  const text = (await fetchText(`${origin.directUrl}/metrics`)).text;
-  const v = metricTotal(text, 'livecdn_cluster_miss_total', `action="${action}"`);
-  return Number.isNaN(v) ? 0 : v;
+  // A series not counted yet is absent (NaN): 0.
+  return (await fetchMetric(origin.directUrl, 'livecdn_cluster_miss_total', `action="${action}"`)) || 0;
 }
 
 test('an origin asked directly for a stream another origin holds proxies it or redirects; loops get 508', { timeout: 240_000 }, async (t) => {
@@ -182,7 +180,7 @@ test('an origin asked directly for a stream another origin holds proxies it or r
     const viewers = [await FlvViewer.open(a.directUrl + flvPath(APP, STREAM) + Q, 10_000), await FlvViewer.open(a.directUrl + flvPath(APP, STREAM) + Q, 10_000)];
     try {
       assert.deepEqual(viewers.map((v) => v.status), [200, 200]);
-      assert.equal(metricTotal((await fetchText(`${a.directUrl}/metrics`)).text, 'livecdn_cluster_proxies'), 2);
+      assert.equal(await fetchMetric(a.directUrl, 'livecdn_cluster_proxies'), 2);
       const over = await fetchText(a.directUrl + playlistPath(APP, STREAM) + Q);
       assert.equal(over.status, 503);
       assert.equal(over.headers.get('retry-after'), '2');

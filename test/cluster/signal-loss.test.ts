@@ -9,8 +9,7 @@ import { sleep } from '../helpers/wait.js';
 import { get } from '../edge/util.js';
 import { parseMediaPlaylist } from '../../src/media/hls/playlist.js';
 import { flvPath, playlistPath } from '../../src/shared/url-contract.js';
-import type { EdgeStatus } from '../../src/edge/edge.js';
-import { checkHls, isKeyframe, publishSmall, startEdgeProc, startOriginProc, startSignalProc, waitOriginLive, waitRouted, watchFlv } from './cluster-procs.js';
+import { checkHls, edgeStatus, isKeyframe, publishSmall, startEdgeProc, startOriginProc, startSignalProc, waitOriginLive, waitRouted, watchFlv } from './cluster-procs.js';
 
 const about = (counts: Map<string, number>, stream: string): number =>
   [...counts].filter(([p]) => p.startsWith(`/live/${stream}.`) || p.startsWith(`/live/${stream}/`)).reduce((n, [, c]) => n + c, 0);
@@ -63,7 +62,7 @@ test('with the signal killed, flowing streams keep flowing and new lookups fall 
   await checkHls(edge.base + playlistPath('live', 'sc'));
   await watchFlv(t, edge.base + flvPath('live', 'sc'));
   assert.ok(about(pa.counts, 'sc') >= 1, 'origin-a was asked first (the configured order)');
-  const st = (await (await fetch(`${edge.base}/api/edge`)).json()) as EdgeStatus;
+  const st = await edgeStatus(edge.base);
   assert.ok((st.locator?.fallbacks ?? 0) > 0, JSON.stringify(st.locator));
   assert.equal(st.flv.find((r) => r.stream === 'live/sc')?.upstream, ob.url);
   assert.equal(st.flv.find((r) => r.stream === 'live/sb')?.upstream, ob.url);

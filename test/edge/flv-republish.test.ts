@@ -15,7 +15,7 @@ import { sleep, waitFor } from '../helpers/wait.js';
 import { TagType } from '../../src/media/packet.js';
 import type { EdgeStatus } from '../../src/edge/edge.js';
 import { PUBLICATION_HEADER, flvPath } from '../../src/shared/url-contract.js';
-import { CLUSTER_ENV, isKeyframe, publishSmall, startOriginProc, watchFlv } from '../cluster/cluster-procs.js';
+import { CLUSTER_ENV, edgeStatus, isKeyframe, publishSmall, startOriginProc, watchFlv } from '../cluster/cluster-procs.js';
 import { startCliEdge, startFakeUpstream, type CliEdge } from './util.js';
 
 /** A coded H.264 frame (not a sequence header). */
@@ -63,7 +63,7 @@ function connectIds(edge: CliEdge): (string | undefined)[] {
 }
 
 async function relayOf(edge: CliEdge, stream: string): Promise<EdgeStatus['flv'][number] | undefined> {
-  const st = (await (await fetch(`${edge.base}/api/edge`)).json()) as EdgeStatus;
+  const st = await edgeStatus(edge.base);
   return st.flv.find((r) => r.stream === stream);
 }
 

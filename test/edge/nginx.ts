@@ -87,7 +87,7 @@ export async function startIngestNginx(origins: readonly [string, string], port?
 }
 
 /** Debian's folder of dynamic modules (libnginx-mod-stream, libnginx-mod-rtmp). */
-const NGINX_MODULES = process.env.NGINX_MODULES ?? '/usr/lib/nginx/modules';
+export const NGINX_MODULES = process.env.NGINX_MODULES ?? '/usr/lib/nginx/modules';
 
 /** GNU envsubst (gettext-base), the tool nginx/README.md renders the templates with. */
 function envsubst(template: string, shellFormat: string, values: Record<string, string>): Promise<string> {

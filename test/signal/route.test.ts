@@ -7,6 +7,7 @@ import type { RouteAnswer, StreamStat } from '../../src/shared/cluster.js';
 import { deriveKeys } from '../../src/shared/keys.js';
 import { SIGNATURE_HEADER, signRequest } from '../../src/shared/signed-request.js';
 import { SIGNAL_DEFAULTS } from '../../src/signal/defaults.js';
+import { fetchMetric } from '../helpers/metrics.js';
 import { sleep } from '../helpers/wait.js';
 import { TEST_KEYS, admin, edge, load, nodeReq, req } from './util.js';
 
@@ -156,9 +157,9 @@ describe('GET /api/route', () => {
     assert.equal(now.notFound - before.notFound, 2);
 
     async function counts(): Promise<{ found: number; notFound: number }> {
-      const text = await (await fetch(`${base}/metrics`)).text();
-      const value = (result: string): number => Number(new RegExp(`^livecdn_signal_route_lookups_total\\{result="${result}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-      return { found: value('found'), notFound: value('not_found') };
+      // A series not counted yet is absent (NaN): 0.
+      const value = async (result: string): Promise<number> => (await fetchMetric(base, 'livecdn_signal_route_lookups_total', `result="${result}"`)) || 0;
+      return { found: await value('found'), notFound: await value('not_found') };
     }
   });
 });

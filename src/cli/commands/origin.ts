@@ -116,7 +116,7 @@ export function addOriginSignalOptions(cmd: Command): Command {
     .option('--rtmp-url <url>', 'RTMP URL encoders push to, e.g. rtmp://origin1.example:1935')
     .option(
       '--cluster-miss <mode>',
-      'with --signal, a direct request for a stream another origin holds: proxy (fetched from there), redirect (302 there) or off (404)',
+      'with --signal, a direct request for a stream another origin holds: proxy (fetched from there), redirect (302 there) or off (answered here: 404, or the FLV play wait)',
       ORIGIN_DEFAULTS.clusterMiss,
     )
     .option('--cluster-max-proxies <n>', 'requests proxied to other origins at once (503 past it)', String(ORIGIN_DEFAULTS.clusterMaxProxies));
