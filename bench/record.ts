@@ -31,7 +31,7 @@ import { isWholeJpeg, jpegSize } from './lib/jpeg-size.js';
 import { metricTotal } from './lib/prom.js';
 import { topSelfTime } from './lib/cpuprofile.js';
 import type { SelfTime } from './lib/cpuprofile.js';
-import { fmt, fmtBytes, mdTable, replaceSection, subsection } from './lib/report.js';
+import { fmt, fmtBytes, mdTable, pct, replaceSection, subsection } from './lib/report.js';
 import { startPinned, type ServerProcess } from './lib/server-proc.js';
 import { median, quantiles } from './lib/stats.js';
 import { nginxRtmpArgs } from './origin/nginx-rtmp.js';
@@ -461,7 +461,6 @@ async function snapshots(clips: Map<Source, string>): Promise<SnapRow[]> {
 
 // ---------- report ----------
 
-const pct = (x: number, d = 3): string => `${fmt(x * 100, d)}%`;
 const threadText = (t: Record<string, number>): string =>
   Object.entries(t)
     .filter(([, n]) => n >= 0.5)

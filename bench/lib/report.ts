@@ -33,6 +33,8 @@ export function replaceSection(file: string, title: string, body: string): void 
 }
 
 export const fmt = (n: number, digits = 1): string => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+/** A fraction of a core (0.00135) as a percentage (0.135%). */
+export const pct = (x: number, d = 3): string => `${fmt(x * 100, d)}%`;
 export const fmtBytes = (n: number): string => {
   if (!Number.isFinite(n)) return 'n/a';
   const a = Math.abs(n);

@@ -13,7 +13,7 @@ import { CACHE_DIR, MEDIA_DURATION_MS, ensureTestMedia } from '../lib/media.js';
 import { coreBusy, coreTimes, cpuSeconds, runDelaySeconds } from '../lib/proc.js';
 import { diffHistogram, histogramQuantile, parseHistograms } from '../lib/prom.js';
 import type { Histogram } from '../lib/prom.js';
-import { fmt, fmtBytes, mdTable, replaceSection } from '../lib/report.js';
+import { fmt, fmtBytes, mdTable, pct, replaceSection } from '../lib/report.js';
 import { startPinned } from '../lib/server-proc.js';
 import type { ServerProcess } from '../lib/server-proc.js';
 import { median, min, quantile } from '../lib/stats.js';
@@ -589,7 +589,6 @@ interface Target {
   profile?: 'flv' | 'rtmp' | 'ingest';
 }
 
-const pct = (x: number, d = 3): string => `${fmt(x * 100, d)}%`;
 const perViewer = (l: Level): number => (l.n > 0 ? l.cpu / l.n : NaN);
 
 function levelRow(l: Level, base: Level | undefined, prev: Level | undefined): string[] {

@@ -3,6 +3,7 @@
 // they come, so a coalesced wait costs no extra latency beyond the upstream's own.
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { reply } from '../shared/http.js';
+import { AGE_MS_HEADER } from '../shared/url-contract.js';
 import type { Sized } from './lru.js';
 
 // Response headers worth keeping from the upstream; everything hop-by-hop or per-connection is dropped.
@@ -117,7 +118,7 @@ export class CacheObject implements Sized {
       'age',
       String(Math.floor(age / 1000)),
       // Age is whole seconds; a child edge needs better to keep a 1 s playlist within its TTL.
-      'x-livecdn-age-ms',
+      AGE_MS_HEADER,
       String(Math.round(age)),
     ];
     if (length !== undefined) h.push('content-length', String(length));

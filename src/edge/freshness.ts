@@ -1,6 +1,7 @@
 // How long a cached response stays fresh, from the upstream's Cache-Control and Age. The upstream (the
 // origin, or a parent edge) knows best: playlists get a short max-age there and segments a long one.
 import type { IncomingHttpHeaders } from 'node:http';
+import { AGE_MS_HEADER } from '../shared/url-contract.js';
 
 export interface FreshnessPolicy {
   /** When the upstream says nothing: playlists. */
@@ -51,7 +52,7 @@ export function parseCacheControl(value: string | undefined): CacheControl {
 
 /** Milliseconds the response has already spent in caches upstream (ms-precise header from a livecdn parent, else Age). */
 export function upstreamAgeMs(headers: IncomingHttpHeaders): number {
-  const precise = Number(headers['x-livecdn-age-ms']);
+  const precise = Number(headers[AGE_MS_HEADER]);
   if (Number.isFinite(precise) && precise >= 0) return precise;
   const age = Number(headers.age);
   return Number.isFinite(age) && age >= 0 ? age * 1000 : 0;

@@ -85,6 +85,15 @@ test('the same body is answered from memory; master playlists and other text go 
   assert.equal(c.apply('/live/s.m3u8', twice), twice);
 });
 
+test('what is remembered is bounded in bytes: a client naming DVR starts cannot grow it', () => {
+  const c = new PlaylistContinuity();
+  // ~1 MB each, as a DVR playlist of hours: 80 of them are past the budget (64 MiB).
+  const big = upstream(0, 1000, { name: 'x'.repeat(1000) });
+  assert.ok(big.length > 1_000_000);
+  for (let i = 0; i < 80; i++) c.apply(`/live/s/dvr.m3u8?start=${i}`, big);
+  assert.ok(c.playlists > 0 && c.playlists < 70, `${c.playlists} playlists remembered`);
+});
+
 test('a playlist without EXT-X-MEDIA-SEQUENCE gets one when it has to be renumbered', () => {
   const c = new PlaylistContinuity();
   c.apply('/live/s.m3u8', upstream(10, 3));

@@ -66,6 +66,14 @@ interface PlaylistState {
 const HISTORY = 64;
 /** Playlists remembered; the least recently used is forgotten first (ended streams). */
 const MAX_PLAYLISTS = 10_000;
+/**
+ * Bytes of the playlists remembered (their last upstream body and rewrite; what else a state holds grows
+ * with them), at most, least recently used forgotten first: a DVR playlist lists hours of segments, and
+ * every ?start= a client names is a playlist of its own.
+ */
+const MAX_BYTES = 64 * 1024 * 1024;
+
+const bytesOf = (st: PlaylistState): number => st.input.length + (st.output === st.input ? 0 : st.output.length);
 /** Tags of a playlist whose viewers name its versions (blocking reloads, delta updates, parts). */
 const LOW_LATENCY_TAGS = ['#EXT-X-SERVER-CONTROL:', '#EXT-X-PART-INF:', '#EXT-X-SKIP:'];
 /** RFC 8216 6.2.2: a live playlist lasts at least this many target durations once segments leave it. */
@@ -73,6 +81,8 @@ const MIN_TARGET_DURATIONS = 3;
 
 export class PlaylistContinuity {
   private readonly states = new Map<string, PlaylistState>();
+  /** bytesOf every state. */
+  private bytes = 0;
 
   /** The playlist cached under `key` (playlistRequest) as viewers get it; `body` is what the upstream answered (200). */
   apply(key: string, body: Buffer): Buffer {
@@ -150,7 +160,7 @@ export class PlaylistContinuity {
 
     const rendered = render(parts, { mediaSequence: start, discSeq, targetS: targetS === playlist.targetDurationS ? undefined : targetS, kept, served, durations: segs.map((s) => msOf(s.durationS)) });
     const output = rendered.text === text ? body : Buffer.from(rendered.text, 'utf8');
-    this.states.set(key, {
+    const next: PlaylistState = {
       history: history.slice(drop),
       discBefore,
       offset: first - playlist.mediaSequence,
@@ -158,10 +168,15 @@ export class PlaylistContinuity {
       kept: rendered.listed.slice(0, kept.length),
       input: body,
       output,
-    });
-    if (this.states.size > MAX_PLAYLISTS) {
-      const oldest = this.states.keys().next().value;
-      if (oldest !== undefined) this.states.delete(oldest);
+    };
+    if (st) this.bytes -= bytesOf(st);
+    this.states.set(key, next);
+    this.bytes += bytesOf(next);
+    // The newest (this one) always stays.
+    while (this.states.size > 1 && (this.states.size > MAX_PLAYLISTS || this.bytes > MAX_BYTES)) {
+      const [oldest, old] = this.states.entries().next().value as [string, PlaylistState];
+      this.states.delete(oldest);
+      this.bytes -= bytesOf(old);
     }
     return output;
   }

@@ -86,8 +86,9 @@ export function proxiedHeaders(upstream: IncomingHttpHeaders, nodeId: string): R
     const v = upstream[name];
     if (typeof v === 'string') out[name] = v;
   }
-  const via = upstream.via;
-  out.via = `${via === undefined ? '' : `${Array.isArray(via) ? via.join(', ') : via}, `}1.1 ${nodeId}`;
+  // The holder's entries as it wrote them (comments too), then this origin's.
+  const prior = Array.isArray(upstream.via) ? upstream.via.join(', ') : upstream.via;
+  out.via = prior ? `${prior}, ${appendVia([], nodeId)}` : appendVia([], nodeId);
   return out;
 }
 

@@ -54,7 +54,7 @@ export function dvrPlaylistText(entries: readonly DvrEntry[], from: number, opts
   for (let i = from; i < entries.length; i++) {
     const e = entries[i] as DvrEntry;
     const s: PlaylistSegment = {
-      uri: dvrSegmentUri(e.sequence, e.format === 'ts' ? 'ts' : 'm4s'),
+      uri: dvrSegmentUri(e.sequence, e.format),
       durationS: e.durationS,
       discontinuity: e.discontinuity,
       programDateTime: e.programDateTime,

@@ -6,10 +6,10 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IMMUTABLE, reply, type RouteHandler } from '../shared/http.js';
+import { IMMUTABLE, LIVE_MAX_AGE, reply, type RouteHandler } from '../shared/http.js';
 import { CONTENT_TYPE, DVR_START_PARAM, parseDvrStart, streamKey, validNames } from '../shared/url-contract.js';
-import { playTokenOf, withPlayTokens } from '../hub/play-auth.js';
-import type { HlsService } from './hls-service.js';
+import { playTokenOf } from '../hub/play-auth.js';
+import { sendPlaylistText, type HlsService } from './hls-service.js';
 import type { DvrFile, DvrStore } from './dvr-store.js';
 
 export function dvrPlaylistHandler(store: DvrStore, playKey: Buffer | undefined): RouteHandler {
@@ -22,11 +22,7 @@ export function dvrPlaylistHandler(store: DvrStore, playKey: Buffer | undefined)
     if (start !== undefined && startMs === undefined) return reply(res, 400, `${DVR_START_PARAM} must be an ISO 8601 date-time, e.g. 2026-11-30T09:00:00Z`);
     const text = store.stream(app, stream)?.playlist(startMs);
     if (text === undefined) return reply(res, 404, `dvr playlist ${streamKey(app, stream)} not found`);
-    const token = playTokenOf(url.searchParams);
-    const body = Buffer.from(token === undefined ? text : withPlayTokens(text, { app, stream, token, key: playKey }));
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPE.playlist, 'Content-Length': body.length, 'Cache-Control': 'public, max-age=1' });
-    if (req.method !== 'HEAD') store.bytesOut += body.length;
-    res.end(req.method === 'HEAD' ? undefined : body);
+    store.bytesOut += sendPlaylistText(req, res, text, { app, stream, token: playTokenOf(url.searchParams), key: playKey }, LIVE_MAX_AGE);
   };
 }
 

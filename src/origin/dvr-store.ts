@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { Logger } from '../shared/log.js';
 import type { DvrStat } from '../shared/cluster.js';
 import type { HlsInit } from '../media/hls/segmenter.js';
-import { streamKey } from '../shared/url-contract.js';
+import { dvrInitUri, dvrSegmentUri, streamKey } from '../shared/url-contract.js';
 import type { HlsObjectListener } from './hls-service.js';
 import type { StoredSegment } from './hls-playlist.js';
 import { dvrPlaylistText, entryIndexAt } from './dvr-playlist.js';
@@ -50,8 +50,9 @@ const MARKER = '.livecdn-dvr';
 const MAX_CACHED_TEXTS = 16;
 
 const endOf = (e: DvrEntry): number => e.programDateTime + e.durationS * 1000;
-const segmentFile = (sequence: number, format: 'ts' | 'fmp4'): string => `${sequence}.${format === 'ts' ? 'ts' : 'm4s'}`;
-const initFile = (id: number): string => `init-${id}.mp4`;
+// A file is named as the DVR playlist lists its URI (both relative to the stream's directory).
+const segmentFile = dvrSegmentUri;
+const initFile = dvrInitUri;
 
 /** One live playlist's DVR: its files, its index and its rendered playlists. */
 export class DvrStream {

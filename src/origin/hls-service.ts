@@ -31,7 +31,7 @@ import { HoldBudget, StreamHolds } from './hls-holds.js';
 import type { HoldOutcome } from './hls-holds.js';
 import { blockingVerdict, comparePositions, parseDirectives } from './hls-directives.js';
 import type { DeliveryDirectives, PartPosition } from './hls-directives.js';
-import { IMMUTABLE, reply, type RouteHandler } from '../shared/http.js';
+import { IMMUTABLE, LIVE_MAX_AGE, reply, type RouteHandler } from '../shared/http.js';
 import { CONTENT_TYPE, SOURCE_RUNG, renditionParts, streamKey, validNames } from '../shared/url-contract.js';
 import { playTokenOf, withPlayTokens, type PlaylistViewer } from '../hub/play-auth.js';
 
@@ -92,6 +92,19 @@ const VIEWER_WINDOW_MS = 10_000;
 /** A blocking reload's answer names its playlist version: cacheable for about the playlist's span (RFC 8216bis 6.2.5.2 suggests 6 target durations). */
 const BLOCKING_MAX_AGE_TARGETS = 6;
 const NO_DIRECTIVES: DeliveryDirectives = { skip: false };
+
+/**
+ * A playlist's text as `viewer` gets it: the request's play token goes on every URI (segments, parts,
+ * maps, hints), so the player sends it with each; each variant of a multivariant playlist gets a token of
+ * its own (withPlayTokens). Returns the body bytes sent (0 for HEAD), the caller's egress.
+ */
+export function sendPlaylistText(req: IncomingMessage, res: ServerResponse, text: string, viewer: PlaylistViewer, cacheControl: string): number {
+  const body = Buffer.from(viewer.token === undefined ? text : withPlayTokens(text, viewer));
+  res.writeHead(200, { 'Content-Type': CONTENT_TYPE.playlist, 'Content-Length': body.length, 'Cache-Control': cacheControl });
+  const head = req.method === 'HEAD';
+  res.end(head ? undefined : body);
+  return head ? 0 : body.length;
+}
 
 const holdKey = (t: HoldTarget): string => (t.kind === 'playlist' ? `p${t.msn}.${t.part ?? ''}` : `h${t.sequence}.${t.index}`);
 
@@ -376,16 +389,11 @@ export class HlsService implements StreamObserver {
     if (text === undefined) return reply(res, 404, 'playlist not found');
     // A plain playlist changes with every segment (or part): short, so CDNs and players see new ones
     // within a second. A blocking reload's URL names its version.
-    this.sendText(req, res, text, viewer, blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : 'public, max-age=1');
+    this.sendText(req, res, text, viewer, blocking ? `public, max-age=${BLOCKING_MAX_AGE_TARGETS * pl.targetDurationS}` : LIVE_MAX_AGE);
   }
 
   private sendText(req: IncomingMessage, res: ServerResponse, text: string, viewer: PlaylistViewer, cacheControl: string): void {
-    // The request's play token goes on every URI (segments, parts, maps, hints), so the player sends it
-    // with each; each variant of a multivariant playlist gets a token of its own (withPlayTokens).
-    const body = Buffer.from(viewer.token === undefined ? text : withPlayTokens(text, viewer));
-    res.writeHead(200, { 'Content-Type': CONTENT_TYPE.playlist, 'Content-Length': body.length, 'Cache-Control': cacheControl });
-    if (req.method !== 'HEAD') this.bytesOut += body.length;
-    res.end(req.method === 'HEAD' ? undefined : body);
+    this.bytesOut += sendPlaylistText(req, res, text, viewer, cacheControl);
   }
 
   /** /{app}/{stream}.m3u8 of a source with a ladder; the source's own fetchers count as its viewers. */
@@ -394,7 +402,7 @@ export class HlsService implements StreamObserver {
     if (text === undefined) return reply(res, 404, `playlist ${streamKey(app, source)} not found`);
     this.countFetcher(streamKey(app, source), req.socket.remoteAddress ?? '');
     // Measured rates and the renditions that are up change with each segment.
-    this.sendText(req, res, text, viewer, 'public, max-age=1');
+    this.sendText(req, res, text, viewer, LIVE_MAX_AGE);
   }
 
   /** The hub stream whose media playlist `name` is: {stream}_source is the source's, when it has a ladder. */

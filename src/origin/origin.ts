@@ -1,4 +1,6 @@
-// The origin service: RTMP ingest and play, HTTP-FLV, HLS, /metrics and /api on one hub.
+// The origin service: RTMP ingest and play, HTTP-FLV, HLS (and its DVR), snapshots, recordings and their
+// VOD, /metrics and /api on one hub. With a signal, a client's request for a stream another origin holds
+// is proxied or redirected there (cluster-miss.ts).
 import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { RtmpServer } from '../rtmp/server.js';
@@ -7,7 +9,7 @@ import { LoadSampler } from '../shared/load.js';
 import { createLogger } from '../shared/log.js';
 import type { Logger } from '../shared/log.js';
 import type { ClusterKeys } from '../shared/keys.js';
-import { Registration, defaultNodeId, signalUrls } from '../shared/registration.js';
+import { Registration, defaultNodeId } from '../shared/registration.js';
 import { Hub } from '../hub/hub.js';
 import { Hooks } from '../hub/hooks.js';
 import { HlsService } from './hls-service.js';
@@ -19,7 +21,23 @@ import { ORIGIN_DEFAULTS } from './defaults.js';
 import { createMetrics } from './metrics.js';
 import type { OriginMetrics } from './metrics.js';
 import { API_STREAMS_PATH, kickHandler, originLoad, streamsHandler } from './api.js';
-import { DVR_PLAYLIST_ROUTE, FLV_ROUTE, FMP4_SEGMENT_ROUTE, INIT_ROUTE, PART_ROUTE, PLAYLIST_ROUTE, SEGMENT_ROUTE, STREAM_API_ROUTE, validNames } from '../shared/url-contract.js';
+import {
+  DVR_PLAYLIST_ROUTE,
+  FLV_ROUTE,
+  FMP4_SEGMENT_ROUTE,
+  INIT_ROUTE,
+  PART_ROUTE,
+  PLAYLIST_ROUTE,
+  RECORDING_API_ROUTE,
+  RECORDING_FILE_ROUTE,
+  RECORDINGS_API_ROUTE,
+  SEGMENT_ROUTE,
+  SNAPSHOT_ROUTE,
+  STREAM_API_ROUTE,
+  STREAM_RECORD_ROUTE,
+  THUMBS_ROUTE,
+  validNames,
+} from '../shared/url-contract.js';
 import { DEFAULT_PLAY_WAIT_LIMITS, PlayWaits } from '../hub/play-wait.js';
 import { PlayDecisions, guardPlay } from '../hub/play-auth.js';
 import type { PlayWaitLimits } from '../hub/play-wait.js';
@@ -45,7 +63,6 @@ import { Thumbnails } from '../record/thumbnails.js';
 import { parseRecordPatterns } from '../record/patterns.js';
 import { ClusterMiss, type ClusterMissMode } from './cluster-miss.js';
 import { RouteClient } from '../shared/route-client.js';
-import { RECORDING_API_ROUTE, RECORDING_FILE_ROUTE, RECORDINGS_API_ROUTE, SNAPSHOT_ROUTE, STREAM_RECORD_ROUTE, THUMBS_ROUTE } from '../shared/url-contract.js';
 
 /** Registration with the signal service as a node of kind 'origin', where encoders are placed. */
 export interface OriginSignalConfig {
@@ -181,7 +198,7 @@ export interface OriginConfig {
   readonly logger?: Logger;
 }
 
-/** Edges name themselves in a Via header on every upstream request (loop detection): a relay's request. */
+/** Edges, and origins proxying a stream (cluster-miss.ts), name themselves in Via on every upstream request (loop detection): a relay's request. */
 const viaEdge = (req: IncomingMessage): boolean => req.headers.via !== undefined;
 
 export class Origin {
@@ -332,7 +349,7 @@ export class Origin {
       this.clusterMiss = new ClusterMiss({
         mode: missMode,
         nodeId: () => this.nodeId,
-        route: new RouteClient({ signals: signalUrls(config.signal.url), key: config.keys?.node }),
+        route: new RouteClient({ signals: config.signal.url, key: config.keys?.node }),
         holds: (app, stream) => this.holds(app, stream),
         playKey,
         maxHops: d.clusterMaxHops,

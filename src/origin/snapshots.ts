@@ -10,9 +10,9 @@ import type { Hub } from '../hub/hub.js';
 import type { Stream, StreamObserver } from '../hub/stream.js';
 import { keyframeAnnexB, type AnnexBKeyframe } from '../media/flv/keyframe-annexb.js';
 import { FfmpegMissingError, requireFfmpeg, spawnFfmpeg, type FfmpegProcess } from '../shared/ffmpeg.js';
-import { reply, type RouteHandler } from '../shared/http.js';
+import { LIVE_MAX_AGE, reply, type RouteHandler } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-import { CONTENT_TYPE, SNAPSHOT_WIDTH_MAX, SNAPSHOT_WIDTH_MIN, SNAPSHOT_WIDTH_PARAM, parseSnapshotWidth, validNames } from '../shared/url-contract.js';
+import { AGE_MS_HEADER, CONTENT_TYPE, SNAPSHOT_WIDTH_MAX, SNAPSHOT_WIDTH_MIN, SNAPSHOT_WIDTH_PARAM, parseSnapshotWidth, validNames } from '../shared/url-contract.js';
 import { ORIGIN_DEFAULTS } from './defaults.js';
 
 export interface SnapshotLimits {
@@ -34,7 +34,6 @@ const SNAPSHOT_DEFAULTS: SnapshotLimits = {
   cacheBytes: d.snapshotCacheBytes,
 };
 
-const CACHE_CONTROL = 'public, max-age=1';
 /** FFmpeg's last words kept for the log when a decode fails. */
 const STDERR_TAIL = 2048;
 
@@ -225,9 +224,9 @@ export class Snapshots implements StreamObserver {
     res.writeHead(200, {
       'Content-Type': CONTENT_TYPE.jpeg,
       'Content-Length': picture.jpeg.length,
-      'Cache-Control': CACHE_CONTROL,
+      'Cache-Control': LIVE_MAX_AGE,
       // How old the picture is already: an edge keeps it only for the rest of the second (freshness.ts).
-      'X-Livecdn-Age-Ms': String(Math.max(0, Date.now() - picture.at)),
+      [AGE_MS_HEADER]: String(Math.max(0, Date.now() - picture.at)),
     });
     res.end(req.method === 'HEAD' ? undefined : picture.jpeg);
   }

@@ -10,7 +10,7 @@ import { FLV_HEADER_SIZE } from '../media/flv/header.js';
 import { flvTagDataSize, flvTagTimestamp } from '../media/flv/tag-header.js';
 import { FLV_TAG_HEADER_SIZE } from '../media/flv/tag-writer.js';
 import type { Logger } from '../shared/log.js';
-import { isValidName, RECORDING_NAME, recordingId } from '../shared/url-contract.js';
+import { isRecordingName, isValidName, RECORDING_NAME, recordingId, validNames } from '../shared/url-contract.js';
 
 export type RecordingState = 'recording' | 'done' | 'interrupted' /* found without a clean close */ | 'failed';
 
@@ -157,6 +157,12 @@ export class RecordingCatalogue {
 
   get(app: string, stream: string, name: string): Recording | undefined {
     return this.byId.get(recordingId(app, stream, name));
+  }
+
+  /** The recording at route params [app, stream, rec]; 'invalid' when they cannot name one (a 400 for the routes). */
+  atRoute([app, stream, rec]: readonly (string | undefined)[]): Recording | 'invalid' | undefined {
+    if (!validNames(app, stream) || rec === undefined || !isRecordingName(rec)) return 'invalid';
+    return this.get(app as string, stream as string, rec);
   }
 
   /** Deletes a recording's file and what lies beside it; false when unknown or still being written. */

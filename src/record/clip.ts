@@ -5,14 +5,13 @@
 // same way and nothing is spawned; it is streamed as made, one GOP in memory at a time. `to` past the
 // end is the end; `from` at or past it, `to` <= `from`, or values that are not one plain non-negative
 // number each are a 400. At most a few clips are made at once (503 past that).
-import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hasAdminBearer } from '../shared/admin-auth.js';
-import { HttpError, reply } from '../shared/http.js';
+import { HttpError } from '../shared/http.js';
 import type { RouteHandler } from '../shared/http.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import { CONTENT_TYPE } from '../shared/url-contract.js';
+import { admitAdmin } from './recordings-api.js';
 import type { Concurrency, RecordingFiles } from './vod-routes.js';
 import { clipBounds, writeClip } from './vod.js';
 
@@ -29,12 +28,25 @@ function seconds(url: URL, name: string): number {
 /** The client went away: the clip stops, nothing to answer. */
 class ClientGone extends Error {}
 
+/** Resolves at the response's next 'drain' or 'close', leaving no listener behind (a clip waits once per GOP). */
+function drainOrClose(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** Writes with backpressure; rejects with ClientGone once the response is closed. */
 function writer(res: ServerResponse): (chunk: Buffer) => Promise<void> {
   return async (chunk) => {
     if (res.destroyed) throw new ClientGone();
     if (!res.write(chunk)) {
-      await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      await drainOrClose(res);
       if (res.destroyed) throw new ClientGone();
     }
   };
@@ -42,13 +54,13 @@ function writer(res: ServerResponse): (chunk: Buffer) => Promise<void> {
 
 export function clipHandler(files: RecordingFiles, clips: Concurrency, keys: ClusterKeys | undefined, log: Logger): RouteHandler {
   return async (req: IncomingMessage, res: ServerResponse, params, url) => {
-    if (!hasAdminBearer(req.headers.authorization, keys)) return reply(res, 401, 'bad or missing bearer token', { 'WWW-Authenticate': 'Bearer' });
+    if (!admitAdmin(req, res, keys)) return;
     const r = files.finished(params);
     const from = seconds(url, 'from');
     const to = seconds(url, 'to');
     if (to <= from) throw new HttpError(400, 'bad_request', 'to must be after from');
     try {
-      await clips.run(async () => {
+      await clips.run(res, async () => {
         const index = await files.index(r);
         if (from * 1000 >= index.endMs || index.sync.length === 0) throw new HttpError(400, 'bad_request', `from is past the end of the recording (${(index.endMs / 1000).toFixed(3)} s)`);
         const b = clipBounds(index, from * 1000, to * 1000);
@@ -70,7 +82,6 @@ export function clipHandler(files: RecordingFiles, clips: Concurrency, keys: Clu
       });
     } catch (e) {
       if (e instanceof ClientGone) return;
-      if (e instanceof HttpError && e.status === 503) res.setHeader('Retry-After', '5');
       if (res.headersSent) log.warn({ id: r.id, err: String(e) }, 'clip failed midway');
       throw e;
     }

@@ -104,6 +104,16 @@ export function walkTags(buf: Buffer, base: number, visit: (t: TagView) => void)
   return { used: at, bad: false };
 }
 
+/** What `parse` makes of untrusted bytes; undefined when they are malformed (a bad tag is skipped, as the demuxer does). */
+function parsedOrUndefined<T>(parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof MediaFormatError)) throw e;
+    return undefined;
+  }
+}
+
 /**
  * Builds an index from tags in file order: keyframes, sequence headers, first and last times. Pure;
  * fed by FlvScanner, over the whole file or (with a keyframes index) its head and tail.
@@ -153,13 +163,8 @@ class IndexBuilder {
   }
 
   private addVideo(t: TagView): void {
-    let h;
-    try {
-      h = parseVideoTagHeader(t.body);
-    } catch (e) {
-      if (!(e instanceof MediaFormatError)) throw e;
-      return;
-    }
+    const h = parsedOrUndefined(() => parseVideoTagHeader(t.body));
+    if (!h) return;
     const codec = h.codec;
     const supported = codec === 'h264' || codec === 'hevc' || codec === 'av1';
     if (h.kind === 'sequence-header' && supported) {
@@ -179,13 +184,8 @@ class IndexBuilder {
   }
 
   private addAudio(t: TagView): void {
-    let h;
-    try {
-      h = parseAudioTagHeader(t.body);
-    } catch (e) {
-      if (!(e instanceof MediaFormatError)) throw e;
-      return;
-    }
+    const h = parsedOrUndefined(() => parseAudioTagHeader(t.body));
+    if (!h) return;
     if (h.codec === 'aac' && h.kind === 'sequence-header') {
       this.audio ??= 'aac';
       if (this.audio === 'aac') this.config(t, TagType.Audio);
@@ -337,12 +337,8 @@ export async function indexFlvFile(file: string, size: number): Promise<FlvIndex
     if (first.length === FLV_TAG_HEADER_SIZE && flvTagType(first, 0) === TagType.Script) {
       const bodySize = flvTagDataSize(first, 0);
       if (bodySize <= MAX_FILE_META_BYTES) {
-        let kf: KeyframesIndex | undefined;
-        try {
-          kf = parseKeyframesIndex(await readAt(fh, dataStart + FLV_TAG_HEADER_SIZE, bodySize));
-        } catch (e) {
-          if (!(e instanceof MediaFormatError)) throw e;
-        }
+        const body = await readAt(fh, dataStart + FLV_TAG_HEADER_SIZE, bodySize);
+        const kf = parsedOrUndefined(() => parseKeyframesIndex(body));
         const fromIndex = kf && (await fromKeyframesIndex(fh, size, dataStart, kf));
         if (fromIndex) return fromIndex;
       }
@@ -356,38 +352,26 @@ export async function indexFlvFile(file: string, size: number): Promise<FlvIndex
 
 /** Recent indexes by file, size and mtime (a file that grows or is replaced is indexed again); concurrent requests share a build. */
 export class FlvIndexCache {
-  private readonly entries = new Map<string, Promise<FlvIndex>>();
-  /** The key in `entries` of each file: one entry per file. */
-  private readonly keyOf = new Map<string, string>();
+  /** One entry per file, least recently used first: the version (size, mtime) indexed and its build. */
+  private readonly entries = new Map<string, { readonly version: string; readonly built: Promise<FlvIndex> }>();
 
   constructor(private readonly capacity = 64) {}
 
   async get(file: string): Promise<FlvIndex> {
     const st = await stat(file);
-    const key = `${st.size}:${st.mtimeMs}:${file}`;
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit;
+    const version = `${st.size}:${st.mtimeMs}`;
+    const hit = this.entries.get(file);
+    this.entries.delete(file);
+    if (hit?.version === version) {
+      this.entries.set(file, hit);
+      return hit.built;
     }
-    const old = this.keyOf.get(file);
-    if (old !== undefined) this.entries.delete(old);
-    const built = indexFlvFile(file, st.size);
-    this.entries.set(key, built);
-    this.keyOf.set(file, key);
-    built.catch(() => this.forget(file, key));
-    while (this.entries.size > this.capacity) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      const f = oldest.slice(oldest.indexOf(':', oldest.indexOf(':') + 1) + 1);
-      if (this.keyOf.get(f) === oldest) this.keyOf.delete(f);
-    }
-    return built;
-  }
-
-  private forget(file: string, key: string): void {
-    this.entries.delete(key);
-    if (this.keyOf.get(file) === key) this.keyOf.delete(file);
+    const entry = { version, built: indexFlvFile(file, st.size) };
+    this.entries.set(file, entry);
+    entry.built.catch(() => {
+      if (this.entries.get(file) === entry) this.entries.delete(file);
+    });
+    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    return entry.built;
   }
 }

@@ -12,7 +12,7 @@ import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
 import {
   CONTENT_TYPE,
-  isRecordingName,
+  isValidName,
   recordingFilePath,
   streamKey,
   thumbsSpritePath,
@@ -75,24 +75,20 @@ export function parseByteRange(header: string | undefined, size: number): { star
   return { start, end };
 }
 
-const unauthorized = (res: ServerResponse): void => reply(res, 401, 'bad or missing bearer token', { 'WWW-Authenticate': 'Bearer' });
+/** Whether the request carries the admin bearer (every recordings route but the media ones); else the 401 is sent. */
+export function admitAdmin(req: IncomingMessage, res: ServerResponse, keys: ClusterKeys | undefined): boolean {
+  if (hasAdminBearer(req.headers.authorization, keys)) return true;
+  reply(res, 401, 'bad or missing bearer token', { 'WWW-Authenticate': 'Bearer' });
+  return false;
+}
 
 export class RecordingsApi {
   constructor(private readonly o: RecordingsApiOptions) {}
 
-  private admin(req: IncomingMessage, res: ServerResponse): boolean {
-    if (hasAdminBearer(req.headers.authorization, this.o.keys)) return true;
-    unauthorized(res);
-    return false;
-  }
-
   /** The recording at route params [app, stream, name], or a 400/404 reply and undefined. */
-  private find(res: ServerResponse, [app, stream, name]: readonly string[]): Recording | undefined {
-    if (!app || !stream || !name || !validNames(app, stream) || !isRecordingName(name)) {
-      reply(res, 400, 'invalid recording id');
-      return undefined;
-    }
-    const r = this.o.catalogue.get(app, stream, name);
+  private find(res: ServerResponse, params: readonly string[]): Recording | undefined {
+    const r = this.o.catalogue.atRoute(params);
+    if (r === 'invalid') return void reply(res, 400, 'invalid recording id');
     if (!r) reply(res, 404, 'no such recording');
     return r;
   }
@@ -100,10 +96,10 @@ export class RecordingsApi {
   /** GET /api/recordings[?app=&stream=] */
   list(): RouteHandler {
     return (req, res, _params, url) => {
-      if (!this.admin(req, res)) return;
+      if (!admitAdmin(req, res, this.o.keys)) return;
       const app = url.searchParams.get('app') ?? undefined;
       const stream = url.searchParams.get('stream') ?? undefined;
-      if ((app !== undefined && !validNames(app, 'x')) || (stream !== undefined && !validNames('x', stream))) return reply(res, 400, 'invalid app or stream name');
+      if ((app !== undefined && !isValidName(app)) || (stream !== undefined && !isValidName(stream))) return reply(res, 400, 'invalid app or stream name');
       const list = this.o.catalogue.list({ ...(app !== undefined ? { app } : {}), ...(stream !== undefined ? { stream } : {}) });
       reply(res, 200, { recordings: list.map((r) => recordingJson(r, this.o.hasThumbs)) });
     };
@@ -112,7 +108,7 @@ export class RecordingsApi {
   /** GET /api/recordings/{app}/{stream}/{rec} */
   entry(): RouteHandler {
     return (req, res, params) => {
-      if (!this.admin(req, res)) return;
+      if (!admitAdmin(req, res, this.o.keys)) return;
       const r = this.find(res, params);
       if (r) reply(res, 200, recordingJson(r, this.o.hasThumbs));
     };
@@ -121,7 +117,7 @@ export class RecordingsApi {
   /** DELETE /api/recordings/{app}/{stream}/{rec}: 409 while it is being written. */
   remove(): RouteHandler {
     return async (req, res, params) => {
-      if (!this.admin(req, res)) return;
+      if (!admitAdmin(req, res, this.o.keys)) return;
       const r = this.find(res, params);
       if (!r) return;
       if (r.state === 'recording') return reply(res, 409, { error: 'recording', message: 'the recording is being written; stop it first' });
@@ -133,7 +129,7 @@ export class RecordingsApi {
   /** GET|HEAD /api/recordings/{app}/{stream}/{rec}.flv, with one Range. */
   file(): RouteHandler {
     return async (req, res, params) => {
-      if (!this.admin(req, res)) return;
+      if (!admitAdmin(req, res, this.o.keys)) return;
       const r = this.find(res, params);
       if (!r) return;
       let size: number;
@@ -167,7 +163,7 @@ export class RecordingsApi {
   /** POST (start) and DELETE (stop) /api/streams/{app}/{stream}/record. */
   control(): RouteHandler {
     return (req, res, [app, stream]) => {
-      if (!this.admin(req, res)) return;
+      if (!admitAdmin(req, res, this.o.keys)) return;
       if (!app || !stream || !validNames(app, stream)) return reply(res, 400, 'invalid app or stream name');
       const key = streamKey(app, stream);
       if (req.method === 'DELETE') {

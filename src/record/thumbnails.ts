@@ -13,7 +13,7 @@ import { playTokenOf } from '../hub/play-auth.js';
 import { FfmpegMissingError, requireFfmpeg, runFfmpeg } from '../shared/ffmpeg.js';
 import { IMMUTABLE, reply, type RouteHandler } from '../shared/http.js';
 import type { Logger } from '../shared/log.js';
-import { CONTENT_TYPE, isRecordingName, validNames } from '../shared/url-contract.js';
+import { CONTENT_TYPE } from '../shared/url-contract.js';
 import type { Recording, RecordingCatalogue } from './catalogue.js';
 
 export interface ThumbnailOptions {
@@ -157,9 +157,9 @@ export class Thumbnails {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, params: readonly string[], url: URL): Promise<void> {
-    const [app, stream, name, ext] = params;
-    if (!validNames(app, stream) || name === undefined || !isRecordingName(name)) return reply(res, 400, 'invalid recording path');
-    const r = this.catalogue.get(app as string, stream as string, name);
+    const ext = params[3];
+    const r = this.catalogue.atRoute(params);
+    if (r === 'invalid') return reply(res, 400, 'invalid recording path');
     if (!r || !this.has(r)) return reply(res, 404, 'no thumbnails');
     let body: Buffer;
     try {

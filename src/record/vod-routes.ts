@@ -14,7 +14,7 @@ import { HttpError, IMMUTABLE } from '../shared/http.js';
 import type { Route, RouteHandler } from '../shared/http.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import type { Logger } from '../shared/log.js';
-import { CONTENT_TYPE, RECORDING_CLIP_ROUTE, VOD_INIT_ROUTE, VOD_PLAYLIST_ROUTE, VOD_SEGMENT_ROUTE, isRecordingName, validNames } from '../shared/url-contract.js';
+import { CONTENT_TYPE, RECORDING_CLIP_ROUTE, VOD_INIT_ROUTE, VOD_PLAYLIST_ROUTE, VOD_SEGMENT_ROUTE } from '../shared/url-contract.js';
 import type { Recording, RecordingCatalogue } from './catalogue.js';
 import { clipHandler } from './clip.js';
 import { FlvIndexCache } from './flv-scan.js';
@@ -32,7 +32,7 @@ const VOD_DEFAULTS = {
 } as const;
 
 export interface VodRoutesOptions {
-  readonly recordings: Pick<RecordingCatalogue, 'get'>;
+  readonly recordings: Pick<RecordingCatalogue, 'atRoute'>;
   /** The HLS target segment duration, ms (the origin's --hls-segment). */
   readonly targetMs: number;
   /** keys.play when play tokens are on. */
@@ -64,9 +64,9 @@ export class RecordingFiles {
   }
 
   /** The finished recording at route params [app, stream, rec]; throws the 400, 404 or 409. */
-  finished([app, stream, rec]: readonly string[]): Recording {
-    if (!app || !stream || !rec || !validNames(app, stream) || !isRecordingName(rec)) throw new HttpError(400, 'bad_request', 'invalid recording id');
-    const r = this.o.recordings.get(app, stream, rec);
+  finished(params: readonly string[]): Recording {
+    const r = this.o.recordings.atRoute(params);
+    if (r === 'invalid') throw new HttpError(400, 'bad_request', 'invalid recording id');
     if (!r) throw new HttpError(404, 'not_found', 'no such recording');
     if (r.state === 'recording') throw new HttpError(409, 'recording', 'the recording is still being written');
     return r;
@@ -107,13 +107,19 @@ function fileError(e: unknown): unknown {
   return e;
 }
 
-/** Runs `fn` within a cap of concurrent requests; 503 (with Retry-After) past it. */
+/** Runs `fn` within a cap of concurrent requests; past it, 503 with Retry-After (a player or edge tries again). */
 export class Concurrency {
   private active = 0;
-  constructor(readonly max: number) {}
+  constructor(
+    readonly max: number,
+    private readonly retryAfterS: number,
+  ) {}
 
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) throw new HttpError(503, 'busy', 'too many requests for recordings at once; retry shortly');
+  async run<T>(res: ServerResponse, fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) {
+      res.setHeader('Retry-After', String(this.retryAfterS));
+      throw new HttpError(503, 'busy', 'too many requests for recordings at once; retry shortly');
+    }
     this.active++;
     try {
       return await fn();
@@ -129,65 +135,49 @@ function sendMedia(res: ServerResponse, method: string | undefined, contentType:
   res.end(method === 'HEAD' ? undefined : bytes);
 }
 
-/** 503 answers carry Retry-After: a player or edge tries again. */
-async function answer(res: ServerResponse, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof HttpError && e.status === 503) res.setHeader('Retry-After', '1');
-    throw e;
-  }
-}
-
 /** The routes, in the order the origin mounts them. */
 export function vodRoutes(o: VodRoutesOptions): Route[] {
   const files = new RecordingFiles(o);
-  const media = new Concurrency(o.maxConcurrent ?? VOD_DEFAULTS.maxConcurrent);
+  const media = new Concurrency(o.maxConcurrent ?? VOD_DEFAULTS.maxConcurrent, 1);
   const guarded = (h: RouteHandler): RouteHandler => guardPlay(h, o.playKey, o.decisions);
 
   const playlist: RouteHandler = (req, res, params, url) =>
-    answer(res, () =>
-      media.run(async () => {
-        const r = files.finished(params);
-        const { playlist: text } = files.derive(r, await files.index(r));
-        const body = withPlayTokens(text, { app: r.app, stream: r.stream, token: playTokenOf(url.searchParams), key: o.playKey });
-        sendMedia(res, req.method, CONTENT_TYPE.playlist, body);
-      }),
-    );
+    media.run(res, async () => {
+      const r = files.finished(params);
+      const { playlist: text } = files.derive(r, await files.index(r));
+      const body = withPlayTokens(text, { app: r.app, stream: r.stream, token: playTokenOf(url.searchParams), key: o.playKey });
+      sendMedia(res, req.method, CONTENT_TYPE.playlist, body);
+    });
 
   const segment: RouteHandler = (req, res, params) =>
-    answer(res, () =>
-      media.run(async () => {
-        const r = files.finished(params);
-        const index = await files.index(r);
-        const { plan } = files.derive(r, index);
-        const n = Number(params[3]);
-        const ext = params[4];
-        if ((ext === 'ts') !== (plan.format === 'ts') || !(n < plan.segments.length)) throw new HttpError(404, 'not_found', 'no such segment');
-        const fh = await files.open(r);
-        try {
-          const data = await remuxSegment(fh, index, plan, n);
-          sendMedia(res, req.method, plan.format === 'ts' ? CONTENT_TYPE.segment : CONTENT_TYPE.fmp4, data);
-        } finally {
-          await fh.close();
-        }
-      }),
-    );
+    media.run(res, async () => {
+      const r = files.finished(params);
+      const index = await files.index(r);
+      const { plan } = files.derive(r, index);
+      const n = Number(params[3]);
+      const ext = params[4];
+      if ((ext === 'ts') !== (plan.format === 'ts') || !(n < plan.segments.length)) throw new HttpError(404, 'not_found', 'no such segment');
+      const fh = await files.open(r);
+      try {
+        const data = await remuxSegment(fh, index, plan, n);
+        sendMedia(res, req.method, plan.format === 'ts' ? CONTENT_TYPE.segment : CONTENT_TYPE.fmp4, data);
+      } finally {
+        await fh.close();
+      }
+    });
 
   const init: RouteHandler = (req, res, params) =>
-    answer(res, () =>
-      media.run(async () => {
-        const r = files.finished(params);
-        const index = await files.index(r);
-        if (files.derive(r, index).plan.format !== 'fmp4') throw new HttpError(404, 'not_found', 'this recording is served as MPEG-TS: no init segment');
-        sendMedia(res, req.method, CONTENT_TYPE.init, vodInitSegment(index));
-      }),
-    );
+    media.run(res, async () => {
+      const r = files.finished(params);
+      const index = await files.index(r);
+      if (files.derive(r, index).plan.format !== 'fmp4') throw new HttpError(404, 'not_found', 'this recording is served as MPEG-TS: no init segment');
+      sendMedia(res, req.method, CONTENT_TYPE.init, vodInitSegment(index));
+    });
 
   return [
     { methods: ['GET', 'HEAD'], pattern: VOD_PLAYLIST_ROUTE, handler: guarded(playlist) },
     { methods: ['GET', 'HEAD'], pattern: VOD_SEGMENT_ROUTE, handler: guarded(segment) },
     { methods: ['GET', 'HEAD'], pattern: VOD_INIT_ROUTE, handler: guarded(init) },
-    { methods: ['GET'], pattern: RECORDING_CLIP_ROUTE, handler: clipHandler(files, new Concurrency(o.maxClips ?? VOD_DEFAULTS.maxClips), o.keys, o.log) },
+    { methods: ['GET'], pattern: RECORDING_CLIP_ROUTE, handler: clipHandler(files, new Concurrency(o.maxClips ?? VOD_DEFAULTS.maxClips, 5), o.keys, o.log) },
   ];
 }

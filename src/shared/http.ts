@@ -19,6 +19,8 @@ export interface Route {
 
 /** Cache-Control of an object whose URL never changes content (segments, init segments, recordings' media). */
 export const IMMUTABLE = 'public, max-age=3600, immutable';
+/** Cache-Control of a live object that changes with every segment (playlists, snapshots): CDNs and players see a new one within a second. */
+export const LIVE_MAX_AGE = 'public, max-age=1';
 
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',

@@ -9,8 +9,8 @@ import { signedFetch } from './signed-request.js';
 import { routeApiPath, streamKey } from './url-contract.js';
 
 export interface RouteClientOptions {
-  /** Signal base URLs, in order of preference. */
-  readonly signals: readonly string[];
+  /** Signal base URLs (a list, or one comma-separated string), in order of preference; normalised by signalUrls. */
+  readonly signals: string | readonly string[];
   /** The cluster's node key (keys.node): lookups are signed requests; undefined in an --insecure cluster. */
   readonly key: Buffer | undefined;
   readonly timeoutMs?: number;

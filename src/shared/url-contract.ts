@@ -120,6 +120,11 @@ export const rtmpPath = (app: string, stream: string): string => `/${app}/${stre
 export const PUBLICATION_HEADER = 'x-livecdn-publication';
 /** What a relay accepts as a publication id (hub/stream.ts writes 16 hex digits); anything else counts as absent. */
 export const PUBLICATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/**
+ * Response header: ms the object has already aged upstream (Age is whole seconds, too coarse for a 1 s
+ * playlist or snapshot). Set by edges on cached answers and by the origin on snapshots; read by edges.
+ */
+export const AGE_MS_HEADER = 'x-livecdn-age-ms';
 
 // The control plane's per-stream routes that other parts call: the player asks the signal where to
 // play, the signal asks each origin to drop a revoked stream.
@@ -156,8 +161,8 @@ export const thumbsVttPath = (app: string, stream: string, rec: string): string 
 export const dvrPlaylistPath = (app: string, stream: string): string => `/${app}/${stream}/dvr.m3u8`;
 /** The DVR playlist's query parameter: an ISO 8601 date-time; the only one an edge passes on (and keys its cache on). */
 export const DVR_START_PARAM = 'start';
-/** A live segment's URI as the DVR playlist lists it (relative to /{app}/{stream}/dvr.m3u8). */
-export const dvrSegmentUri = (sequence: number, ext: 'ts' | 'm4s'): string => `${sequence}.${ext}`;
+/** A live segment's URI as the DVR playlist lists it (relative to /{app}/{stream}/dvr.m3u8); also its DVR file's name. */
+export const dvrSegmentUri = (sequence: number, format: 'ts' | 'fmp4'): string => `${sequence}.${format === 'ts' ? 'ts' : 'm4s'}`;
 export const dvrInitUri = (id: number): string => `init-${id}.mp4`;
 /** ISO 8601 date-time as DVR_START_PARAM takes it: a date, a time, optional fraction, Z or an offset. */
 const DVR_START = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;

@@ -128,8 +128,11 @@ function requireNode(keys: ClusterKeys | undefined, limit: string, orAdmin = fal
   return [gate, raw, verify];
 }
 
+/** The query that signs a play URL: empty without play tokens. */
+const tokenQuery = (token: string | undefined): string => (token ? `?token=${token}` : '');
+
 function playUrls(base: string, app: string, stream: string, token: string | undefined): { flv: string; hls: string } {
-  const q = token ? `?token=${token}` : '';
+  const q = tokenQuery(token);
   return { flv: joinUrl(base, flvPath(app, stream) + q), hls: joinUrl(base, playlistPath(app, stream) + q) };
 }
 
@@ -138,7 +141,7 @@ function playUrls(base: string, app: string, stream: string, token: string | und
  * signed like the play URLs.
  */
 function dvrAndSnapshotUrls(base: string, app: string, stream: string, token: string | undefined, st: StreamStats): { dvr?: string; snapshot?: string } {
-  const q = token ? `?token=${token}` : '';
+  const q = tokenQuery(token);
   return {
     ...(st.dvr ? { dvr: joinUrl(base, dvrPlaylistPath(app, stream) + q) } : {}),
     ...(st.video ? { snapshot: joinUrl(base, snapshotPath(app, stream) + q) } : {}),
@@ -152,10 +155,7 @@ function dvrAndSnapshotUrls(base: string, app: string, stream: string, token: st
  * HLS URL one for `{stream}_source`, as the multivariant playlist lists it: play-auth.ts).
  */
 function renditionUrls(base: string, app: string, stream: string, ladder: readonly RungStat[], tokenFor: (hubStream: string) => string | undefined) {
-  const query = (name: string): string => {
-    const token = tokenFor(name);
-    return token ? `?token=${token}` : '';
-  };
+  const query = (name: string): string => tokenQuery(tokenFor(name));
   const out = [];
   for (const r of ladder) {
     const rendition = renditionStream(stream, r.rung);

@@ -10,7 +10,7 @@ import type { RequestHandler, Router } from 'express';
 import { adminToken } from '../shared/keys.js';
 import type { ClusterKeys } from '../shared/keys.js';
 import { HttpError, reply } from '../shared/http.js';
-import { RECORDINGS_API_PATH, isRecordingName, joinUrl, recordingApiPath, recordingFilePath, thumbsSpritePath, thumbsVttPath, validNames, vodPlaylistPath } from '../shared/url-contract.js';
+import { RECORDINGS_API_PATH, isRecordingName, joinUrl, recordingApiPath, recordingFilePath, thumbsSpritePath, thumbsVttPath, isValidName, validNames, vodPlaylistPath } from '../shared/url-contract.js';
 import type { ClusterView } from './placement.js';
 
 /** An origin's answer larger than this is refused (about 20 000 entries). */
@@ -165,7 +165,7 @@ export function addRecordingRoutes(r: Router, admin: RequestHandler, ctx: Record
   r.get(RECORDINGS_API_PATH, admin, async (req, res) => {
     const app = typeof req.query.app === 'string' ? req.query.app : undefined;
     const stream = typeof req.query.stream === 'string' ? req.query.stream : undefined;
-    if ((app !== undefined && !validNames(app, 'x')) || (stream !== undefined && !validNames('x', stream))) {
+    if ((app !== undefined && !isValidName(app)) || (stream !== undefined && !isValidName(stream))) {
       throw new HttpError(400, 'bad_request', 'app and stream must match [A-Za-z0-9_-]{1,64}');
     }
     const qs = new URLSearchParams({ ...(app ? { app } : {}), ...(stream ? { stream } : {}) }).toString();

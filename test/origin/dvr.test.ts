@@ -13,7 +13,7 @@ import { Edge } from '../../src/edge/edge.js';
 import { Origin } from '../../src/origin/origin.js';
 import { parseMediaPlaylist, type MediaPlaylist } from '../../src/media/hls/playlist.js';
 import { deriveKeys } from '../../src/shared/keys.js';
-import { signPlayToken, signPublishToken } from '../../src/shared/token.js';
+import { streamTokens } from '../helpers/tokens.js';
 import { dvrPlaylistPath } from '../../src/shared/url-contract.js';
 import { checkMediaPlaylist, checkReloadPair } from '../helpers/hls-conformance.js';
 import { crossCheckPlaylist } from '../helpers/m3u8-crosscheck.js';
@@ -25,9 +25,7 @@ import { publishTestStream } from '../helpers/publish.js';
 import { waitFor } from '../helpers/wait.js';
 
 const KEYS = deriveKeys('origin-dvr-test-root-secret-0123456789');
-const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3600;
-const playToken = (stream: string): string => signPlayToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.play);
-const publishToken = (stream: string): string => signPublishToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.publish);
+const { play: playToken, publish: publishToken } = streamTokens(KEYS);
 const WINDOW_MS = 20_000;
 /** Segments that left the window stay fetchable (and on disk) 4 s more: two 2 s segments. */
 const RETAIN_MS = 4000;

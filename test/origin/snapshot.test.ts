@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveKeys } from '../../src/shared/keys.js';
-import { signPlayToken, signPublishToken } from '../../src/shared/token.js';
+import { streamTokens } from '../helpers/tokens.js';
 import { snapshotPath } from '../../src/shared/url-contract.js';
 import { RtmpClient } from '../rtmp/client.js';
 import { get, type Fetched } from '../edge/util.js';
@@ -20,9 +20,7 @@ import { fetchMetric } from '../helpers/metrics.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const KEYS = deriveKeys('origin-snapshot-test-root-secret-0123456789');
-const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3600;
-const playToken = (stream: string): string => signPlayToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.play);
-const publishToken = (stream: string): string => signPublishToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.publish);
+const { play: playToken, publish: publishToken } = streamTokens(KEYS);
 
 /** The decode counter as /metrics shows it. */
 async function decodes(o: TestOrigin): Promise<number> {

@@ -15,7 +15,7 @@ import { RecordingCatalogue } from '../../src/record/catalogue.js';
 import { Thumbnails, thumbsSpriteFile, thumbsTrackFile } from '../../src/record/thumbnails.js';
 import { deriveKeys, adminToken } from '../../src/shared/keys.js';
 import { createLogger } from '../../src/shared/log.js';
-import { signPlayToken, signPublishToken } from '../../src/shared/token.js';
+import { streamTokens } from '../helpers/tokens.js';
 import { thumbsSpritePath, thumbsVttPath } from '../../src/shared/url-contract.js';
 import { ffprobeJson, runFfmpeg } from '../helpers/ffmpeg.js';
 import { startOrigin } from '../helpers/origin.js';
@@ -24,8 +24,7 @@ import { waitFor } from '../helpers/wait.js';
 import { recordingsEnded } from './record-helpers.js';
 
 const KEYS = deriveKeys('thumbnails-test-root-secret-0123456789abcdef');
-const inAnHour = (): number => Math.floor(Date.now() / 1000) + 3600;
-const playToken = (stream: string): string => signPlayToken({ app: 'live', stream, expSec: inAnHour() }, KEYS.play);
+const { play: playToken, publish: publishToken } = streamTokens(KEYS);
 
 interface Cue {
   startTime: number;
@@ -99,7 +98,7 @@ test('a recording that ends gets a sprite and a WebVTT track covering it, served
   assert.ok(thumbs && catalogue);
 
   // 20 s of media, not paced (-re off): the recording's length is the media's, whatever the wall clock.
-  const pub = `token=${signPublishToken({ app: 'live', stream: 'cam', expSec: inAnHour() }, KEYS.publish)}`;
+  const pub = `token=${publishToken('cam')}`;
   const args = publishArgs(o.rtmpUrl('live', 'cam', pub), 'baseline+aac-mono', { gopS: 2, durationS: 20 }).filter((a) => a !== '-re');
   const published = await runFfmpeg(args, { timeoutMs: 120_000 });
   assert.equal(published.code, 0, published.stderr);

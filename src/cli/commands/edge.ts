@@ -48,7 +48,7 @@ export type EdgeOptions = z.infer<typeof edgeSchema>;
 export function addEdgeOptions(cmd: Command): Command {
   const d = EDGE_DEFAULTS;
   // No --insecure: an edge serves public media and runs without a secret (unsigned registration, no play tokens).
-  addSecretOptions(cmd).option('--upstream <urls>', 'origins or parent edges, comma-separated, in order of preference');
+  addSecretOptions(cmd).option('--upstream <urls>', 'origins or parent edges, comma-separated (required): asked in this order with --locate upstreams; with a signal, the fallback when its route names no origin');
   addHttpListenOptions(cmd, 'HTTP-FLV, HLS, /metrics, /api/edge', d);
   addRegistrationOptions(cmd, {
     kind: 'edge',

@@ -16,6 +16,23 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, t
   return el;
 }
 
+/** A table cell; `col` names its column (data-col) for the pages' tests. */
+export function td(text: string, col?: string): HTMLTableCellElement {
+  const c = h('td', undefined, text);
+  if (col) c.dataset.col = col;
+  return c;
+}
+
+/** A thumbnail <img>, hidden until its image loads and again when one fails (a 404: not live, no video). */
+export function thumbImg(alt: string): HTMLImageElement {
+  const img = h('img', 'thumb');
+  img.alt = alt;
+  img.hidden = true;
+  img.addEventListener('load', () => (img.hidden = false));
+  img.addEventListener('error', () => (img.hidden = true));
+  return img;
+}
+
 export const query = (): URLSearchParams => new URLSearchParams(location.search);
 
 /**

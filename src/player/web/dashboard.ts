@@ -9,7 +9,7 @@
 // origin's /{app}/{stream}.jpg), 160 px wide, asked for again every 10 s, hidden while there is none.
 // In a cluster, each stream shows the origin that holds it (the signal's `origin`: with several, the one
 // edges are sent to first) and the edges pulling it (the signal's `edges`, from their heartbeats).
-import { apiBase, byId, fetchJson, fmtBps, fmtPct, fmtSec, get, h, query, withApi } from './common.js';
+import { apiBase, byId, fetchJson, fmtBps, fmtPct, fmtSec, get, h, query, td, thumbImg, withApi } from './common.js';
 import { SOURCE_RUNG, parseStreamKey, snapshotPath, streamKey } from '../../shared/url-contract.js';
 import { foldRungs, nodeRows, renditionLabel, streamRows, toNodeRow } from './streams.js';
 import type { HlsMode, NodeRow, StreamRow, TranscodeInfo } from './streams.js';
@@ -32,12 +32,6 @@ declare global {
   }
 }
 window.__livecdnDashboard = { state: () => state };
-
-function td(text: string, col?: string): HTMLTableCellElement {
-  const c = h('td', undefined, text);
-  if (col) c.dataset.col = col;
-  return c;
-}
 
 /**
  * Merge rows describing the same stream from several sources (the control plane, origins). The sources
@@ -168,13 +162,8 @@ function thumbCell(r: StreamRow): HTMLTableCellElement {
     return c;
   }
   if (!img) {
-    const created = h('img', 'thumb');
-    created.alt = `${key}, latest keyframe`;
-    created.hidden = true;
-    created.addEventListener('load', () => (created.hidden = false));
-    created.addEventListener('error', () => (created.hidden = true));
-    thumbs.set(key, created);
-    img = created;
+    img = thumbImg(`${key}, latest keyframe`);
+    thumbs.set(key, img);
   }
   if (img.getAttribute('src') !== src) img.src = src;
   c.append(img);
@@ -184,7 +173,8 @@ function thumbCell(r: StreamRow): HTMLTableCellElement {
 function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>): void {
   const body = byId('streams-body');
   body.replaceChildren();
-  for (const k of [...thumbs.keys()]) if (!rows.some((r) => (r.key ?? r.id) === k)) thumbs.delete(k);
+  const shown = new Set(rows.map((r) => r.key ?? r.id));
+  for (const k of [...thumbs.keys()]) if (!shown.has(k)) thumbs.delete(k);
   if (!rows.length) {
     const tr = h('tr');
     const c = td('No streams.');
@@ -197,8 +187,7 @@ function renderStreams(rows: StreamRow[], rungs: ReadonlyMap<string, StreamRow>)
   for (const r of rows) {
     const tr = h('tr');
     tr.dataset.stream = r.key ?? r.id;
-    const name = h('td');
-    name.dataset.col = 'stream';
+    const name = td('', 'stream');
     if (r.key) {
       const a = h('a', undefined, r.key);
       a.href = withApi(`./?stream=${encodeURIComponent(r.key)}`);

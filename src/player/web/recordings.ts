@@ -5,7 +5,7 @@
 // admin route, with the token), Delete asks the signal, which passes it on to that origin. While a
 // recording with thumbnails plays, the seek bar shows the tile of the time under the pointer.
 import videojsModule from 'video.js';
-import { apiBase, byId, fetchJson, h, query, withApi } from './common.js';
+import { apiBase, byId, fetchJson, h, query, td, withApi } from './common.js';
 import { startEngine } from './engines.js';
 import type { Engine, EngineError } from './engines.js';
 import { cjsDefault } from './interop.js';
@@ -80,12 +80,6 @@ async function showFirstTile(el: HTMLElement, r: RecordingRow): Promise<void> {
   if (cue && drawTile(el, r, cue)) el.dataset.loaded = '1';
 }
 
-function td(text: string, col: string): HTMLTableCellElement {
-  const c = h('td', undefined, text);
-  c.dataset.col = col;
-  return c;
-}
-
 function button(label: string, cls: string | undefined, action: string, onClick: () => void): HTMLButtonElement {
   const b = h('button', cls, label);
   b.type = 'button';
@@ -112,8 +106,7 @@ function render(): void {
   for (const r of state.rows) {
     const tr = h('tr');
     tr.dataset.rec = r.id;
-    const thumb = h('td');
-    thumb.dataset.col = 'thumb';
+    const thumb = td('', 'thumb');
     let tile = tiles.get(r.id);
     if (!tile) {
       tile = h('div', 'rec-thumb');
@@ -124,8 +117,7 @@ function render(): void {
     const state_ = td(r.state, 'state');
     state_.className = `state-${r.state}`;
     if (r.error) state_.title = r.error;
-    const actions = h('td');
-    actions.dataset.col = 'actions';
+    const actions = td('', 'actions');
     const box = h('div', 'rec-actions');
     if (r.vod && r.state !== 'recording') box.append(button('Play', undefined, 'play', () => play(r)));
     if (r.file) box.append(button('Download', 'ghost', 'download', () => void download(r)));
@@ -154,7 +146,8 @@ async function load(): Promise<void> {
     state.errors = [errText(e)];
   }
   state.updatedAt = Date.now();
-  for (const id of [...tiles.keys()]) if (!state.rows.some((r) => r.id === id)) tiles.delete(id);
+  const listed = new Set(state.rows.map((r) => r.id));
+  for (const id of [...tiles.keys()]) if (!listed.has(id)) tiles.delete(id);
   render();
   byId('rec-error').textContent = state.errors.join(' · ');
   byId('updated').textContent = `updated ${new Date(state.updatedAt).toLocaleTimeString()} · ${state.rows.length} recording${state.rows.length === 1 ? '' : 's'}`;

@@ -2,7 +2,7 @@
 // OBS asks for (Server, Stream Key), the full push URL and an FFmpeg command, each with a copy button.
 // Once the stream is live, its latest keyframe shows beside them (the play answer's `snapshot`, asked for
 // every 10 s; hidden while there is none).
-import { apiBase, byId, copyButton, fetchJson, first, get, h, str, withApi } from './common.js';
+import { apiBase, byId, copyButton, fetchJson, first, get, h, str, thumbImg, withApi } from './common.js';
 import { playApiPath, streamKey } from '../../shared/url-contract.js';
 import { SNAPSHOT_REFRESH_MS, thumbUrl } from './timeshift.js';
 
@@ -70,12 +70,8 @@ let previewTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** The stream's snapshot from its play answer, every SNAPSHOT_REFRESH_MS while the page shows it. */
 function preview(app: string, name: string): HTMLImageElement {
-  const img = h('img', 'thumb');
+  const img = thumbImg(`${streamKey(app, name)}, latest keyframe`);
   img.id = 'stream-thumb';
-  img.alt = `${streamKey(app, name)}, latest keyframe`;
-  img.hidden = true;
-  img.addEventListener('load', () => (img.hidden = false));
-  img.addEventListener('error', () => (img.hidden = true));
   if (previewTimer) clearTimeout(previewTimer);
   const tick = async (): Promise<void> => {
     const answer = await fetchJson(`${apiBase()}${playApiPath(app, name)}`).catch(() => undefined);
