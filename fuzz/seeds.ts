@@ -224,6 +224,7 @@ async function media(): Promise<void> {
   put('thumbs-vtt', 'long-hours', text('WEBVTT\r\n\r\n100:00:00.000 --> 100:00:10.000 align:start\r\nthumbs.jpg?token=t#xywh=320,90,160,90\r\n'));
   for (const [name, body] of Object.entries(ROUTE_ANSWER_SEEDS)) put('route-answer', name, text(body));
   for (const [name, body] of Object.entries(continuitySeeds())) put('playlist-continuity', name, body);
+  for (const [name, body] of Object.entries(RECORDINGS_SEEDS)) put('recordings-merge', name, text(body));
 }
 
 /** The signal's route answers: found on two origins, not found, and one with entries an edge must drop. */
@@ -231,6 +232,19 @@ const ROUTE_ANSWER_SEEDS: Record<string, string> = {
   'found-two': JSON.stringify({ app: 'live', stream: 's', origins: [{ id: 'origin-a', url: 'http://10.0.0.1:8080', rtmpUrl: 'rtmp://10.0.0.1:1935', publishing: true }, { id: 'origin-b', url: 'https://b.example/cdn/', publishing: false }], ttlMs: 2000 }),
   'not-found': JSON.stringify({ app: 'live', stream: 's', origins: [], ttlMs: 2000 }),
   'bad-entries': JSON.stringify({ origins: [null, 'x', { id: 'a' }, { id: 'b', url: 'ftp://b' }, { id: 'c', url: 'http://[' }, { id: 'd', url: 'http://d:1', publishing: 'yes' }], ttlMs: -5 }),
+};
+
+/** An origin's GET /api/recordings answers: two good entries (one with thumbnails), and entries the signal must drop. */
+const RECORDINGS_SEEDS: Record<string, string> = {
+  listed: JSON.stringify({
+    recordings: [
+      { app: 'live', stream: 'cam1', name: '20261130-101500', startedAt: '2026-11-30T10:15:00.000Z', endedAt: '2026-11-30T10:45:00.000Z', durationMs: 1800000, bytes: 600000000, state: 'done', session: 's1', part: 0, thumbs: { sprite: 'x.jpg' } },
+      { app: 'live', stream: 'cam1', name: '20261130-104500-2', startedAt: '2026-11-30T10:45:00.000Z', state: 'recording', durationMs: 5000, bytes: 1000 },
+    ],
+  }),
+  dropped: JSON.stringify({
+    recordings: [null, 'x', { app: '..', stream: 'a', name: '20261130-101500', startedAt: '2026-11-30T10:15:00Z', state: 'done' }, { app: 'live', stream: 'a', name: '../etc', startedAt: 'x', state: 'done' }, { app: 'live', stream: 'a', name: '20261130-101500', startedAt: '2026-11-30T10:15:00Z', state: 'weird', durationMs: -1 }],
+  }),
 };
 
 /** A transcoder's -progress output (two outputs, as a ladder has), whole and bytewise. */

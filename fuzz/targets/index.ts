@@ -29,7 +29,8 @@ import { target as transcodeProgress } from './transcode-progress.js';
 import { target as thumbsVtt } from './thumbs-vtt.js';
 import { target as routeAnswer } from './route-answer.js';
 import { target as playlistContinuity } from './playlist-continuity.js';
+import { target as recordingsMerge } from './recordings-merge.js';
 
 export const TARGETS: readonly FuzzTarget[] = [
-  amf0, amf3, flvReader, flvTags, keyframeAnnexB, flvKeyframes, flvScan, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, httpRange, chat, remoteFeed, transcodeProgress, thumbsVtt, routeAnswer, playlistContinuity,
+  amf0, amf3, flvReader, flvTags, keyframeAnnexB, flvKeyframes, flvScan, rtmpChunks, rtmpHandshake, rtmpSession, h264Sps, hevcHvcc, hevcSps, av1Av1c, av1SequenceHeader, aacAsc, aacAdts, mp3Header, mpegts, hlsSegmenter, hlsPlaylist, httpPaths, httpRange, chat, remoteFeed, transcodeProgress, thumbsVtt, routeAnswer, playlistContinuity, recordingsMerge,
 ];
